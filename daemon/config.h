@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hatgt.conf: INI syntax, parsed with inih. The result is plain data; the
+ * daemon turns it into targets and LUs (daemon/target.c). Parsing is pure:
+ * no globals, so SIGHUP can parse a new config next to the running one and
+ * the two can be compared.
+ *
+ * Example:
+ *   [global]
+ *   listen = 127.0.0.1:3260, [::1]:3260
+ *   state_dir = /var/lib/hatgt
+ *   cluster = none
+ *
+ *   [target iqn.2026-11.org.example:disk1]
+ *   lun0 = /var/lib/hatgt/disk1.img
+ *   lun0_size = 1G
+ *   allow = iqn.1993-08.org.debian:01:host1
+ */
+#ifndef HATGT_CONFIG_H
+#define HATGT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "iscsi/login.h"
+
+#define HATGT_MAX_LUNS 256
+#define HATGT_MAX_PORTALS 16
+
+enum hatgt_cluster_mode {
+	HATGT_CLUSTER_NONE = 0,
+	HATGT_CLUSTER_COROSYNC,
+};
+
+struct hatgt_portal {
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	char text[80]; /* as written in SendTargets: "127.0.0.1:3260" or "[::1]:3260" */
+};
+
+struct hatgt_lun_cfg {
+	uint32_t lun;
+	char *path;
+	uint64_t size;       /* lunN_size: create a sparse file of this size if missing; 0: not set */
+	bool readonly;       /* lunN_readonly = yes */
+	uint32_t block_size; /* lunN_block_size = 512|4096; default 512 */
+	char serial[33];     /* derived unless lunN_serial is given */
+	uint8_t naa[16];     /* derived NAA 6 designator unless lunN_naa is given */
+	uint8_t naa_len;
+};
+
+struct hatgt_target_cfg {
+	char *name;
+	char *alias;
+	struct hatgt_lun_cfg *luns; /* sorted by lun number */
+	size_t nluns;
+	char **allow;               /* initiator names; nallow == 0: any initiator */
+	size_t nallow;
+	struct iscsi_auth_cfg auth; /* chap_user/chap_secret, mutual_user/mutual_secret */
+	uint16_t tpgt;              /* default 1 */
+	uint16_t rtpi;              /* relative target port id, default 1 */
+};
+
+struct hatgt_config {
+	char *path; /* the file this came from, or "<embedded>" */
+	struct hatgt_portal portals[HATGT_MAX_PORTALS];
+	size_t nportals;
+	char *state_dir;      /* default /var/lib/hatgt */
+	char *pid_file;       /* default: none */
+	char *admin_name;     /* libqb IPC service name, default "hatgt" */
+	char *log_level;      /* error|warning|notice|info|debug, default notice */
+	enum hatgt_cluster_mode cluster;
+	struct iscsi_auth_cfg discovery_auth; /* discovery_chap_user/_secret ... */
+	char vendor[9];       /* default "HATGT" */
+	char product[17];     /* default "VIRTUAL-DISK" */
+	uint32_t max_sessions;   /* global limit, default 1024 */
+	uint32_t login_timeout;  /* seconds, default 15 */
+	uint32_t nop_interval;   /* seconds between target NOP-In pings, default 5, 0: off */
+	uint32_t nop_timeout;    /* seconds without answer before dropping, default 30 */
+	struct hatgt_target_cfg *targets;
+	size_t ntargets;
+};
+
+/** Parse a config file.
+ * \return 0 and *out (free with hatgt_config_free()), or -errno with a
+ * one-line reason in err: "FILE:LINE: reason". */
+int hatgt_config_load(const char *path, struct hatgt_config **out, char *err, size_t errlen);
+/** The same for text in memory; name is used in messages. */
+int hatgt_config_parse_string(const char *text, const char *name, struct hatgt_config **out,
+			      char *err, size_t errlen);
+/** Accepts NULL. Wipes secrets. */
+void hatgt_config_free(struct hatgt_config *cfg);
+
+/** Find a target by name. \return NULL if absent. */
+const struct hatgt_target_cfg *hatgt_config_target(const struct hatgt_config *cfg,
+						   const char *name);
+/** Parse a size with an optional K/M/G/T suffix (powers of 1024).
+ * \return 0 or -EINVAL/-ERANGE. */
+int hatgt_parse_size(const char *s, uint64_t *out);
+
+/** The embedded default: one sparse 1 GiB file LUN on 127.0.0.1:3260 under
+ * state_dir. Used by the quick start. */
+extern const char hatgt_config_default[];
+
+#endif

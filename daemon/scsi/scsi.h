@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The SCSI layer's interface to transports (daemon/iscsi) and to the daemon.
+ *
+ * The SCSI layer knows nothing of iSCSI: a transport embeds struct scsi_task
+ * as the first member of its own task, fills the "in" fields, calls
+ * scsi_task_exec() and gets exactly one call of task->done, always on the
+ * event-loop thread (possibly from inside scsi_task_exec()).
+ *
+ * Threading: everything here runs on the one event-loop thread. Backing I/O
+ * runs elsewhere and completes through the completion fd (see
+ * scsi_completion_fd()), which the daemon polls and drains with
+ * scsi_completion_run().
+ */
+#ifndef HATGT_SCSI_H
+#define HATGT_SCSI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCSI_CDB_MAX 32
+#define SCSI_SENSE_MAX 252
+/* SPC-4 7.5.4: iSCSI initiator port name "<name>,i,0x<isid>", at most 223 + 17 bytes. */
+#define SCSI_PORT_NAME_MAX 256
+
+enum scsi_status {
+	SCSI_STATUS_GOOD = 0x00,
+	SCSI_STATUS_CHECK_CONDITION = 0x02,
+	SCSI_STATUS_CONDITION_MET = 0x04,
+	SCSI_STATUS_BUSY = 0x08,
+	SCSI_STATUS_RESERVATION_CONFLICT = 0x18,
+	SCSI_STATUS_TASK_SET_FULL = 0x28,
+	SCSI_STATUS_TASK_ABORTED = 0x40,
+};
+
+enum scsi_dir {
+	SCSI_DIR_NONE = 0,
+	SCSI_DIR_READ,  /* data to the initiator (Data-In) */
+	SCSI_DIR_WRITE, /* data from the initiator (Data-Out) */
+};
+
+struct scsi_lu;  /* a logical unit: a backing store plus its SCSI state */
+struct scsi_itn; /* an I_T nexus: UA and reservation state hang off it */
+
+/*
+ * Identity of an I_T nexus, by value: the initiator port's TransportID name
+ * (SPC-4 7.5.4.6 iSCSI: "iqn...,i,0x<12 hex digits of ISID>") and the
+ * relative target port identifier. Values, never pointers, so PR state can
+ * be serialized and replicated.
+ */
+struct scsi_itn_id {
+	char initiator_port[SCSI_PORT_NAME_MAX];
+	uint16_t rtpi;
+};
+
+/* Everything a logical unit needs to exist. Identity derives from config. */
+struct scsi_lu_config {
+	const char *path;     /* regular file or block device */
+	uint64_t create_size; /* >0: create a sparse file of this size if missing */
+	bool readonly;
+	uint32_t block_size;  /* 0: 512 */
+	char vendor[9];       /* T10 vendor id, space padded by the SCSI layer */
+	char product[17];
+	char revision[5];
+	char serial[33];      /* VPD 0x80 unit serial number */
+	uint8_t naa[16];      /* VPD 0x83 NAA designator bytes */
+	uint8_t naa_len;      /* 8 (NAA 5/3) or 16 (NAA 6) */
+	const char *target_name; /* for the SCSI name string designators */
+	uint16_t rtpi;        /* relative target port identifier */
+	uint16_t tpgt;        /* target portal group tag */
+};
+
+/** Open the backing store and set up a logical unit.
+ * \return 0 and *out, or -errno (-ENOENT missing file, -EINVAL bad config). */
+int scsi_lu_create(const struct scsi_lu_config *cfg, struct scsi_lu **out);
+/** Take/drop a reference. The creator holds one; the LU is closed and freed
+ * when the last reference goes. Tasks in flight hold a reference. */
+void scsi_lu_get(struct scsi_lu *lu);
+void scsi_lu_put(struct scsi_lu *lu);
+/** Capacity in bytes. */
+uint64_t scsi_lu_size(const struct scsi_lu *lu);
+const char *scsi_lu_path(const struct scsi_lu *lu);
+/** Flush the backing store's volatile cache (demote, shutdown). Blocking. */
+int scsi_lu_flush_sync(struct scsi_lu *lu);
+
+/** Reset the logical unit (LOGICAL UNIT RESET, SAM-5 7.7): release SPC-2
+ * reservations, set the reset unit attention for every nexus. The transport
+ * aborts the tasks itself. */
+void scsi_lu_reset(struct scsi_lu *lu);
+
+/** Create the SCSI layer's state for a new I_T nexus. \return NULL on ENOMEM. */
+struct scsi_itn *scsi_itn_create(const struct scsi_itn_id *id);
+/** I_T nexus loss (session closed): drop per-nexus state. Accepts NULL. */
+void scsi_itn_destroy(struct scsi_itn *itn);
+const struct scsi_itn_id *scsi_itn_id(const struct scsi_itn *itn);
+
+/* The list of LUNs that the target exposes, for REPORT LUNS. */
+struct scsi_lun_list {
+	const uint64_t *luns;
+	size_t count;
+};
+
+struct scsi_task {
+	/* In: set by the transport before scsi_task_exec(). */
+	struct scsi_lu *lu;                 /* NULL: no LU at this LUN */
+	struct scsi_itn *itn;
+	const struct scsi_lun_list *lun_list;
+	uint64_t lun;
+	uint8_t cdb[SCSI_CDB_MAX];
+	uint8_t cdb_len;
+	uint32_t edtl;                      /* expected data transfer length */
+	enum scsi_dir dir;
+	const uint8_t *out_buf;             /* all Data-Out, collected first; transport owns it */
+	uint32_t out_len;
+	void (*done)(struct scsi_task *task);
+
+	/* Out: set by the SCSI layer before done(). */
+	uint8_t status;
+	uint8_t sense_len;
+	uint8_t sense[SCSI_SENSE_MAX];
+	uint8_t *in_buf;  /* Data-In, owned by the task: scsi_task_release() frees it */
+	uint32_t in_len;  /* bytes in in_buf, at most edtl */
+	uint32_t xfer_len; /* bytes the CDB itself asks to move (for residuals) */
+
+	/* Private to the SCSI layer. */
+	void *priv;
+};
+
+/** Execute a task. task->done is called exactly once. */
+void scsi_task_exec(struct scsi_task *task);
+/** Free what the SCSI layer attached to the task (in_buf, priv). The task
+ * memory itself belongs to the transport. */
+void scsi_task_release(struct scsi_task *task);
+
+/** Set up the completion path for asynchronous backing I/O.
+ * \return 0 or -errno. */
+int scsi_init(void);
+void scsi_fini(void);
+/** An fd that becomes readable when backing I/O has completed. */
+int scsi_completion_fd(void);
+/** Run done() for every completed task. Call when the fd is readable. */
+void scsi_completion_run(void);
+
+#endif
