@@ -1,0 +1,18 @@
+#!/bin/bash
+# An initiator missing from the allow list is refused at login (status
+# 0x0202 "authorization failure", RFC 7143 section 11.13.5).
+. "${srcdir:-.}/lib.sh"
+need_tool iscsi-inq
+it_setup
+TGT=iqn.2026-11.org.hatgt.test:acl
+cat >> "$CONF" << EOF2
+[target $TGT]
+lun0 = $T/lun0.img
+lun0_size = 32M
+allow = $INIT2
+EOF2
+daemon_start
+
+if login_ok "$(url "$TGT" 0)" "$INIT1"; then
+	fail "unlisted initiator $INIT1 logged in"
+fi

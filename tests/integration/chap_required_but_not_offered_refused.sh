@@ -1,0 +1,19 @@
+#!/bin/bash
+# A target that requires CHAP refuses an initiator that offers no
+# credentials (RFC 7143 section 12: AuthMethod None is not acceptable).
+. "${srcdir:-.}/lib.sh"
+need_tool iscsi-inq
+it_setup
+TGT=iqn.2026-11.org.hatgt.test:chap
+cat >> "$CONF" << EOF2
+[target $TGT]
+lun0 = $T/lun0.img
+lun0_size = 32M
+chap_user = alice
+chap_secret = alicesecret12
+EOF2
+daemon_start
+
+if login_ok "$(url "$TGT" 0)"; then
+	fail "login without CHAP credentials succeeded on a CHAP target"
+fi

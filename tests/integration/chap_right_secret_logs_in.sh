@@ -1,0 +1,17 @@
+#!/bin/bash
+# One-way CHAP (RFC 7143 section 12.1.3): the configured secret logs in.
+. "${srcdir:-.}/lib.sh"
+need_tool iscsi-inq
+it_setup
+TGT=iqn.2026-11.org.hatgt.test:chap
+cat >> "$CONF" << EOF2
+[target $TGT]
+lun0 = $T/lun0.img
+lun0_size = 32M
+chap_user = alice
+chap_secret = alicesecret12
+EOF2
+daemon_start
+
+login_ok "$(url "$TGT" 0 'alice%alicesecret12@')" ||
+	fail "login with the right CHAP secret failed: $(cat "$T/inq.out")"

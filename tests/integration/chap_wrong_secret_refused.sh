@@ -1,0 +1,20 @@
+#!/bin/bash
+# One-way CHAP (RFC 7143 section 12.1.3): a wrong secret is refused with an
+# authentication failure (status 0x0201, section 11.13.5).
+. "${srcdir:-.}/lib.sh"
+need_tool iscsi-inq
+it_setup
+TGT=iqn.2026-11.org.hatgt.test:chap
+cat >> "$CONF" << EOF2
+[target $TGT]
+lun0 = $T/lun0.img
+lun0_size = 32M
+chap_user = alice
+chap_secret = alicesecret12
+EOF2
+daemon_start
+
+if login_ok "$(url "$TGT" 0 'alice%wrongsecret12@')"; then
+	fail "login with a wrong CHAP secret succeeded"
+fi
+grep -qi 'auth' "$T/inq.out" || fail "refused, but not as an authentication failure: $(cat "$T/inq.out")"

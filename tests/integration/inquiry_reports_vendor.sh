@@ -1,0 +1,19 @@
+#!/bin/bash
+# Standard INQUIRY (SPC-4 section 6.6.2) answers for a disk with the
+# configured vendor and product identification.
+. "${srcdir:-.}/lib.sh"
+need_tool iscsi-inq
+it_setup
+TGT=iqn.2026-11.org.hatgt.test:disk
+sed -i '/^\[global\]/a vendor = HATGTIT\nproduct = INTEGRATION' "$CONF"
+cat >> "$CONF" << EOF2
+[target $TGT]
+lun0 = $T/lun0.img
+lun0_size = 32M
+EOF2
+daemon_start
+
+login_ok "$(url "$TGT" 0)" || fail "iscsi-inq failed: $(cat "$T/inq.out")"
+grep -q '^Peripheral Device Type:DIRECT_ACCESS' "$T/inq.out" || fail "not a disk: $(cat "$T/inq.out")"
+grep -q '^Vendor:HATGTIT *$' "$T/inq.out" || fail "wrong vendor: $(grep Vendor "$T/inq.out")"
+grep -q '^Product:INTEGRATION *$' "$T/inq.out" || fail "wrong product: $(grep Product "$T/inq.out")"

@@ -1,0 +1,313 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Helpers sourced by every integration test. A test is a bash script that:
+#
+#   . "${srcdir:-.}/lib.sh"
+#   it_setup                      # temp dir, free port, [global] section in $CONF
+#   cat >> "$CONF" <<EOF          # its own [target ...] sections
+#   [target $TGT]
+#   lun0 = $T/lun0.img
+#   lun0_size = 32M
+#   EOF
+#   daemon_start                  # hatgtd --foreground, waits until the port accepts
+#   ...assertions, `fail "msg"` on a wrong answer...
+#
+# On exit a trap stops hatgtd with SIGTERM and asserts that it exited 0, kills
+# helpers started with bg_start, prints the daemon log if the test failed and
+# removes the temp dir. Every wait is bounded. Exit statuses follow automake's
+# harness: 0 pass, 1 fail, 77 skip, 99 hard error (broken environment).
+#
+# Environment (set by tests/integration/Makefile.am; override by hand):
+#   HATGTD, HATGTADM   the binaries under test
+#   IT_KEEP=1          keep the temp dir after the test
+#   IT_TOOL_TIMEOUT    seconds any single initiator command may take (30)
+
+set -eu
+
+INIT1=iqn.2026-11.org.hatgt.test:init1
+INIT2=iqn.2026-11.org.hatgt.test:init2
+IT_HOST=127.0.0.1
+IT_TOOL_TIMEOUT=${IT_TOOL_TIMEOUT:-30}
+IT_LIBDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+T=
+PORT=
+CONF=
+DAEMON_PID=
+DAEMON_LOG=
+ADMIN_NAME=
+IT_BG_PIDS=
+IT_DONE_MSG=
+
+it_log() {
+	printf '%s: %s\n' "${0##*/}" "$*" >&2
+}
+
+# fail MSG: the test failed; the exit trap prints the daemon log.
+fail() {
+	it_log "FAIL: $*"
+	exit 1
+}
+
+# skip MSG: the test cannot run here (exit 77, counted as SKIP).
+skip() {
+	it_log "SKIP: $*"
+	exit 77
+}
+
+# hard_error MSG: the environment is broken (exit 99, counted as ERROR).
+hard_error() {
+	it_log "ERROR: $*"
+	exit 99
+}
+
+# need_tool CMD...: skip unless every command exists.
+need_tool() {
+	local c
+	for c in "$@"; do
+		command -v "$c" > /dev/null 2>&1 ||
+			skip "'$c' not found in PATH (Debian: apt-get install libiscsi-bin qemu-utils qemu-block-extra)"
+	done
+}
+
+# bounded SECS CMD...: run CMD, killing it after SECS seconds (exit 124).
+bounded() {
+	local secs=$1
+	shift
+	timeout -k 5 "$secs" "$@"
+}
+
+# tool CMD...: an initiator command, bounded by IT_TOOL_TIMEOUT.
+tool() {
+	bounded "$IT_TOOL_TIMEOUT" "$@"
+}
+
+# url TARGET LUN [CREDENTIALS@]: an iscsi:// URL for libiscsi tools and qemu.
+url() {
+	printf 'iscsi://%s%s:%s/%s/%s' "${3:-}" "$IT_HOST" "$PORT" "$1" "$2"
+}
+
+portal_url() {
+	printf 'iscsi://%s:%s' "$IT_HOST" "$PORT"
+}
+
+# port_in_use PORT: true if something accepts on it.
+port_in_use() {
+	bounded 2 bash -c "exec 3<>/dev/tcp/$IT_HOST/$1" 2> /dev/null
+}
+
+# it_pick_port: a port nobody listens on, random so parallel tests differ.
+it_pick_port() {
+	local i p
+	for i in $(seq 1 50); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM + $$ + i) % 40000))
+		if ! port_in_use "$p"; then
+			PORT=$p
+			return 0
+		fi
+	done
+	hard_error "no free TCP port found after 50 tries"
+}
+
+it_cleanup() {
+	local rc=$? p st
+	set +e
+	for p in $IT_BG_PIDS; do
+		kill -TERM "$p" 2> /dev/null
+	done
+	for p in $IT_BG_PIDS; do
+		wait "$p" 2> /dev/null
+	done
+	if [ -n "$DAEMON_PID" ]; then
+		daemon_stop
+		st=$?
+		if [ "$st" -ne 0 ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then
+			rc=1
+		fi
+	fi
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$DAEMON_LOG" ] && [ -f "$DAEMON_LOG" ]; then
+		it_log "---- hatgtd log ($DAEMON_LOG, last 200 lines) ----"
+		tail -n 200 "$DAEMON_LOG" >&2
+		it_log "---- end of hatgtd log ----"
+	fi
+	if [ -n "$T" ] && [ -d "$T" ]; then
+		if [ "${IT_KEEP:-0}" = 1 ]; then
+			it_log "kept $T"
+		else
+			rm -rf "$T"
+		fi
+	fi
+	[ "$rc" -eq 0 ] && [ -n "$IT_DONE_MSG" ] && it_log "$IT_DONE_MSG"
+	exit "$rc"
+}
+
+# it_setup: check the binaries, make $T, pick $PORT, write the [global]
+# section of $CONF and install the exit trap.
+it_setup() {
+	need_tool timeout
+	[ -n "${HATGTD:-}" ] || hard_error "HATGTD is not set (run through 'make check')"
+	[ -x "$HATGTD" ] || hard_error "hatgtd not built: $HATGTD"
+	T=$(mktemp -d "${TMPDIR:-/tmp}/hatgt-it.XXXXXX")
+	trap it_cleanup EXIT
+	trap 'exit 1' INT TERM
+	it_pick_port
+	CONF=$T/hatgt.conf
+	DAEMON_LOG=$T/hatgtd.log
+	ADMIN_NAME=hatgt-it-$$-$PORT
+	cat > "$CONF" << EOF
+[global]
+listen = $IT_HOST:$PORT
+state_dir = $T/state
+pid_file = $T/hatgtd.pid
+admin_name = $ADMIN_NAME
+log_level = debug
+
+EOF
+	mkdir -p "$T/state"
+}
+
+# daemon_start: start hatgtd on $CONF in the foreground (in the background of
+# this shell) and wait up to 10 s for the port to accept. If the port was
+# taken meanwhile by a parallel test, retry on another one.
+daemon_start() {
+	local try i
+	for try in 1 2 3; do
+		"$HATGTD" --config "$CONF" --foreground >> "$DAEMON_LOG" 2>&1 &
+		DAEMON_PID=$!
+		for i in $(seq 1 100); do
+			if ! kill -0 "$DAEMON_PID" 2> /dev/null; then
+				break
+			fi
+			if port_in_use "$PORT"; then
+				return 0
+			fi
+			sleep 0.1
+		done
+		if kill -0 "$DAEMON_PID" 2> /dev/null; then
+			fail "hatgtd did not accept on $IT_HOST:$PORT within 10 s"
+		fi
+		wait "$DAEMON_PID" && i=0 || i=$?
+		DAEMON_PID=
+		if grep -qi 'in use' "$DAEMON_LOG" && [ "$try" -lt 3 ]; then
+			it_log "port $PORT taken, retrying"
+			it_pick_port
+			sed -i "s/^listen = .*/listen = $IT_HOST:$PORT/" "$CONF"
+			continue
+		fi
+		fail "hatgtd exited with status $i during start-up"
+	done
+}
+
+# daemon_stop: SIGTERM, wait up to 10 s, return its exit status (KILL and
+# return 1 if it hangs).
+daemon_stop() {
+	local i st
+	[ -n "$DAEMON_PID" ] || return 0
+	kill -TERM "$DAEMON_PID" 2> /dev/null
+	for i in $(seq 1 100); do
+		kill -0 "$DAEMON_PID" 2> /dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$DAEMON_PID" 2> /dev/null; then
+		it_log "FAIL: hatgtd did not exit within 10 s of SIGTERM"
+		kill -KILL "$DAEMON_PID" 2> /dev/null
+		wait "$DAEMON_PID" 2> /dev/null
+		DAEMON_PID=
+		return 1
+	fi
+	wait "$DAEMON_PID" && st=0 || st=$?
+	DAEMON_PID=
+	if [ "$st" -ne 0 ]; then
+		it_log "FAIL: hatgtd exited with status $st after SIGTERM (expected 0)"
+		return 1
+	fi
+	return 0
+}
+
+# daemon_reload: SIGHUP.
+daemon_reload() {
+	kill -HUP "$DAEMON_PID" || fail "hatgtd is not running"
+}
+
+# bg_start OUTFILE CMD...: run CMD in the background (killed at exit);
+# sets BG_PID.
+bg_start() {
+	local out=$1
+	shift
+	"$@" > "$out" 2>&1 &
+	BG_PID=$!
+	IT_BG_PIDS="$IT_BG_PIDS $BG_PID"
+}
+
+# wait_for SECS CMD...: retry CMD every 0.2 s until it succeeds or SECS pass.
+wait_for() {
+	local secs=$1 end
+	shift
+	end=$((SECONDS + secs))
+	while ! "$@" > /dev/null 2>&1; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+
+# adm ARGS...: hatgtadm against this test's daemon, bounded.
+adm() {
+	if [ -z "${HATGTADM:-}" ] || [ ! -x "$HATGTADM" ]; then
+		hard_error "hatgtadm not built: ${HATGTADM:-unset}"
+	fi
+	bounded 10 "$HATGTADM" -s "$ADMIN_NAME" "$@"
+}
+
+# session_hold TARGET LUN INITIATOR MS OUTFILE: keep a session logged in for
+# MS milliseconds with qemu-io (read, sleep, read); sets BG_PID. Wait for
+# "read 4096/4096" in OUTFILE to know the login is done.
+session_hold() {
+	need_tool qemu-io stdbuf
+	bg_start "$5" bounded $(($4 / 1000 + 30)) stdbuf -oL qemu-io --image-opts \
+		-c 'read 0 4k' -c "sleep $4" -c 'read 4k 4k' \
+		"driver=iscsi,transport=tcp,portal=$IT_HOST:$PORT,target=$1,lun=$2,initiator-name=$3"
+}
+
+# session_hold_ready OUTFILE: wait (10 s) until the holder's first read is done.
+session_hold_ready() {
+	wait_for 10 grep -q 'read 4096/4096 bytes at offset 0' "$1" ||
+		fail "holding session did not log in: $(cat "$1")"
+}
+
+# roundtrip_check TARGET URL_SUFFIX: write 32 MiB of random data to LUN 0 of
+# TARGET with qemu-img, read it back into a file, compare byte for byte.
+roundtrip_check() {
+	local u
+	need_tool qemu-img cmp head
+	u="$(url "$1" 0)$2"
+	head -c $((32 * 1024 * 1024)) /dev/urandom > "$T/src.raw"
+	tool qemu-img convert -n -f raw -O raw "$T/src.raw" "$u" ||
+		fail "qemu-img convert to $u failed"
+	tool qemu-img convert -f raw -O raw "$u" "$T/back.raw" ||
+		fail "qemu-img convert from $u failed"
+	cmp "$T/src.raw" "$T/back.raw" || fail "data read back differs from data written ($u)"
+}
+
+# login_ok URL [INITIATOR]: true if a standard INQUIRY through URL succeeds.
+login_ok() {
+	tool iscsi-inq -i "${2:-$INIT1}" "$1" > "$T/inq.out" 2>&1
+}
+
+# cu_run SELECTOR TARGET LUN: run iscsi-test-cu tests SELECTOR against LUN of
+# TARGET; print the counts; fail if any test failed or none ran.
+cu_run() {
+	local out=$T/cu.out counts passed failed skipped total
+	need_tool iscsi-test-cu awk
+	tool iscsi-test-cu -d -S -i "$INIT1" -I "$INIT2" -t "$1" "$(url "$2" "$3")" > "$out" 2>&1 || true
+	counts=$(awk -f "$IT_LIBDIR/cu-parse.awk" "$out" |
+		awk -F'\t' '{ n[$3]++ } END { printf "%d %d %d", n["passed"], n["failed"], n["skipped"] }')
+	read -r passed failed skipped <<< "$counts"
+	total=$((passed + failed + skipped))
+	it_log "$1: $passed passed, $failed failed, $skipped skipped (CUnit counts skipped as passed)"
+	if [ "$failed" -ne 0 ] || [ "$total" -eq 0 ]; then
+		cat "$out" >&2
+		[ "$total" -ne 0 ] || fail "iscsi-test-cu ran no test for $1"
+		fail "iscsi-test-cu: $failed test(s) failed in $1"
+	fi
+}

@@ -1,0 +1,20 @@
+#!/bin/bash
+# Mutual CHAP (RFC 7143 section 12.1.3): the target proves the mutual secret
+# and the initiator accepts it.
+. "${srcdir:-.}/lib.sh"
+need_tool iscsi-inq
+it_setup
+TGT=iqn.2026-11.org.hatgt.test:mutual
+cat >> "$CONF" << EOF2
+[target $TGT]
+lun0 = $T/lun0.img
+lun0_size = 32M
+chap_user = alice
+chap_secret = alicesecret12
+mutual_user = target1
+mutual_secret = targetsecret34
+EOF2
+daemon_start
+
+login_ok "$(url "$TGT" 0 'alice%alicesecret12@')?target_user=target1&target_password=targetsecret34" ||
+	fail "mutual CHAP login with the right target secret failed: $(cat "$T/inq.out")"

@@ -1,0 +1,14 @@
+#!/bin/bash
+# The same round trip with HeaderDigest=CRC32C (RFC 7143 sections 11.1.1,
+# 13.1). libiscsi 1.19 always offers DataDigest=None, so data digests cannot
+# be exercised with these initiators.
+. "${srcdir:-.}/lib.sh"
+it_setup
+TGT=iqn.2026-11.org.hatgt.test:disk
+cat >> "$CONF" << EOF2
+[target $TGT]
+lun0 = $T/lun0.img
+lun0_size = 32M
+EOF2
+daemon_start
+roundtrip_check "$TGT" "?header_digest=crc32c"

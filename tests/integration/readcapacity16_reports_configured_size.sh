@@ -1,0 +1,17 @@
+#!/bin/bash
+# READ CAPACITY(16) (SBC-3 section 5.16) reports the lun0_size of the config.
+. "${srcdir:-.}/lib.sh"
+need_tool iscsi-readcapacity16
+it_setup
+TGT=iqn.2026-11.org.hatgt.test:disk
+cat >> "$CONF" << EOF2
+[target $TGT]
+lun0 = $T/lun0.img
+lun0_size = 48M
+EOF2
+daemon_start
+
+tool iscsi-readcapacity16 -i "$INIT1" "$(url "$TGT" 0)" > "$T/rc.out" 2>&1 ||
+	fail "iscsi-readcapacity16 failed: $(cat "$T/rc.out")"
+grep -q "^Total size:$((48 * 1024 * 1024))\$" "$T/rc.out" || fail "wrong size: $(cat "$T/rc.out")"
+grep -q '^LOGICAL BLOCK LENGTH IN BYTES:512$' "$T/rc.out" || fail "wrong block size: $(cat "$T/rc.out")"
