@@ -104,4 +104,21 @@ int hatgt_parse_size(const char *s, uint64_t *out);
  * state_dir. Used by the quick start. */
 extern const char hatgt_config_default[];
 
+/** Check an iSCSI name (RFC 7143 section 4.2.7: iqn., eui. or naa. format,
+ * at most 223 bytes, a-z 0-9 '-' '.' ':' after mapping ASCII to lower case)
+ * and write its normal (lower-case) form to out.
+ * \param why if not NULL, set to a static reason on failure.
+ * \return 0 or -EINVAL. */
+int hatgt_iscsi_name_normalize(const char *in, char *out, size_t outlen, const char **why);
+
+/** The identity a LUN gets when lunN_serial / lunN_naa are not set:
+ * SHA-256 over target name, a NUL byte and the LUN number (big-endian
+ * 32 bits); serial = first 8 hash bytes as 16 upper-case hex digits, naa = an
+ * 8-byte NAA 3 (locally assigned) designator from the next 60 bits. Both
+ * nodes of a cluster derive the same values from the same config. Use the
+ * normal form of the name (see hatgt_iscsi_name_normalize()).
+ * \return 0, -EINVAL (name too long) or -ENOMEM. */
+int hatgt_config_lun_identity(const char *target, uint32_t lun, char serial[33], uint8_t naa[16],
+			      uint8_t *naa_len);
+
 #endif
