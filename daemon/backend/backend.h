@@ -1,1 +1,148 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Backing stores behind one small vtable, and the asynchronous I/O engine
+ * they submit to.
+ *
+ * The engine owns the completion path: an eventfd that becomes readable
+ * when I/O has completed, and backend_engine_run(), which calls every
+ * completed request's done() on the caller's (event-loop) thread. The
+ * current engine is io_uring with a registered eventfd. A store that cannot
+ * use io_uring (a worker pool, a network store) completes its requests with
+ * backend_engine_complete(), which goes through the same eventfd, so the
+ * SCSI layer sees one completion path whatever the store.
+ *
+ * Nothing here blocks the event loop except backend_flush_sync(), which is
+ * meant for demote and shutdown.
+ */
+#ifndef HATGT_BACKEND_H
+#define HATGT_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct backend;
+struct backend_engine;
+
+/* Capabilities a store reports; the SCSI layer advertises only these. */
+#define BACKEND_CAP_UNMAP          (1u << 0) /* BACKEND_OP_UNMAP deallocates */
+#define BACKEND_CAP_UNMAP_ZEROES   (1u << 1) /* unmapped blocks read back as zeros */
+#define BACKEND_CAP_VOLATILE_CACHE (1u << 2) /* writes may sit in a cache: flush matters */
+#define BACKEND_CAP_BLOCK_DEVICE   (1u << 3) /* a block device, not a regular file */
+
+enum backend_op {
+	BACKEND_OP_READ = 0,
+	BACKEND_OP_WRITE,
+	BACKEND_OP_FLUSH, /* make every completed write durable */
+	BACKEND_OP_UNMAP, /* deallocate [offset, offset + len) */
+};
+
+/* Request flags. */
+#define BACKEND_IO_FUA (1u << 0) /* WRITE: durable before completion (SBC-3 FUA) */
+
+/*
+ * One request. The submitter owns the memory and keeps it (and buf) alive
+ * until done() has been called. done() gets len on success or -errno.
+ */
+struct backend_io {
+	enum backend_op op;
+	uint32_t flags;
+	uint64_t offset; /* bytes */
+	uint64_t len;    /* bytes; 0 for FLUSH */
+	uint8_t *buf;    /* READ: destination; WRITE: source (not modified) */
+	void (*done)(struct backend_io *io, int64_t res);
+
+	/* Private to the backend and the engine. */
+	uint64_t progress; /* bytes done so far (short transfers are resumed) */
+	struct backend *be;
+	int fd;
+	struct backend_io *next;
+	int64_t res;
+};
+
+/* Counters a store keeps, for tests and the admin interface. */
+struct backend_stats {
+	uint64_t reads;
+	uint64_t writes;
+	uint64_t fua_writes; /* writes submitted with a durability flag */
+	uint64_t flushes;    /* cache flushes submitted */
+	uint64_t unmaps;
+	uint64_t errors;
+};
+
+struct backend_config {
+	const char *path;
+	uint64_t create_size; /* >0: create a sparse regular file of this size if missing */
+	bool readonly;
+};
+
+/* The vtable one kind of store implements. */
+struct backend_ops {
+	const char *name;
+	int (*open)(struct backend_engine *eng, const struct backend_config *cfg,
+		    struct backend **out);
+	void (*close)(struct backend *be);
+	/* Start a request; 0 (done() will follow, never from inside submit) or -errno. */
+	int (*submit)(struct backend *be, struct backend_io *io);
+	int (*flush_sync)(struct backend *be);
+};
+
+/* Common part of every store; implementations embed it first. */
+struct backend {
+	const struct backend_ops *ops;
+	struct backend_engine *eng;
+	uint64_t size; /* bytes */
+	uint32_t caps;
+	bool readonly;
+	struct backend_stats stats;
+};
+
+/** Create the I/O engine with room for \p depth requests in flight.
+ * \return 0 and *out, or -errno (-ENOMEM, or io_uring setup errors). */
+int backend_engine_create(unsigned int depth, struct backend_engine **out);
+/** Destroy the engine. Requests still in flight are abandoned: callers wait
+ * for their completions first. Accepts NULL. */
+void backend_engine_destroy(struct backend_engine *eng);
+/** The fd that becomes readable when requests have completed. */
+int backend_engine_fd(const struct backend_engine *eng);
+/** Call done() for every completed request. \return how many completed. */
+unsigned int backend_engine_run(struct backend_engine *eng);
+/** Complete \p io with \p res from the next backend_engine_run(). For
+ * stores that do not use io_uring, and for errors found after submit. */
+void backend_engine_complete(struct backend_engine *eng, struct backend_io *io, int64_t res);
+
+/** Open a store: a regular file (created sparse if missing and
+ * cfg->create_size > 0) or a block device.
+ * \return 0 and *out, or -errno: -ENOENT missing and no create_size, -EINVAL
+ * bad config, -EROFS, -EACCES, -ENOMEM... */
+int backend_open(struct backend_engine *eng, const struct backend_config *cfg,
+		 struct backend **out);
+/** Close a store. No request may be in flight. Accepts NULL. */
+void backend_close(struct backend *be);
+/** Submit a request. \return 0 (done() will be called later, on the event
+ * loop) or -errno (done() will not be called): -EINVAL out of range or bad
+ * op, -EROFS write to a read-only store, -EOPNOTSUPP unmap unsupported,
+ * -EAGAIN engine full. */
+int backend_submit(struct backend *be, struct backend_io *io);
+/** Make everything written so far durable. Blocking: demote/shutdown only. */
+int backend_flush_sync(struct backend *be);
+
+static inline uint64_t backend_size(const struct backend *be)
+{
+	return be->size;
+}
+
+static inline uint32_t backend_caps(const struct backend *be)
+{
+	return be->caps;
+}
+
+static inline const struct backend_stats *backend_stats(const struct backend *be)
+{
+	return &be->stats;
+}
+
+/* The regular file / block device store (bs_file.c). */
+extern const struct backend_ops backend_file_ops;
+
+#endif

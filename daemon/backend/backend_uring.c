@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The asynchronous I/O engine: one io_uring per daemon with an eventfd
+ * registered for completions, reaped on the event-loop thread.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <liburing.h>
+
+#include "backend/backend_int.h"
+
+struct backend_engine {
+	struct io_uring ring;
+	bool ring_ok;
+	int efd;
+	/* Completions posted with backend_engine_complete(), in order. */
+	struct backend_io *deferred_head;
+	struct backend_io **deferred_tail;
+};
+
+int backend_engine_create(unsigned int depth, struct backend_engine **out)
+{
+	struct backend_engine *eng;
+	int ret;
+
+	eng = calloc(1, sizeof(*eng));
+	if (!eng) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	eng->deferred_tail = &eng->deferred_head;
+	eng->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (eng->efd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = io_uring_queue_init(depth ? depth : 256, &eng->ring, 0);
+	if (ret < 0)
+		goto out;
+	eng->ring_ok = true;
+	ret = io_uring_register_eventfd(&eng->ring, eng->efd);
+	if (ret < 0)
+		goto out;
+	*out = eng;
+	eng = NULL;
+	ret = 0;
+out:
+	backend_engine_destroy(eng);
+	return ret;
+}
+
+void backend_engine_destroy(struct backend_engine *eng)
+{
+	if (!eng)
+		return;
+	if (eng->ring_ok)
+		io_uring_queue_exit(&eng->ring);
+	if (eng->efd >= 0)
+		close(eng->efd);
+	free(eng);
+}
+
+int backend_engine_fd(const struct backend_engine *eng)
+{
+	return eng->efd;
+}
+
+static void backend_engine_kick(struct backend_engine *eng)
+{
+	uint64_t one = 1;
+
+	/* Only fails with EAGAIN when the counter is saturated: still readable. */
+	if (write(eng->efd, &one, sizeof(one)) < 0)
+		return;
+}
+
+void backend_engine_complete(struct backend_engine *eng, struct backend_io *io, int64_t res)
+{
+	io->res = res;
+	io->next = NULL;
+	*eng->deferred_tail = io;
+	eng->deferred_tail = &io->next;
+	backend_engine_kick(eng);
+}
+
+static void backend_uring_prep(struct io_uring_sqe *sqe, int fd, struct backend_io *io)
+{
+	uint64_t off = io->offset + io->progress;
+	unsigned int left = (unsigned int)(io->len - io->progress);
+
+	switch (io->op) {
+	case BACKEND_OP_READ:
+		io_uring_prep_read(sqe, fd, io->buf + io->progress, left, off);
+		break;
+	case BACKEND_OP_WRITE:
+		io_uring_prep_write(sqe, fd, io->buf + io->progress, left, off);
+		/* SBC-3 5.x FUA: durable before GOOD; RWF_DSYNC syncs this range only. */
+		if (io->flags & BACKEND_IO_FUA)
+			sqe->rw_flags = RWF_DSYNC;
+		break;
+	case BACKEND_OP_FLUSH:
+		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+		break;
+	case BACKEND_OP_UNMAP:
+		io_uring_prep_fallocate(sqe, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					(off_t)io->offset, (off_t)io->len);
+		break;
+	}
+	io_uring_sqe_set_data(sqe, io);
+}
+
+int backend_uring_queue(struct backend_engine *eng, int fd, struct backend_io *io)
+{
+	struct io_uring_sqe *sqe;
+	int ret;
+
+	io->fd = fd; /* remembered for resuming short transfers */
+	sqe = io_uring_get_sqe(&eng->ring);
+	if (!sqe) {
+		ret = -EAGAIN;
+		goto out;
+	}
+	backend_uring_prep(sqe, fd, io);
+	ret = io_uring_submit(&eng->ring);
+	if (ret >= 0)
+		ret = 0;
+out:
+	return ret;
+}
+
+/*
+ * A read or write that moved fewer bytes than asked continues where it
+ * stopped. \return true when resubmitted; false when \p res is final (or
+ * with *res = -EIO when the remainder could not be resubmitted).
+ */
+static bool backend_uring_resume(struct backend_engine *eng, struct backend_io *io, int *res)
+{
+	bool rw = io->op == BACKEND_OP_READ || io->op == BACKEND_OP_WRITE;
+
+	if (!rw || *res <= 0 || io->progress + (uint64_t)*res >= io->len)
+		return false;
+	io->progress += (uint64_t)*res;
+	*res = 0;
+	if (backend_uring_queue(eng, io->fd, io) == 0)
+		return true;
+	*res = -EIO;
+	return false;
+}
+
+static void backend_uring_finish(struct backend_io *io, int res)
+{
+	int64_t r;
+
+	if (res < 0)
+		r = res;
+	else if (io->op == BACKEND_OP_READ || io->op == BACKEND_OP_WRITE)
+		/* Short of the end: the file shrank under us. */
+		r = io->progress + (uint64_t)res == io->len ? (int64_t)io->len : -EIO;
+	else
+		r = (int64_t)io->len;
+	if (r < 0)
+		io->be->stats.errors++;
+	io->done(io, r);
+}
+
+unsigned int backend_engine_run(struct backend_engine *eng)
+{
+	struct io_uring_cqe *cqe;
+	struct backend_io *io, *next;
+	unsigned int n = 0;
+	uint64_t cnt;
+
+	if (read(eng->efd, &cnt, sizeof(cnt)) < 0) {
+		/* EAGAIN: nothing signalled, but reaping is harmless. */
+	}
+	while (io_uring_peek_cqe(&eng->ring, &cqe) == 0) {
+		int res = cqe->res;
+
+		io = io_uring_cqe_get_data(cqe);
+		io_uring_cqe_seen(&eng->ring, cqe);
+		if (backend_uring_resume(eng, io, &res))
+			continue;
+		backend_uring_finish(io, res);
+		n++;
+	}
+	/* Detach first: done() may post new deferred completions. */
+	io = eng->deferred_head;
+	eng->deferred_head = NULL;
+	eng->deferred_tail = &eng->deferred_head;
+	for (; io; io = next) {
+		next = io->next;
+		io->done(io, io->res);
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Logical unit lifecycle: identity from config, backing store, references. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#include "scsi/scsi_int.h"
+
+/*
+ * SPC-4 4.4.1: INQUIRY strings are printable ASCII, left aligned, space
+ * padded. An empty configured string takes the default.
+ */
+static int scsi_lu_str_pad(char *dst, size_t width, const char *src, size_t src_max,
+			   const char *dflt)
+{
+	size_t len = strnlen(src, src_max), i;
+	int ret = 0;
+
+	if (len == 0) {
+		src = dflt;
+		len = strlen(dflt);
+	}
+	if (len > width) {
+		ret = -EINVAL;
+		goto out;
+	}
+	memset(dst, ' ', width);
+	for (i = 0; i < len; i++) {
+		if (src[i] < 0x20 || src[i] > 0x7e) {
+			ret = -EINVAL;
+			goto out;
+		}
+		dst[i] = src[i];
+	}
+out:
+	return ret;
+}
+
+static int scsi_lu_config_check(const struct scsi_lu_config *cfg, uint32_t *bs)
+{
+	int ret = -EINVAL;
+
+	if (!cfg || !cfg->path || !cfg->path[0])
+		goto out;
+	*bs = cfg->block_size ? cfg->block_size : 512;
+	/* SBC-3 logical block lengths we serve: powers of two, 512..4096. */
+	if (*bs < 512 || *bs > 4096 || (*bs & (*bs - 1)))
+		goto out;
+	if (cfg->naa_len != 8 && cfg->naa_len != 16)
+		goto out;
+	if (!memchr(cfg->serial, '\0', sizeof(cfg->serial)))
+		goto out;
+	ret = 0;
+out:
+	return ret;
+}
+
+static int scsi_lu_identity_set(struct scsi_lu *lu, const struct scsi_lu_config *cfg)
+{
+	int ret;
+
+	ret = scsi_lu_str_pad(lu->vendor, sizeof(lu->vendor), cfg->vendor, sizeof(cfg->vendor),
+			      "HATGT");
+	if (ret == 0)
+		ret = scsi_lu_str_pad(lu->product, sizeof(lu->product), cfg->product,
+				      sizeof(cfg->product), "VIRTUAL-DISK");
+	if (ret == 0)
+		ret = scsi_lu_str_pad(lu->revision, sizeof(lu->revision), cfg->revision,
+				      sizeof(cfg->revision), "0001");
+	if (ret < 0)
+		goto out;
+	memcpy(lu->serial, cfg->serial, sizeof(lu->serial));
+	memcpy(lu->naa, cfg->naa, cfg->naa_len);
+	lu->naa_len = cfg->naa_len;
+	lu->rtpi = cfg->rtpi;
+	lu->tpgt = cfg->tpgt;
+	lu->path = strdup(cfg->path);
+	if (cfg->target_name)
+		lu->target_name = strdup(cfg->target_name);
+	if (!lu->path || (cfg->target_name && !lu->target_name))
+		ret = -ENOMEM;
+out:
+	return ret;
+}
+
+static void scsi_lu_free(struct scsi_lu *lu)
+{
+	if (!lu)
+		return;
+	backend_close(lu->be);
+	scsi_ua_release(lu);
+	free(lu->target_name);
+	free(lu->path);
+	free(lu);
+}
+
+int scsi_lu_create(const struct scsi_lu_config *cfg, struct scsi_lu **out)
+{
+	struct backend_config bcfg = {0};
+	struct scsi_lu *lu = NULL;
+	uint32_t bs;
+	int ret;
+
+	ret = scsi_lu_config_check(cfg, &bs);
+	if (ret < 0)
+		goto out;
+	if (!scsi_engine()) {
+		/* scsi_init() first. */
+		ret = -EINVAL;
+		goto out;
+	}
+	lu = calloc(1, sizeof(*lu));
+	if (!lu) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	lu->refs = 1;
+	lu->block_size = bs;
+	lu->block_shift = (unsigned int)__builtin_ctz(bs);
+	lu->readonly = cfg->readonly;
+	ret = scsi_lu_identity_set(lu, cfg);
+	if (ret < 0)
+		goto out;
+	bcfg.path = cfg->path;
+	bcfg.create_size = cfg->create_size;
+	bcfg.readonly = cfg->readonly;
+	ret = backend_open(scsi_engine(), &bcfg, &lu->be);
+	if (ret < 0) {
+		qb_log(LOG_ERR, "cannot open %s: %s", cfg->path, strerror(-ret));
+		goto out;
+	}
+	lu->nblocks = backend_size(lu->be) >> lu->block_shift;
+	if (lu->nblocks == 0) {
+		qb_log(LOG_ERR, "%s is smaller than one %u-byte block", cfg->path, bs);
+		ret = -EINVAL;
+		goto out;
+	}
+	*out = lu;
+	lu = NULL;
+out:
+	scsi_lu_free(lu);
+	return ret;
+}
+
+void scsi_lu_get(struct scsi_lu *lu)
+{
+	lu->refs++;
+}
+
+void scsi_lu_put(struct scsi_lu *lu)
+{
+	if (lu && --lu->refs == 0)
+		scsi_lu_free(lu);
+}
+
+uint64_t scsi_lu_size(const struct scsi_lu *lu)
+{
+	return lu->nblocks << lu->block_shift;
+}
+
+const char *scsi_lu_path(const struct scsi_lu *lu)
+{
+	return lu->path;
+}
+
+int scsi_lu_flush_sync(struct scsi_lu *lu)
+{
+	return lu->readonly ? 0 : backend_flush_sync(lu->be);
+}
+
+void scsi_lu_reset(struct scsi_lu *lu)
+{
+	/* SAM-5 6.3.3: every I_T nexus gets BUS DEVICE RESET FUNCTION OCCURRED. */
+	scsi_ua_establish(lu, NULL, SENSE_UA_LU_RESET);
+}

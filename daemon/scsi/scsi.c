@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Task execution: table-driven dispatch, the generic checks every command
+ * goes through (LU presence, unit attentions, control byte, service
+ * actions), and the completion path for asynchronous backing I/O.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#include "scsi/scsi_int.h"
+
+/* I/O requests in flight across all LUs before submissions get BUSY. */
+#define SCSI_ENGINE_DEPTH 1024
+
+static struct backend_engine *scsi_io_engine;
+
+#define ROW(op, nm, fn, len, fl) [op] = {.name = nm, .handler = fn, .cdb_len = len, .flags = fl}
+#define SPC_NO_UA (SCSI_OP_NO_LU | SCSI_OP_UA_EXEMPT)
+
+/* One row per operation code; an empty row is INVALID COMMAND OPERATION CODE. */
+static const struct scsi_opcode scsi_opcodes[256] = {
+	ROW(0x00, "TEST UNIT READY", spc_cmd_test_unit_ready, 6, 0),
+	ROW(0x03, "REQUEST SENSE", spc_cmd_request_sense, 6, SPC_NO_UA),
+	ROW(0x08, "READ(6)", sbc_cmd_read, 6, SCSI_OP_READS_MEDIUM),
+	ROW(0x0a, "WRITE(6)", sbc_cmd_write, 6, SCSI_OP_WRITES_MEDIUM),
+	ROW(0x12, "INQUIRY", spc_cmd_inquiry, 6, SPC_NO_UA),
+	ROW(0x1a, "MODE SENSE(6)", spc_cmd_mode_sense, 6, 0),
+	ROW(0x1b, "START STOP UNIT", sbc_cmd_start_stop_unit, 6, 0),
+	ROW(0x25, "READ CAPACITY(10)", sbc_cmd_read_capacity10, 10, 0),
+	ROW(0x28, "READ(10)", sbc_cmd_read, 10, SCSI_OP_READS_MEDIUM),
+	ROW(0x2a, "WRITE(10)", sbc_cmd_write, 10, SCSI_OP_WRITES_MEDIUM),
+	ROW(0x35, "SYNCHRONIZE CACHE(10)", sbc_cmd_sync_cache, 10, 0),
+	ROW(0x5a, "MODE SENSE(10)", spc_cmd_mode_sense, 10, 0),
+	ROW(0x88, "READ(16)", sbc_cmd_read, 16, SCSI_OP_READS_MEDIUM),
+	ROW(0x8a, "WRITE(16)", sbc_cmd_write, 16, SCSI_OP_WRITES_MEDIUM),
+	ROW(0x91, "SYNCHRONIZE CACHE(16)", sbc_cmd_sync_cache, 16, 0),
+	/* SBC-3 5.16: SERVICE ACTION IN(16), only READ CAPACITY(16) = 10h. */
+	[0x9e] = {.name = "SERVICE ACTION IN(16)", .handler = sbc_cmd_service_action_in,
+		  .cdb_len = 16, .sa_mask = 1u << 0x10},
+	ROW(0xa0, "REPORT LUNS", spc_cmd_report_luns, 12, SPC_NO_UA),
+	ROW(0xa8, "READ(12)", sbc_cmd_read, 12, SCSI_OP_READS_MEDIUM),
+	ROW(0xaa, "WRITE(12)", sbc_cmd_write, 12, SCSI_OP_WRITES_MEDIUM),
+};
+
+const struct scsi_opcode *scsi_opcode_find(uint8_t opcode)
+{
+	return &scsi_opcodes[opcode];
+}
+
+struct backend_engine *scsi_engine(void)
+{
+	return scsi_io_engine;
+}
+
+int scsi_init(void)
+{
+	int ret = 0;
+
+	if (!scsi_io_engine)
+		ret = backend_engine_create(SCSI_ENGINE_DEPTH, &scsi_io_engine);
+	if (ret < 0)
+		qb_log(LOG_ERR, "cannot set up the I/O engine: %s", strerror(-ret));
+	return ret;
+}
+
+void scsi_fini(void)
+{
+	backend_engine_destroy(scsi_io_engine);
+	scsi_io_engine = NULL;
+}
+
+int scsi_completion_fd(void)
+{
+	return scsi_io_engine ? backend_engine_fd(scsi_io_engine) : -1;
+}
+
+void scsi_completion_run(void)
+{
+	if (scsi_io_engine)
+		backend_engine_run(scsi_io_engine);
+}
+
+enum sense_reason scsi_cmd_bad_field(struct scsi_cmd *cmd, uint16_t byte, int8_t bit)
+{
+	cmd->field.valid = true;
+	cmd->field.in_cdb = true;
+	cmd->field.byte = byte;
+	cmd->field.bit = bit;
+	return SENSE_INVALID_FIELD_IN_CDB;
+}
+
+enum sense_reason scsi_cmd_data_in(struct scsi_cmd *cmd, struct buf *b, uint32_t alloc_len)
+{
+	struct scsi_task *task = cmd->task;
+	enum sense_reason r = SENSE_OK;
+	uint32_t n;
+
+	if (b->err) {
+		r = SENSE_BUSY;
+		goto out;
+	}
+	n = b->len < alloc_len ? (uint32_t)b->len : alloc_len;
+	task->xfer_len = n;
+	task->in_len = n < task->edtl ? n : task->edtl;
+	if (task->in_len) {
+		task->in_buf = b->data;
+		b->data = NULL;
+	}
+out:
+	buf_release(b);
+	return r;
+}
+
+void scsi_task_finish(struct scsi_task *task, enum sense_reason reason,
+		      const struct sense_field *field)
+{
+	task->status = sense_status(reason);
+	task->sense_len = (uint8_t)sense_build(reason, field, false, task->sense,
+						sizeof(task->sense));
+	if (task->status != SCSI_STATUS_GOOD) {
+		/* No data goes with an error status. */
+		free(task->in_buf);
+		task->in_buf = NULL;
+		task->in_len = 0;
+	}
+	task->done(task);
+}
+
+/* The checks every command goes through before its handler, in SAM-5 order. */
+static enum sense_reason scsi_cmd_dispatch(struct scsi_cmd *cmd)
+{
+	struct scsi_task *task = cmd->task;
+	const struct scsi_opcode *op = scsi_opcode_find(task->cdb[0]);
+	struct scsi_ua_slot *slot;
+	enum sense_reason r;
+
+	cmd->op = op;
+	/* SPC-4 4.6.4.2 / SAM-5 5.9.4: no LU: only a few commands work. */
+	if (!cmd->lu && !(op->flags & SCSI_OP_NO_LU))
+		return SENSE_LUN_NOT_SUPPORTED;
+	if (cmd->lu && task->itn) {
+		slot = scsi_ua_slot_get(cmd->lu, task->itn);
+		if (!slot)
+			return SENSE_BUSY;
+		/* SAM-5 5.14: report (and clear) a pending UA except for these. */
+		if (!(op->flags & SCSI_OP_UA_EXEMPT)) {
+			r = scsi_ua_slot_pop(slot);
+			if (r != SENSE_OK)
+				return r;
+		}
+	}
+	if (!op->handler) {
+		cmd->field = (struct sense_field){true, true, 0, -1};
+		return SENSE_INVALID_OPCODE;
+	}
+	if (task->cdb_len < op->cdb_len)
+		return scsi_cmd_bad_field(cmd, 0, -1);
+	/* SAM-5 5.2 CONTROL byte: NACA is not supported (SPC-4 INQUIRY NormACA = 0). */
+	if (task->cdb[op->cdb_len - 1] & 0x04)
+		return scsi_cmd_bad_field(cmd, op->cdb_len - 1, 2);
+	if (op->sa_mask && !(op->sa_mask & (1u << (task->cdb[1] & 0x1f))))
+		return scsi_cmd_bad_field(cmd, 1, 4);
+	return op->handler(cmd);
+}
+
+void scsi_task_exec(struct scsi_task *task)
+{
+	struct scsi_cmd cmd = {.task = task, .lu = task->lu};
+	enum sense_reason r;
+
+	task->status = SCSI_STATUS_GOOD;
+	task->sense_len = 0;
+	task->in_buf = NULL;
+	task->in_len = 0;
+	task->xfer_len = 0;
+	task->priv = NULL;
+	if (task->cdb_len == 0 || task->cdb_len > SCSI_CDB_MAX) {
+		r = SENSE_INVALID_OPCODE;
+		goto out;
+	}
+	r = scsi_cmd_dispatch(&cmd);
+	qb_log(LOG_DEBUG, "lun %llu op 0x%02x %s: %s", (unsigned long long)task->lun,
+	       task->cdb[0], cmd.op->name ? cmd.op->name : "unknown",
+	       r == SENSE_ASYNC ? "submitted" : r == SENSE_OK ? "good" : "check condition");
+out:
+	if (r != SENSE_ASYNC)
+		scsi_task_finish(task, r, &cmd.field);
+}
+
+void scsi_task_release(struct scsi_task *task)
+{
+	free(task->in_buf);
+	task->in_buf = NULL;
+	task->in_len = 0;
+	free(task->priv);
+	task->priv = NULL;
+}

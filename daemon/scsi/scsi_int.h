@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Internals shared by the files of the SCSI layer (scsi.c dispatch, spc.c,
+ * sbc.c, lu.c, itn.c). Nothing outside daemon/scsi/ includes this.
+ */
+#ifndef HATGT_SCSI_INT_H
+#define HATGT_SCSI_INT_H
+
+#include "backend/backend.h"
+#include "scsi/scsi.h"
+#include "scsi/sense.h"
+#include "util/buf.h"
+
+/* VPD B0h MAXIMUM TRANSFER LENGTH, in bytes; longer transfers get INVALID FIELD IN CDB. */
+#define SCSI_MAX_XFER_BYTES (8u * 1024 * 1024)
+/* Unit attentions queued per (LU, I_T nexus) before new ones are dropped. */
+#define SCSI_UA_QUEUE_MAX 8
+
+/* Unit attention state of one I_T nexus on one LU, keyed by the nexus identity. */
+struct scsi_ua_slot {
+	struct scsi_itn_id id;
+	uint64_t instance; /* scsi_itn instance that last used the slot */
+	uint8_t count;
+	uint8_t queue[SCSI_UA_QUEUE_MAX]; /* enum sense_reason, oldest first */
+};
+
+struct scsi_lu {
+	unsigned int refs;
+	struct backend *be;
+	char *path;
+	char *target_name;
+	uint64_t nblocks;
+	uint32_t block_size;
+	unsigned int block_shift;
+	bool readonly;
+	/* SPC-4 6.6.2 standard INQUIRY strings: space padded, not NUL terminated. */
+	char vendor[8];
+	char product[16];
+	char revision[4];
+	char serial[33];
+	uint8_t naa[16];
+	uint8_t naa_len;
+	uint16_t rtpi;
+	uint16_t tpgt;
+	struct scsi_ua_slot *ua;
+	size_t ua_count;
+	size_t ua_cap;
+};
+
+struct scsi_itn {
+	struct scsi_itn_id id;
+	uint64_t instance; /* unique per scsi_itn_create(): tells a new nexus from an old one */
+};
+
+/* One command being decoded and executed. */
+struct scsi_cmd {
+	struct scsi_task *task;
+	struct scsi_lu *lu;
+	const struct scsi_opcode *op;
+	struct sense_field field; /* where an ILLEGAL REQUEST points */
+};
+
+typedef enum sense_reason (*scsi_handler)(struct scsi_cmd *cmd);
+
+/* Dispatch table flags: what a command does, for the generic checks. */
+#define SCSI_OP_READS_MEDIUM  (1u << 0) /* reads user data (PR checks: "read" class) */
+#define SCSI_OP_WRITES_MEDIUM (1u << 1) /* writes user data (PR checks: "write" class) */
+#define SCSI_OP_NO_LU         (1u << 2) /* works when no LU exists at the LUN */
+#define SCSI_OP_UA_EXEMPT     (1u << 3) /* SAM-5 5.14: does not report/clear a UA */
+
+/* One row per operation code. */
+struct scsi_opcode {
+	const char *name;
+	scsi_handler handler;
+	uint8_t cdb_len;
+	uint8_t flags;
+	uint32_t sa_mask; /* non-zero: allowed SERVICE ACTION values (CDB byte 1, bits 4-0) */
+};
+
+/* scsi.c */
+const struct scsi_opcode *scsi_opcode_find(uint8_t opcode);
+struct backend_engine *scsi_engine(void);
+/** Point the field pointer at CDB byte \p byte, bit \p bit (-1: whole byte)
+ * and return SENSE_INVALID_FIELD_IN_CDB. */
+enum sense_reason scsi_cmd_bad_field(struct scsi_cmd *cmd, uint16_t byte, int8_t bit);
+/** Hand the response in \p b to the task as Data-In: the CDB asks for at
+ * most \p alloc_len bytes (SPC-4 4.2.5.6), the transport for at most edtl.
+ * Takes \p b's memory in every case. \return SENSE_OK or SENSE_BUSY. */
+enum sense_reason scsi_cmd_data_in(struct scsi_cmd *cmd, struct buf *b, uint32_t alloc_len);
+/** Set status and sense for \p reason and call done(). */
+void scsi_task_finish(struct scsi_task *task, enum sense_reason reason,
+		      const struct sense_field *field);
+
+/* itn.c: unit attentions per (LU, I_T nexus). */
+/** The slot for \p itn on \p lu; a nexus new to the LU gets a POWER ON UA.
+ * \return NULL on ENOMEM. */
+struct scsi_ua_slot *scsi_ua_slot_get(struct scsi_lu *lu, const struct scsi_itn *itn);
+/** Queue \p reason for the nexus \p id (NULL: every nexus known to the LU). */
+void scsi_ua_establish(struct scsi_lu *lu, const struct scsi_itn_id *id,
+		       enum sense_reason reason);
+void scsi_ua_slot_queue(struct scsi_ua_slot *slot, enum sense_reason reason);
+/** Take the oldest unit attention. \return SENSE_OK when none is pending. */
+enum sense_reason scsi_ua_slot_pop(struct scsi_ua_slot *slot);
+void scsi_ua_release(struct scsi_lu *lu);
+
+/* spc.c */
+enum sense_reason spc_cmd_test_unit_ready(struct scsi_cmd *cmd);
+enum sense_reason spc_cmd_inquiry(struct scsi_cmd *cmd);
+enum sense_reason spc_cmd_request_sense(struct scsi_cmd *cmd);
+enum sense_reason spc_cmd_report_luns(struct scsi_cmd *cmd);
+enum sense_reason spc_cmd_mode_sense(struct scsi_cmd *cmd);
+
+/* sbc.c */
+enum sense_reason sbc_cmd_read(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_write(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_sync_cache(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_read_capacity10(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_service_action_in(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_start_stop_unit(struct scsi_cmd *cmd);
+/** SBC-3 VPD pages (B0h, B1h, B2h) into \p b, header included. */
+void sbc_vpd_block_limits(const struct scsi_lu *lu, struct buf *b);
+void sbc_vpd_block_characteristics(const struct scsi_lu *lu, struct buf *b);
+void sbc_vpd_provisioning(const struct scsi_lu *lu, struct buf *b);
+/** True when the LU can deallocate (the backend can, and the command exists). */
+bool sbc_lu_unmap_supported(const struct scsi_lu *lu);
+/** MODE SENSE caching page (SBC-3 6.4.5): WCE reflects a volatile cache. */
+void sbc_mode_page_caching(const struct scsi_lu *lu, bool changeable, struct buf *b);
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Sense reasons: what SCSI handlers return. sense.c is the only place that
+ * turns a reason into a status and sense bytes (SPC-4 4.5).
+ */
+#ifndef HATGT_SCSI_SENSE_H
+#define HATGT_SCSI_SENSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum sense_reason {
+	SENSE_OK = 0,               /* GOOD; as sense data: NO SENSE 00/00 */
+	SENSE_ASYNC,                /* handler started I/O; it completes the task later */
+	SENSE_BUSY,                 /* BUSY status, no sense: out of resources, retry */
+	SENSE_RESERVATION_CONFLICT, /* RESERVATION CONFLICT status, no sense */
+	SENSE_INVALID_OPCODE,       /* 5/20/00 */
+	SENSE_INVALID_FIELD_IN_CDB, /* 5/24/00 */
+	SENSE_INVALID_FIELD_IN_PARAM, /* 5/26/00 */
+	SENSE_PARAM_LIST_LENGTH_ERROR, /* 5/1A/00 */
+	SENSE_LBA_OUT_OF_RANGE,     /* 5/21/00 */
+	SENSE_LUN_NOT_SUPPORTED,    /* 5/25/00 */
+	SENSE_SAVING_PARAMS_NOT_SUPPORTED, /* 5/39/00 */
+	SENSE_WRITE_PROTECTED,      /* 7/27/00 */
+	SENSE_SPACE_ALLOC_FAILED,   /* 7/27/07: thin provisioning ran out (ENOSPC) */
+	SENSE_READ_ERROR,           /* 3/11/00 UNRECOVERED READ ERROR */
+	SENSE_WRITE_ERROR,          /* 3/0C/00 */
+	SENSE_INTERNAL_FAILURE,     /* 4/44/00 INTERNAL TARGET FAILURE */
+	/* Unit attentions (SAM-5 5.14, SPC-4 Table F.1); sense key 6. */
+	SENSE_UA_POWER_ON,          /* 29/00 POWER ON, RESET, OR BUS DEVICE RESET OCCURRED */
+	SENSE_UA_LU_RESET,          /* 29/03 BUS DEVICE RESET FUNCTION OCCURRED */
+	SENSE_UA_NEXUS_LOSS,        /* 29/07 I_T NEXUS LOSS OCCURRED */
+	SENSE_UA_MODE_PARAMS_CHANGED, /* 2A/01 */
+	SENSE_UA_RESERVATIONS_PREEMPTED, /* 2A/03 */
+	SENSE_UA_RESERVATIONS_RELEASED,  /* 2A/04 */
+	SENSE_UA_REGISTRATIONS_PREEMPTED, /* 2A/05 */
+	SENSE_UA_CAPACITY_CHANGED,  /* 2A/09 */
+	SENSE_UA_LUNS_CHANGED,      /* 3F/0E REPORTED LUNS DATA HAS CHANGED */
+	SENSE_REASON_COUNT
+};
+
+/* SPC-4 4.5.2.4.2: the sense-key-specific field pointer of an ILLEGAL REQUEST. */
+struct sense_field {
+	bool valid;
+	bool in_cdb;   /* C/D: the error is in the CDB (else in parameter data) */
+	uint16_t byte; /* field pointer: the byte in error */
+	int8_t bit;    /* bit pointer 0..7, or -1 when the whole byte is meant */
+};
+
+/* Sense data sizes we produce: fixed (SPC-4 4.5.3) and descriptor (4.5.2)
+ * with one sense-key-specific descriptor. */
+#define SENSE_FIXED_LEN 18
+#define SENSE_DESC_LEN_MAX 16
+
+/** The SCSI status a reason ends the command with. */
+uint8_t sense_status(enum sense_reason reason);
+/** True for unit attention reasons (sense key UNIT ATTENTION). */
+bool sense_is_ua(enum sense_reason reason);
+/** Unit attentions of the 29h family (power on, reset, nexus loss) clear
+ * every other queued unit attention (SAM-5 5.14). */
+bool sense_is_reset_ua(enum sense_reason reason);
+/**
+ * Build sense data for \p reason into \p out (\p cap bytes).
+ * \param field  sense-key-specific field pointer, or NULL
+ * \param desc   descriptor format (0x72) instead of fixed (0x70)
+ * \return bytes written (0 for reasons without sense data: SENSE_BUSY,
+ * SENSE_RESERVATION_CONFLICT, SENSE_ASYNC, or cap too small). SENSE_OK
+ * builds NO SENSE data, as REQUEST SENSE returns it.
+ */
+size_t sense_build(enum sense_reason reason, const struct sense_field *field, bool desc,
+		   uint8_t *out, size_t cap);
+
+#endif
