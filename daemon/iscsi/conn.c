@@ -1,1 +1,800 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One iSCSI connection: the receive state machine (BHS -> AHS -> header
+ * digest -> data -> padding -> data digest, RFC 7143 section 11.2), the
+ * transmit queue, the login phase and the dispatch of full-feature PDUs.
+ *
+ * Header handling is separate from payload handling: when a header is
+ * complete, the handler decides where the data segment goes (straight into
+ * a task's write buffer for Data-Out and immediate data, so write data is
+ * copied once), then the payload is read, then the PDU is processed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <qb/qblog.h>
+
+#include "iscsi/conn.h"
+#include "iscsi/pdu.h"
+#include "util/be.h"
+
+#define CONN_TXQ_IOV 64
+
+static int32_t conn_io_cb(int32_t fd, int32_t revents, void *data);
+static void conn_nop_timer_cb(void *data);
+
+const char *conn_who(const struct iscsi_conn *conn)
+{
+	static char who[ISCSI_NAME_MAX + 128];
+
+	if (conn->sess)
+		snprintf(who, sizeof(who), "%s (isid %s) from %s", conn->sess->params.initiator_name,
+			 conn->sess->isid_str, conn->peer);
+	else if (conn->initiator[0])
+		snprintf(who, sizeof(who), "%s from %s", conn->initiator, conn->peer);
+	else
+		snprintf(who, sizeof(who), "%s", conn->peer);
+	return who;
+}
+
+static void conn_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(sin->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	} else {
+		snprintf(buf, len, "?");
+	}
+}
+
+static void conn_login_timer_cb(void *data)
+{
+	struct iscsi_conn *conn = data;
+
+	conn->login_timer = NULL;
+	if (conn->state == CONN_LOGIN)
+		conn_close(conn, "login timed out");
+}
+
+int conn_create(struct iscsi_server *srv, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct iscsi_conn *conn;
+	int one = 1, rc;
+
+	conn = calloc(1, sizeof(*conn));
+	if (!conn)
+		return -ENOMEM;
+	conn->srv = srv;
+	conn->fd = fd;
+	conn->refs = 1;
+	conn->state = CONN_LOGIN;
+	conn->ping_ttt = ISCSI_RSVD_TAG;
+	conn->next_ttt = 1;
+	conn->last_rx = time(NULL);
+	list_init(&conn->txq);
+	list_init(&conn->tasks);
+	iscsi_params_rfc_defaults(&conn->params);
+	conn->params.max_recv_dsl = ISCSI_LOGIN_MAX_DSL;
+	conn->params.max_xmit_dsl = ISCSI_LOGIN_MAX_DSL;
+	conn->rx_state = RX_BHS;
+	conn->rx_ptr = conn->bhs;
+	conn->rx_want = ISCSI_BHS_LEN;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		conn_addr_str(&ss, conn->peer, sizeof(conn->peer));
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		conn_addr_str(&ss, conn->local, sizeof(conn->local));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+
+	conn->login = iscsi_login_create(&srv->login_env);
+	if (!conn->login) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = qb_loop_poll_add(srv->loop, QB_LOOP_MED, fd, POLLIN, conn, conn_io_cb);
+	if (rc < 0)
+		goto fail;
+	qb_loop_timer_add(srv->loop, QB_LOOP_LOW, (uint64_t)srv->cfg->login_timeout * 1000000000ull,
+			  conn, conn_login_timer_cb, &conn->login_timer);
+	list_add_tail(&conn->node, &srv->conns);
+	srv->nconns++;
+	qb_log(LOG_INFO, "connection from %s to %s", conn->peer, conn->local);
+	return 0;
+fail:
+	iscsi_login_destroy(conn->login);
+	free(conn);
+	return rc;
+}
+
+void conn_get(struct iscsi_conn *conn)
+{
+	conn->refs++;
+}
+
+void conn_put(struct iscsi_conn *conn)
+{
+	if (--conn->refs > 0)
+		return;
+	buf_release(&conn->text_rsp);
+	free(conn->ahs);
+	free(conn->rx_owned);
+	free(conn);
+}
+
+static void conn_txpdu_free(struct iscsi_txpdu *tx)
+{
+	if (tx->task)
+		task_tx_release(tx->task);
+	free(tx->owned);
+	free(tx);
+}
+
+static void conn_rx_reset(struct iscsi_conn *conn)
+{
+	free(conn->ahs);
+	conn->ahs = NULL;
+	conn->ahs_len = 0;
+	free(conn->rx_owned);
+	conn->rx_owned = NULL;
+	conn->rx_data = NULL;
+	conn->rx_dlen = 0;
+	conn->rx_task = NULL;
+	conn->rx_discard = false;
+	conn->rx_state = RX_BHS;
+	conn->rx_ptr = conn->bhs;
+	conn->rx_want = ISCSI_BHS_LEN;
+	conn->rx_got = 0;
+}
+
+void conn_close(struct iscsi_conn *conn, const char *why)
+{
+	struct iscsi_server *srv = conn->srv;
+	struct iscsi_txpdu *tx, *tmp;
+
+	if (conn->state == CONN_CLOSED)
+		return;
+	if (why)
+		qb_log(conn->sess ? LOG_NOTICE : LOG_INFO, "closing connection of %s: %s",
+		       conn_who(conn), why);
+	conn->state = CONN_CLOSED;
+	qb_loop_poll_del(srv->loop, conn->fd);
+	close(conn->fd);
+	conn->fd = -1;
+	if (conn->login_timer) {
+		qb_loop_timer_del(srv->loop, conn->login_timer);
+		conn->login_timer = NULL;
+	}
+	if (conn->nop_timer) {
+		qb_loop_timer_del(srv->loop, conn->nop_timer);
+		conn->nop_timer = NULL;
+	}
+	list_for_each_entry_safe(tx, tmp, &conn->txq, node) {
+		list_del(&tx->node);
+		conn_txpdu_free(tx);
+	}
+	conn_rx_reset(conn);
+	task_abort_all(conn);
+	if (conn->sess) {
+		session_destroy(conn->sess);
+		conn->sess = NULL;
+	}
+	iscsi_login_destroy(conn->login);
+	conn->login = NULL;
+	list_del(&conn->node);
+	srv->nconns--;
+	if (srv->draining && list_empty(&srv->conns) && srv->drained) {
+		void (*cb)(void *) = srv->drained;
+
+		srv->drained = NULL;
+		cb(srv->drained_arg);
+	}
+	conn_put(conn);
+}
+
+static void conn_poll_out(struct iscsi_conn *conn, bool on)
+{
+	int32_t ev = POLLIN | (on ? POLLOUT : 0);
+
+	if (conn->polled_out == on || conn->state == CONN_CLOSED)
+		return;
+	/* While draining we stop reading new commands. */
+	if (conn->srv->draining)
+		ev &= ~POLLIN;
+	conn->polled_out = on;
+	qb_loop_poll_mod(conn->srv->loop, QB_LOOP_MED, conn->fd, ev, conn, conn_io_cb);
+}
+
+/* Write as much of the queue as the socket takes. \return 0 or -errno. */
+static int conn_flush(struct iscsi_conn *conn)
+{
+	struct iovec iov[CONN_TXQ_IOV];
+	struct iscsi_txpdu *tx, *tmp;
+	struct msghdr msg;
+	ssize_t n;
+
+	while (!list_empty(&conn->txq)) {
+		int cnt = 0;
+
+		/* Gather several PDUs into one sendmsg. */
+		list_for_each_entry(tx, &conn->txq, node) {
+			size_t skip = tx->sent;
+			int i;
+
+			if (cnt + tx->iovcnt > CONN_TXQ_IOV)
+				break;
+			for (i = 0; i < tx->iovcnt; i++) {
+				if (skip >= tx->iov[i].iov_len) {
+					skip -= tx->iov[i].iov_len;
+					continue;
+				}
+				iov[cnt].iov_base = (uint8_t *)tx->iov[i].iov_base + skip;
+				iov[cnt].iov_len = tx->iov[i].iov_len - skip;
+				skip = 0;
+				cnt++;
+			}
+		}
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)cnt;
+		n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				conn_poll_out(conn, true);
+				return 0;
+			}
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		list_for_each_entry_safe(tx, tmp, &conn->txq, node) {
+			size_t left = tx->total - tx->sent;
+
+			if ((size_t)n < left) {
+				tx->sent += (size_t)n;
+				break;
+			}
+			n -= (ssize_t)left;
+			list_del(&tx->node);
+			conn_txpdu_free(tx);
+			if (n == 0)
+				break;
+		}
+	}
+	conn_poll_out(conn, false);
+	if (conn->state == CONN_LOGGED_OUT)
+		conn_close(conn, NULL);
+	return 0;
+}
+
+int conn_send(struct iscsi_conn *conn, const uint8_t *bhs, const uint8_t *data, uint32_t len,
+	      struct iscsi_task *task)
+{
+	static uint8_t zeros[4];
+	struct iscsi_txpdu *tx;
+	uint32_t pad = iscsi_pad_len(len);
+	int rc;
+
+	if (conn->state == CONN_CLOSED)
+		return -ENOTCONN;
+	tx = calloc(1, sizeof(*tx));
+	if (!tx)
+		return -ENOMEM;
+	memcpy(tx->bhs, bhs, ISCSI_BHS_LEN);
+	iscsi_bhs_set_dslen(tx->bhs, len);
+	if (len && !task) {
+		tx->owned = malloc(len);
+		if (!tx->owned) {
+			free(tx);
+			return -ENOMEM;
+		}
+		memcpy(tx->owned, data, len);
+		data = tx->owned;
+	}
+	tx->data = data;
+	tx->data_len = len;
+	if (task) {
+		tx->task = task;
+		task->tx_refs++;
+	}
+	tx->iov[tx->iovcnt].iov_base = tx->bhs;
+	tx->iov[tx->iovcnt++].iov_len = ISCSI_BHS_LEN;
+	if (conn->params.header_digest) {
+		iscsi_digest_put(tx->hdigest, iscsi_crc32c_final(iscsi_crc32c(ISCSI_CRC32C_SEED,
+									     tx->bhs,
+									     ISCSI_BHS_LEN)));
+		tx->iov[tx->iovcnt].iov_base = tx->hdigest;
+		tx->iov[tx->iovcnt++].iov_len = ISCSI_DIGEST_LEN;
+	}
+	if (len) {
+		tx->iov[tx->iovcnt].iov_base = (void *)data;
+		tx->iov[tx->iovcnt++].iov_len = len;
+		if (pad) {
+			tx->iov[tx->iovcnt].iov_base = zeros;
+			tx->iov[tx->iovcnt++].iov_len = pad;
+		}
+		if (conn->params.data_digest) {
+			iscsi_digest_put(tx->ddigest, iscsi_digest_data(data, len));
+			tx->iov[tx->iovcnt].iov_base = tx->ddigest;
+			tx->iov[tx->iovcnt++].iov_len = ISCSI_DIGEST_LEN;
+		}
+	}
+	tx->total = ISCSI_BHS_LEN + (conn->params.header_digest ? 4 : 0) + len + pad +
+		    (len && conn->params.data_digest ? 4 : 0);
+	list_add_tail(&tx->node, &conn->txq);
+	/* Send at once unless output is already backed up. */
+	if (!conn->polled_out) {
+		rc = conn_flush(conn);
+		if (rc < 0) {
+			conn_close(conn, "send failed");
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void conn_fill_sn(struct iscsi_conn *conn, uint8_t *bhs, bool advance)
+{
+	put_be32(bhs + ISCSI_OFF_SN, conn->stat_sn);
+	if (advance)
+		conn->stat_sn++;
+	if (conn->sess) {
+		put_be32(bhs + ISCSI_OFF_EXPSN, conn->sess->exp_cmdsn);
+		put_be32(bhs + ISCSI_OFF_MAXCMDSN, session_max_cmdsn(conn->sess));
+	}
+}
+
+uint32_t conn_new_ttt(struct iscsi_conn *conn)
+{
+	uint32_t ttt = conn->next_ttt++;
+
+	if (conn->next_ttt == ISCSI_RSVD_TAG)
+		conn->next_ttt = 1;
+	return ttt;
+}
+
+void conn_reject(struct iscsi_conn *conn, const uint8_t *bhs, uint8_t reason)
+{
+	uint8_t rsp[ISCSI_BHS_LEN] = {0};
+
+	qb_log(LOG_WARNING, "rejecting %s from %s: reason 0x%02x",
+	       iscsi_opcode_name(iscsi_bhs_opcode(bhs)), conn_who(conn), reason);
+	rsp[0] = ISCSI_OP_REJECT;
+	rsp[1] = ISCSI_FLAG_FINAL;
+	rsp[2] = reason;
+	put_be32(rsp + ISCSI_OFF_ITT, ISCSI_RSVD_TAG);
+	conn_fill_sn(conn, rsp, true);
+	if (conn->sess)
+		conn->sess->nerrors++;
+	conn_send(conn, rsp, bhs, ISCSI_BHS_LEN, NULL);
+}
+
+/* ---- login phase -------------------------------------------------------- */
+
+static void conn_login_reply_error(struct iscsi_conn *conn, uint8_t cls, uint8_t detail,
+				   const char *why)
+{
+	uint8_t rsp[ISCSI_BHS_LEN] = {0};
+
+	rsp[0] = ISCSI_OP_LOGIN_RSP;
+	memcpy(rsp + ISCSI_OFF_ISID, conn->bhs + ISCSI_OFF_ISID, 6);
+	memcpy(rsp + ISCSI_OFF_ITT, conn->bhs + ISCSI_OFF_ITT, 4);
+	rsp[ISCSI_OFF_LOGIN_STATUS] = cls;
+	rsp[ISCSI_OFF_LOGIN_STATUS + 1] = detail;
+	conn_fill_sn(conn, rsp, true);
+	put_be32(rsp + ISCSI_OFF_EXPSN, get_be32(conn->bhs + ISCSI_OFF_SN));
+	put_be32(rsp + ISCSI_OFF_MAXCMDSN, get_be32(conn->bhs + ISCSI_OFF_SN));
+	qb_log(LOG_WARNING, "login of %s failed (status 0x%02x%02x): %s", conn_who(conn), cls,
+	       detail, why);
+	conn->state = CONN_LOGGED_OUT; /* close once the response is out */
+	conn_send(conn, rsp, NULL, 0, NULL);
+}
+
+static void conn_login_pdu(struct iscsi_conn *conn)
+{
+	const uint8_t *bhs = conn->bhs;
+	struct iscsi_login_req req = {0};
+	struct iscsi_login_rsp rsp = {0};
+	uint8_t out[ISCSI_BHS_LEN] = {0};
+	struct iscsi_session *sess = NULL;
+	const struct iscsi_params *p;
+	int rc;
+
+	if (iscsi_bhs_opcode(bhs) != ISCSI_OP_LOGIN_REQ) {
+		/* 11.12: only Login Requests before full feature phase. */
+		conn_login_reply_error(conn, ISCSI_LOGIN_STATUS_INITIATOR_ERR,
+				       ISCSI_LOGIN_DETAIL_INVALID_DURING_LOGIN,
+				       "non-login PDU during login");
+		return;
+	}
+	req.transit = bhs[1] & ISCSI_FLAG_TRANSIT;
+	req.cont = bhs[1] & ISCSI_FLAG_CONTINUE;
+	req.csg = (bhs[1] >> ISCSI_LOGIN_CSG_SHIFT) & ISCSI_LOGIN_STAGE_MASK;
+	req.nsg = bhs[1] & ISCSI_LOGIN_STAGE_MASK;
+	req.version_max = bhs[ISCSI_OFF_VMAX];
+	req.version_min = bhs[ISCSI_OFF_VMIN];
+	memcpy(req.isid, bhs + ISCSI_OFF_ISID, 6);
+	req.tsih = get_be16(bhs + ISCSI_OFF_TSIH);
+	req.itt = get_be32(bhs + ISCSI_OFF_ITT);
+	req.cid = get_be16(bhs + ISCSI_OFF_CID);
+	req.cmdsn = get_be32(bhs + ISCSI_OFF_SN);
+	req.expstatsn = get_be32(bhs + ISCSI_OFF_EXPSN);
+	req.data = conn->rx_data;
+	req.data_len = conn->rx_dlen;
+	memcpy(conn->login_isid, req.isid, 6);
+	conn->cid = req.cid;
+
+	if (req.tsih != 0) {
+		/* One connection per session at ERL 0: there is no session to
+		 * add a connection to (11.12.5, status 0x020a). */
+		conn_login_reply_error(conn, ISCSI_LOGIN_STATUS_INITIATOR_ERR,
+				       ISCSI_LOGIN_DETAIL_SESSION_DOES_NOT_EXIST,
+				       "TSIH names no session (one connection per session)");
+		return;
+	}
+	if (conn->srv->draining) {
+		conn_login_reply_error(conn, ISCSI_LOGIN_STATUS_TARGET_ERR,
+				       ISCSI_LOGIN_DETAIL_SERVICE_UNAVAILABLE, "target shutting down");
+		return;
+	}
+
+	rc = iscsi_login_step(conn->login, &req, &rsp);
+	if (rc < 0) {
+		conn_login_reply_error(conn, ISCSI_LOGIN_STATUS_TARGET_ERR,
+				       ISCSI_LOGIN_DETAIL_OUT_OF_RESOURCES, "out of memory");
+		return;
+	}
+	p = iscsi_login_params(conn->login);
+	if (p && p->initiator_name[0])
+		snprintf(conn->initiator, sizeof(conn->initiator), "%s", p->initiator_name);
+	if (rsp.fail) {
+		conn_login_reply_error(conn, rsp.status_class, rsp.status_detail,
+				       rsp.reason ? rsp.reason : "refused");
+		return;
+	}
+
+	if (rsp.complete) {
+		if (conn->srv->nsessions >= conn->srv->cfg->max_sessions) {
+			conn_login_reply_error(conn, ISCSI_LOGIN_STATUS_TARGET_ERR,
+					       ISCSI_LOGIN_DETAIL_OUT_OF_RESOURCES,
+					       "session limit reached");
+			return;
+		}
+		rc = session_create(conn, p, &sess);
+		if (rc < 0) {
+			conn_login_reply_error(conn, ISCSI_LOGIN_STATUS_TARGET_ERR,
+					       rc == -ENOENT ? ISCSI_LOGIN_DETAIL_SERVICE_UNAVAILABLE
+							     : ISCSI_LOGIN_DETAIL_OUT_OF_RESOURCES,
+					       "cannot create session");
+			return;
+		}
+	}
+
+	out[0] = ISCSI_OP_LOGIN_RSP;
+	out[1] = (uint8_t)((rsp.transit ? ISCSI_FLAG_TRANSIT : 0) | (rsp.cont ? ISCSI_FLAG_CONTINUE : 0) |
+			   (rsp.csg << ISCSI_LOGIN_CSG_SHIFT) | rsp.nsg);
+	out[ISCSI_OFF_VMAX] = 0;
+	out[ISCSI_OFF_VMIN] = 0;
+	memcpy(out + ISCSI_OFF_ISID, req.isid, 6);
+	put_be16(out + ISCSI_OFF_TSIH, sess ? sess->tsih : 0);
+	put_be32(out + ISCSI_OFF_ITT, req.itt);
+	out[ISCSI_OFF_LOGIN_STATUS] = rsp.status_class;
+	out[ISCSI_OFF_LOGIN_STATUS + 1] = rsp.status_detail;
+	/* The first response sets StatSN from the initiator's ExpStatSN. */
+	if (conn->stat_sn == 0)
+		conn->stat_sn = req.expstatsn;
+	put_be32(out + ISCSI_OFF_SN, conn->stat_sn++);
+	if (sess) {
+		put_be32(out + ISCSI_OFF_EXPSN, sess->exp_cmdsn);
+		put_be32(out + ISCSI_OFF_MAXCMDSN, session_max_cmdsn(sess));
+	} else {
+		/* Login requests do not advance CmdSN (4.2.2.1). */
+		put_be32(out + ISCSI_OFF_EXPSN, req.cmdsn);
+		put_be32(out + ISCSI_OFF_MAXCMDSN, req.cmdsn + ISCSI_CMD_WINDOW - 1);
+	}
+	conn_send(conn, out, rsp.data, (uint32_t)rsp.data_len, NULL);
+	if (!sess || conn->state == CONN_CLOSED)
+		return;
+
+	/* Full feature phase: the negotiated parameters take effect for the
+	 * PDUs after the final Login Response (6.2). */
+	conn->sess = sess;
+	conn->params = *p;
+	conn->state = CONN_FFP;
+	iscsi_login_destroy(conn->login);
+	conn->login = NULL;
+	if (conn->login_timer) {
+		qb_loop_timer_del(conn->srv->loop, conn->login_timer);
+		conn->login_timer = NULL;
+	}
+	if (conn->srv->cfg->nop_interval)
+		qb_loop_timer_add(conn->srv->loop, QB_LOOP_LOW,
+				  (uint64_t)conn->srv->cfg->nop_interval * 1000000000ull, conn,
+				  conn_nop_timer_cb, &conn->nop_timer);
+	qb_log(LOG_NOTICE, "%s session of %s logged in%s%s (tsih %u, digests %s/%s, MaxRecvDSL %u, "
+	       "MaxBurst %u, FirstBurst %u, ImmediateData %s, InitialR2T %s)",
+	       sess->type == ISCSI_SESSION_DISCOVERY ? "discovery" : "normal", conn_who(conn),
+	       sess->target ? " to " : "", sess->target ? sess->target->name : "", sess->tsih,
+	       p->header_digest ? "CRC32C" : "None", p->data_digest ? "CRC32C" : "None",
+	       p->max_xmit_dsl, p->max_burst, p->first_burst, p->immediate_data ? "Yes" : "No",
+	       p->initial_r2t ? "Yes" : "No");
+}
+
+/* ---- liveness ----------------------------------------------------------- */
+
+static void conn_nop_timer_cb(void *data)
+{
+	struct iscsi_conn *conn = data;
+	struct iscsi_server *srv = conn->srv;
+	time_t now = time(NULL);
+
+	conn->nop_timer = NULL;
+	if (conn->state != CONN_FFP)
+		return;
+	if (conn->ping_ttt != ISCSI_RSVD_TAG &&
+	    now - conn->last_rx >= (time_t)srv->cfg->nop_timeout) {
+		conn_close(conn, "initiator did not answer NOP-In ping");
+		return;
+	}
+	/* Ping only an idle connection: any PDU proves the peer is alive. */
+	if (conn->ping_ttt == ISCSI_RSVD_TAG && now - conn->last_rx >= (time_t)srv->cfg->nop_interval)
+		session_send_nop_ping(conn);
+	if (conn->state == CONN_FFP)
+		qb_loop_timer_add(srv->loop, QB_LOOP_LOW,
+				  (uint64_t)srv->cfg->nop_interval * 1000000000ull, conn,
+				  conn_nop_timer_cb, &conn->nop_timer);
+}
+
+/* ---- receive ------------------------------------------------------------ */
+
+/* The header (BHS, AHS, digest) is complete: check it and decide where the
+ * data segment goes. \return 0, or -EPROTO to close the connection. */
+static int conn_header_done(struct iscsi_conn *conn)
+{
+	uint8_t op = iscsi_bhs_opcode(conn->bhs);
+	uint32_t dlen = iscsi_bhs_dslen(conn->bhs);
+	int rc;
+
+	rc = iscsi_bhs_check(conn->bhs, conn->params.max_recv_dsl);
+	if (rc < 0) {
+		qb_log(LOG_WARNING, "%s from %s: data segment of %u bytes exceeds the declared %u",
+		       iscsi_opcode_name(op), conn_who(conn), dlen, conn->params.max_recv_dsl);
+		return -EPROTO;
+	}
+	conn->rx_dlen = dlen;
+	if (rc > 0) {
+		conn->rx_discard = true;
+		conn_reject(conn, conn->bhs, (uint8_t)rc);
+	} else if (conn->state == CONN_FFP) {
+		if (op == ISCSI_OP_SCSI_CMD)
+			task_cmd_header(conn);
+		else if (op == ISCSI_OP_DATA_OUT)
+			task_data_out_header(conn);
+		if (conn->state == CONN_CLOSED)
+			return -EPROTO;
+	}
+	if (dlen && !conn->rx_data) {
+		/* Not claimed by a task: a private buffer (login, text, NOP,
+		 * or data we read only to skip). */
+		conn->rx_owned = malloc(dlen);
+		if (!conn->rx_owned)
+			return -ENOMEM;
+		conn->rx_data = conn->rx_owned;
+	}
+	return 0;
+}
+
+static void conn_pdu_done(struct iscsi_conn *conn)
+{
+	uint8_t op = iscsi_bhs_opcode(conn->bhs);
+
+	if (conn->rx_discard)
+		return;
+	if (conn->state == CONN_LOGIN) {
+		conn_login_pdu(conn);
+		return;
+	}
+	if (conn->state != CONN_FFP)
+		return;
+	conn->sess->ncmds++;
+	switch (op) {
+	case ISCSI_OP_SCSI_CMD:
+		task_cmd_done(conn);
+		break;
+	case ISCSI_OP_DATA_OUT:
+		task_data_out_done(conn);
+		break;
+	case ISCSI_OP_NOP_OUT:
+		session_handle_nop_out(conn, conn->rx_data, conn->rx_dlen);
+		break;
+	case ISCSI_OP_TEXT_REQ:
+		session_handle_text(conn, conn->rx_data, conn->rx_dlen);
+		break;
+	case ISCSI_OP_LOGOUT_REQ:
+		session_handle_logout(conn);
+		break;
+	case ISCSI_OP_TMF_REQ:
+		task_handle_tmf(conn);
+		break;
+	case ISCSI_OP_LOGIN_REQ:
+		/* 11.12: a Login Request in full feature phase is a protocol error. */
+		conn_reject(conn, conn->bhs, ISCSI_REJECT_PROTOCOL_ERROR);
+		break;
+	case ISCSI_OP_SNACK:
+		/* SNACK needs ERL >= 1; we negotiated 0 (11.16). */
+		conn_reject(conn, conn->bhs, ISCSI_REJECT_CMD_NOT_SUPPORTED);
+		break;
+	default:
+		conn_reject(conn, conn->bhs, ISCSI_REJECT_CMD_NOT_SUPPORTED);
+		break;
+	}
+}
+
+/* Move the receive state machine on after a piece is complete.
+ * \return 0, or -errno to close. */
+static int conn_rx_advance(struct iscsi_conn *conn)
+{
+	uint32_t crc;
+	int rc;
+
+	switch (conn->rx_state) {
+	case RX_BHS:
+		conn->ahs_len = iscsi_bhs_ahs_len(conn->bhs);
+		if (conn->ahs_len) {
+			conn->ahs = malloc(conn->ahs_len);
+			if (!conn->ahs)
+				return -ENOMEM;
+			conn->rx_state = RX_AHS;
+			conn->rx_ptr = conn->ahs;
+			conn->rx_want = conn->ahs_len;
+			return 0;
+		}
+		/* fall through */
+	case RX_AHS:
+		if (conn->params.header_digest) {
+			conn->rx_state = RX_HDIGEST;
+			conn->rx_ptr = conn->digest;
+			conn->rx_want = ISCSI_DIGEST_LEN;
+			return 0;
+		}
+		/* fall through */
+	case RX_HDIGEST:
+		if (conn->params.header_digest) {
+			crc = iscsi_crc32c(ISCSI_CRC32C_SEED, conn->bhs, ISCSI_BHS_LEN);
+			crc = iscsi_crc32c_final(iscsi_crc32c(crc, conn->ahs, conn->ahs_len));
+			if (crc != iscsi_digest_get(conn->digest)) {
+				/* At ERL 0 a header digest error leaves nothing
+				 * to trust: drop the connection (7.8). */
+				qb_log(LOG_WARNING, "header digest error from %s", conn_who(conn));
+				return -EBADMSG;
+			}
+		}
+		rc = conn_header_done(conn);
+		if (rc < 0)
+			return rc;
+		if (conn->rx_dlen) {
+			conn->rx_state = RX_DATA;
+			conn->rx_ptr = conn->rx_data;
+			conn->rx_want = conn->rx_dlen;
+			return 0;
+		}
+		goto pdu_done;
+	case RX_DATA:
+		if (iscsi_pad_len(conn->rx_dlen)) {
+			conn->rx_state = RX_PAD;
+			conn->rx_ptr = conn->pad;
+			conn->rx_want = iscsi_pad_len(conn->rx_dlen);
+			return 0;
+		}
+		/* fall through */
+	case RX_PAD:
+		if (conn->params.data_digest) {
+			conn->rx_state = RX_DDIGEST;
+			conn->rx_ptr = conn->digest;
+			conn->rx_want = ISCSI_DIGEST_LEN;
+			return 0;
+		}
+		goto pdu_done;
+	case RX_DDIGEST:
+		crc = iscsi_crc32c(ISCSI_CRC32C_SEED, conn->rx_data, conn->rx_dlen);
+		crc = iscsi_crc32c_final(iscsi_crc32c(crc, conn->pad, iscsi_pad_len(conn->rx_dlen)));
+		if (crc != iscsi_digest_get(conn->digest)) {
+			/* 7.8: reject the PDU with "data digest error". A
+			 * Data-Out or immediate data lost this way cannot be
+			 * recovered at ERL 0, so the connection goes too. */
+			uint8_t op = iscsi_bhs_opcode(conn->bhs);
+
+			qb_log(LOG_WARNING, "data digest error in %s from %s", iscsi_opcode_name(op),
+			       conn_who(conn));
+			if (op == ISCSI_OP_DATA_OUT || op == ISCSI_OP_SCSI_CMD)
+				return -EBADMSG;
+			conn_reject(conn, conn->bhs, ISCSI_REJECT_DATA_DIGEST);
+			conn_rx_reset(conn);
+			return 0;
+		}
+		goto pdu_done;
+	}
+	return 0;
+pdu_done:
+	conn_pdu_done(conn);
+	if (conn->state != CONN_CLOSED)
+		conn_rx_reset(conn);
+	return 0;
+}
+
+static int conn_read(struct iscsi_conn *conn)
+{
+	int budget = 64; /* PDUs per wakeup, so one busy connection cannot starve others */
+
+	while (budget > 0 && conn->state != CONN_CLOSED && conn->state != CONN_LOGGED_OUT) {
+		ssize_t n = recv(conn->fd, conn->rx_ptr + conn->rx_got, conn->rx_want - conn->rx_got,
+				 MSG_DONTWAIT);
+		int rc;
+
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		conn->last_rx = time(NULL);
+		conn->rx_got += (uint32_t)n;
+		if (conn->rx_got < conn->rx_want)
+			continue;
+		conn->rx_got = 0;
+		if (conn->rx_state == RX_BHS || conn->rx_state == RX_DDIGEST ||
+		    conn->rx_state == RX_PAD || conn->rx_state == RX_DATA)
+			budget--;
+		rc = conn_rx_advance(conn);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int32_t conn_io_cb(int32_t fd, int32_t revents, void *data)
+{
+	struct iscsi_conn *conn = data;
+	int rc = 0;
+
+	conn_get(conn);
+	if (revents & POLLOUT) {
+		rc = conn_flush(conn);
+		if (rc < 0)
+			conn_close(conn, "send failed");
+	}
+	if (conn->state != CONN_CLOSED && (revents & (POLLIN | POLLHUP | POLLERR))) {
+		rc = conn_read(conn);
+		if (rc == -ECONNRESET)
+			conn_close(conn, conn->state == CONN_LOGGED_OUT ? NULL : "connection closed by peer");
+		else if (rc == -EPROTO || rc == -EBADMSG)
+			conn_close(conn, "protocol error");
+		else if (rc < 0)
+			conn_close(conn, strerror(-rc));
+	}
+	conn_put(conn);
+	return 0;
+}

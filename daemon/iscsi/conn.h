@@ -1,1 +1,227 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Internals of the iSCSI service shared by server.c (portals), conn.c
+ * (connection I/O state machine, login), session.c (sessions, text,
+ * logout, NOP) and task.c (SCSI commands, R2T/Data-Out, Data-In, TMF).
+ *
+ * Error recovery level 0 and one connection per session (RFC 7143 section
+ * 7.1.5): a session has exactly one connection, and any connection error
+ * ends the session.
+ */
+#ifndef HATGT_ISCSI_CONN_H
+#define HATGT_ISCSI_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <qb/qbloop.h>
+
+#include "iscsi/iscsi.h"
+#include "iscsi/iscsi_spec.h"
+#include "iscsi/login.h"
+#include "iscsi/param.h"
+#include "scsi/scsi.h"
+#include "util/buf.h"
+#include "util/list.h"
+
+/* Commands the initiator may have outstanding: MaxCmdSN - ExpCmdSN + 1. */
+#define ISCSI_CMD_WINDOW 128
+/* The largest write we buffer; matches the SCSI layer's maximum transfer. */
+#define ISCSI_MAX_XFER (8u * 1024 * 1024)
+
+enum iscsi_rx_state {
+	RX_BHS,
+	RX_AHS,
+	RX_HDIGEST,
+	RX_DATA,
+	RX_PAD,
+	RX_DDIGEST,
+};
+
+enum iscsi_conn_state {
+	CONN_LOGIN,     /* login phase */
+	CONN_FFP,       /* full feature phase */
+	CONN_LOGGED_OUT,/* Logout Response queued: close when sent */
+	CONN_CLOSED,    /* socket closed; waiting for tasks in the backend */
+};
+
+struct iscsi_conn;
+struct iscsi_tmf;
+
+/* A PDU on the transmit queue. */
+struct iscsi_txpdu {
+	struct list_head node;
+	uint8_t bhs[ISCSI_BHS_LEN];
+	uint8_t hdigest[ISCSI_DIGEST_LEN];
+	uint8_t ddigest[ISCSI_DIGEST_LEN];
+	const uint8_t *data;
+	uint32_t data_len;
+	uint8_t *owned;       /* freed after sending (data copied for us) */
+	struct iscsi_task *task; /* holds a tx reference on the task */
+	struct iovec iov[5];
+	int iovcnt;
+	size_t total;
+	size_t sent;
+};
+
+enum iscsi_task_state {
+	TASK_DATA_OUT, /* collecting write data */
+	TASK_EXEC,     /* in the SCSI layer */
+	TASK_DONE,     /* response queued */
+};
+
+struct iscsi_task {
+	struct scsi_task scsi; /* first: the SCSI layer sees only this */
+	struct list_head node; /* conn->tasks */
+	struct iscsi_conn *conn;
+	enum iscsi_task_state state;
+	uint32_t itt;
+	uint32_t cmdsn;
+	uint64_t lun_field;    /* the LUN field as sent, echoed in responses */
+	uint8_t *wbuf;         /* write data, EDTL bytes */
+	uint32_t wlen;         /* bytes received, in order (DataSequenceInOrder) */
+	uint32_t unsol_end;    /* end of the unsolicited burst */
+	uint32_t data_sn;      /* expected DataSN of the current Data-Out sequence */
+	uint32_t r2t_next;     /* next offset to solicit */
+	uint32_t r2t_sn;
+	uint32_t r2t_out;      /* outstanding R2Ts */
+	uint32_t ttt;          /* TTT of the R2T being answered */
+	uint32_t r2t_end;      /* end offset of the oldest outstanding R2T */
+	unsigned int tx_refs;  /* queued PDUs pointing into in_buf */
+	bool aborted;
+	struct iscsi_tmf *tmf; /* a TMF waiting for this task to finish */
+};
+
+/* A task management request waiting for aborted tasks to leave the backend. */
+struct iscsi_tmf {
+	struct iscsi_conn *conn; /* holds a reference */
+	uint8_t req[ISCSI_BHS_LEN];
+	unsigned int waiting;
+	uint8_t response;
+	struct scsi_lu *reset_lu; /* LUN RESET: reset after the aborts */
+	bool cold_reset;
+};
+
+struct iscsi_session {
+	struct list_head node; /* srv->sessions */
+	struct iscsi_server *srv;
+	struct iscsi_conn *conn;
+	struct hatgt_target *target; /* NULL for discovery */
+	struct scsi_itn *itn;
+	struct iscsi_params params;
+	enum iscsi_session_type type;
+	uint8_t isid[6];
+	uint16_t tsih;
+	char isid_str[13];
+	char initiator_port[SCSI_PORT_NAME_MAX];
+	uint32_t exp_cmdsn;
+	uint64_t seen[ISCSI_CMD_WINDOW * 2 / 64]; /* CmdSNs received ahead of exp_cmdsn */
+	time_t login_time;
+	uint64_t ncmds, bytes_read, bytes_written, nerrors;
+};
+
+struct iscsi_conn {
+	struct list_head node; /* srv->conns */
+	struct iscsi_server *srv;
+	struct iscsi_session *sess;
+	int fd;
+	char peer[64];
+	char local[64];
+	char initiator[ISCSI_NAME_MAX]; /* known after the first login PDU */
+	enum iscsi_conn_state state;
+	unsigned int refs;
+	bool polled_out;
+
+	/* Login phase */
+	struct iscsi_login *login;
+	uint8_t login_isid[6];
+	uint16_t cid;
+	qb_loop_timer_handle login_timer;
+
+	/* In effect (RFC defaults during login) */
+	struct iscsi_params params;
+	uint32_t stat_sn;
+
+	/* Receive state machine */
+	enum iscsi_rx_state rx_state;
+	uint8_t bhs[ISCSI_BHS_LEN];
+	uint8_t *ahs;
+	uint32_t ahs_len;
+	uint8_t digest[ISCSI_DIGEST_LEN];
+	uint8_t pad[4];
+	uint8_t *rx_ptr;       /* where the current piece goes */
+	uint32_t rx_want;      /* its size */
+	uint32_t rx_got;
+	uint8_t *rx_data;      /* where the data segment goes */
+	uint32_t rx_dlen;
+	uint8_t *rx_owned;     /* a buffer we allocated for this data segment */
+	struct iscsi_task *rx_task; /* the task whose buffer receives the data */
+	bool rx_discard;       /* read the data segment but ignore the PDU */
+	uint32_t rx_crc;       /* running data digest */
+
+	/* Transmit queue */
+	struct list_head txq;
+
+	/* Tasks of this connection */
+	struct list_head tasks;
+	uint32_t ntasks;
+
+	/* Text response continuation (RFC 7143 section 6.2) */
+	struct buf text_rsp;
+	size_t text_off;
+	uint32_t text_ttt;
+	uint32_t text_itt;
+
+	/* Liveness: target NOP-In pings */
+	qb_loop_timer_handle nop_timer;
+	time_t last_rx;
+	uint32_t ping_ttt;     /* outstanding ping, or ISCSI_RSVD_TAG */
+	time_t ping_sent;
+	uint32_t next_ttt;
+};
+
+/* conn.c */
+int conn_create(struct iscsi_server *srv, int fd);
+void conn_close(struct iscsi_conn *conn, const char *why);
+void conn_get(struct iscsi_conn *conn);
+void conn_put(struct iscsi_conn *conn);
+/** Queue a PDU. data is copied unless task is set (then it points into the
+ * task's buffer, which stays alive while queued). Fills the digests. */
+int conn_send(struct iscsi_conn *conn, const uint8_t *bhs, const uint8_t *data, uint32_t len,
+	      struct iscsi_task *task);
+/** Fill StatSN (advancing it if advance), ExpCmdSN and MaxCmdSN. */
+void conn_fill_sn(struct iscsi_conn *conn, uint8_t *bhs, bool advance);
+void conn_reject(struct iscsi_conn *conn, const uint8_t *bhs, uint8_t reason);
+uint32_t conn_new_ttt(struct iscsi_conn *conn);
+/** Log prefix helper: "initiator,i,0x<isid> from peer" or the peer. */
+const char *conn_who(const struct iscsi_conn *conn);
+
+/* session.c */
+int session_create(struct iscsi_conn *conn, const struct iscsi_params *p, struct iscsi_session **out);
+void session_destroy(struct iscsi_session *sess);
+/** CmdSN window check (RFC 7143 4.2.2.1). \return true if the command is
+ * new and inside the window; records it. Immediate commands always pass. */
+bool session_cmdsn_accept(struct iscsi_session *sess, uint32_t cmdsn, bool immediate);
+uint32_t session_max_cmdsn(const struct iscsi_session *sess);
+void session_handle_nop_out(struct iscsi_conn *conn, const uint8_t *data, uint32_t len);
+void session_handle_text(struct iscsi_conn *conn, const uint8_t *data, uint32_t len);
+void session_handle_logout(struct iscsi_conn *conn);
+void session_send_nop_ping(struct iscsi_conn *conn);
+void session_send_async_logout(struct iscsi_conn *conn, uint16_t seconds);
+
+/* task.c */
+/** A SCSI Command header has arrived: set up where its data goes. */
+void task_cmd_header(struct iscsi_conn *conn);
+/** A Data-Out header has arrived: find the task, check, set the destination. */
+void task_data_out_header(struct iscsi_conn *conn);
+/** The PDU's data segment is in (or there was none). */
+void task_cmd_done(struct iscsi_conn *conn);
+void task_data_out_done(struct iscsi_conn *conn);
+void task_handle_tmf(struct iscsi_conn *conn);
+/** Connection closing: free tasks not in the backend, abort the others. */
+void task_abort_all(struct iscsi_conn *conn);
+void task_tx_release(struct iscsi_task *task);
+
+#endif

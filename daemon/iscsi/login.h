@@ -42,6 +42,12 @@
 #define ISCSI_STAGE_OPERATIONAL 1
 #define ISCSI_STAGE_FULL_FEATURE 3
 
+/* Bounds (RFC 7143 section 6.3: during login neither side may send a data
+ * segment over 8192 bytes; longer text is split with the C bit). */
+#define ISCSI_LOGIN_SEGMENT_MAX 8192
+#define ISCSI_LOGIN_TEXT_MAX 65536 /* request text accumulated over C bits */
+#define ISCSI_LOGIN_PDU_MAX 128    /* Login Requests in one login */
+
 /* CHAP credentials for one direction. Empty user: not configured. */
 struct iscsi_chap_cred {
 	char user[256];
@@ -52,6 +58,9 @@ struct iscsi_chap_cred {
 struct iscsi_auth_cfg {
 	struct iscsi_chap_cred chap;   /* initiator authenticates to us (one-way) */
 	struct iscsi_chap_cred mutual; /* we authenticate to the initiator */
+	/* TargetAlias to declare in the first response (empty: none). Filled
+	 * by target_lookup() like the credentials. */
+	char target_alias[ISCSI_ALIAS_MAX];
 };
 
 /* Results of the target lookup callback. */

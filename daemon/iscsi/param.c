@@ -438,7 +438,7 @@ static int param_declare_apply(struct iscsi_neg *neg, int k, const struct iscsi_
 			neg->p.session_type = ISCSI_SESSION_DISCOVERY;
 		} else {
 			snprintf(neg->why, sizeof(neg->why), "unsupported SessionType");
-			return -EPROTO;
+			return -EOPNOTSUPP;
 		}
 		return 0;
 	case ISCSI_KEY_MAX_RECV_DSL:

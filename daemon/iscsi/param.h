@@ -179,7 +179,8 @@ const struct iscsi_kv *iscsi_neg_get(const struct iscsi_neg *neg, enum iscsi_key
 
 /** Apply the declarations and answer the operational keys of the request
  * just parsed into \p rsp (RFC 7143 section 13 rules). Security keys are
- * left to the caller. \return 0, -EPROTO (see neg->why) or -ENOMEM. */
+ * left to the caller. \return 0, -EPROTO (see neg->why), -EOPNOTSUPP for a
+ * SessionType we do not know, or -ENOMEM. */
 int iscsi_neg_answer(struct iscsi_neg *neg, struct buf *rsp);
 
 /** Declare our MaxRecvDataSegmentLength into \p rsp unless already done.

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Portals (listening sockets), accepting connections, draining on
+ * shutdown, and the session listing for hatgtadm.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+#include <qb/qblog.h>
+
+#include "iscsi/conn.h"
+#include "iscsi/iscsi.h"
+
+static int server_random_bytes(void *ctx, uint8_t *buf, size_t len)
+{
+	return RAND_bytes(buf, (int)len) == 1 ? 0 : -EIO;
+}
+
+static void server_login_env_update(struct iscsi_server *srv)
+{
+	struct iscsi_login_env *env = &srv->login_env;
+
+	env->target_lookup = target_login_lookup;
+	env->ctx = srv->reg;
+	env->discovery_auth = srv->cfg->discovery_auth;
+	env->random_bytes = server_random_bytes;
+	env->tpgt = 1;
+	iscsi_params_defaults(&env->target_defaults);
+}
+
+int iscsi_server_init(struct iscsi_server *srv, qb_loop_t *loop, struct target_registry *reg,
+		      const struct hatgt_config *cfg)
+{
+	memset(srv, 0, sizeof(*srv));
+	srv->loop = loop;
+	srv->reg = reg;
+	srv->cfg = cfg;
+	list_init(&srv->conns);
+	list_init(&srv->sessions);
+	server_login_env_update(srv);
+	return 0;
+}
+
+static int32_t server_accept_cb(int32_t fd, int32_t revents, void *data)
+{
+	struct iscsi_server *srv = data;
+	int i;
+
+	/* Accept a bounded batch per wakeup. */
+	for (i = 0; i < 32; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				qb_log(LOG_WARNING, "accept: %s", strerror(errno));
+			break;
+		}
+		if (srv->draining || conn_create(srv, cfd) < 0)
+			close(cfd);
+	}
+	return 0;
+}
+
+int iscsi_server_listen(struct iscsi_server *srv, char *err, size_t errlen)
+{
+	const struct hatgt_config *cfg = srv->cfg;
+	size_t i;
+	int one = 1;
+
+	for (i = 0; i < cfg->nportals; i++) {
+		const struct hatgt_portal *pt = &cfg->portals[i];
+		int fd = socket(pt->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			goto fail;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/* Bind even before the portal IP arrives (pacemaker may start
+		 * us before IPaddr2), so the order does not matter. */
+		setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+		if (pt->addr.ss_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, (const struct sockaddr *)&pt->addr, pt->addr_len) < 0 ||
+		    listen(fd, 1024) < 0) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
+			goto fail;
+		}
+		if (qb_loop_poll_add(srv->loop, QB_LOOP_HIGH, fd, POLLIN, srv, server_accept_cb) < 0) {
+			close(fd);
+			errno = ENOMEM;
+			goto fail;
+		}
+		srv->listen_fds[srv->nlisten++] = fd;
+		qb_log(LOG_NOTICE, "listening on %s", pt->text);
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot listen on %s: %s", cfg->portals[i].text, strerror(errno));
+	iscsi_server_unlisten(srv);
+	return -errno;
+}
+
+void iscsi_server_unlisten(struct iscsi_server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nlisten; i++) {
+		qb_loop_poll_del(srv->loop, srv->listen_fds[i]);
+		close(srv->listen_fds[i]);
+	}
+	srv->nlisten = 0;
+}
+
+void iscsi_server_close_target(struct iscsi_server *srv, const struct hatgt_target *t)
+{
+	struct iscsi_session *s, *tmp;
+
+	list_for_each_entry_safe(s, tmp, &srv->sessions, node)
+		if (s->target == t)
+			conn_close(s->conn, "target removed");
+}
+
+void iscsi_server_set_config(struct iscsi_server *srv, const struct hatgt_config *cfg)
+{
+	struct iscsi_session *s, *tmp;
+
+	srv->cfg = cfg;
+	server_login_env_update(srv);
+	list_for_each_entry_safe(s, tmp, &srv->sessions, node)
+		if (s->target && s->target->removed)
+			conn_close(s->conn, "target removed by reload");
+}
+
+void iscsi_server_drain(struct iscsi_server *srv, void (*drained)(void *arg), void *arg)
+{
+	struct iscsi_conn *c, *tmp;
+
+	srv->draining = true;
+	srv->drained = drained;
+	srv->drained_arg = arg;
+	iscsi_server_unlisten(srv);
+	/* Idle connections close now; busy ones when their last command
+	 * completes (task.c), after its response is queued. */
+	list_for_each_entry_safe(c, tmp, &srv->conns, node)
+		if (c->ntasks == 0)
+			conn_close(c, "target shutting down");
+	if (list_empty(&srv->conns) && srv->drained) {
+		srv->drained = NULL;
+		drained(arg);
+	}
+}
+
+void iscsi_server_fini(struct iscsi_server *srv)
+{
+	struct iscsi_conn *c, *tmp;
+
+	iscsi_server_unlisten(srv);
+	list_for_each_entry_safe(c, tmp, &srv->conns, node)
+		conn_close(c, NULL);
+}
+
+static void server_json_str(struct buf *out, const char *s)
+{
+	buf_append(out, "\"", 1);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_printf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			buf_printf(out, "\\u%04x", (unsigned char)*s);
+		else
+			buf_append(out, s, 1);
+	}
+	buf_append(out, "\"", 1);
+}
+
+void iscsi_server_sessions_show(const struct iscsi_server *srv, bool json, struct buf *out)
+{
+	const struct iscsi_session *s;
+	bool first = true;
+
+	if (json)
+		buf_printf(out, "[");
+	else
+		buf_printf(out, "%-5s %-40s %-12s %-40s %-22s %s\n", "TSIH", "INITIATOR", "ISID",
+			   "TARGET", "PEER", "PARAMETERS");
+	list_for_each_entry(s, &srv->sessions, node) {
+		const struct iscsi_params *p = &s->params;
+		const char *tname = s->target ? s->target->name : "(discovery)";
+
+		if (json) {
+			buf_printf(out, "%s{\"tsih\":%u,\"initiator\":", first ? "" : ",", s->tsih);
+			server_json_str(out, p->initiator_name);
+			buf_printf(out, ",\"isid\":\"%s\",\"target\":", s->isid_str);
+			server_json_str(out, tname);
+			buf_printf(out, ",\"peer\":\"%s\",\"type\":\"%s\",\"header_digest\":\"%s\","
+				   "\"data_digest\":\"%s\",\"max_recv_dsl\":%u,\"max_xmit_dsl\":%u,"
+				   "\"max_burst\":%u,\"first_burst\":%u,\"immediate_data\":%s,"
+				   "\"initial_r2t\":%s,\"max_outstanding_r2t\":%u,\"commands\":%llu,"
+				   "\"bytes_read\":%llu,\"bytes_written\":%llu,\"errors\":%llu}",
+				   s->conn->peer,
+				   s->type == ISCSI_SESSION_DISCOVERY ? "discovery" : "normal",
+				   p->header_digest ? "CRC32C" : "None",
+				   p->data_digest ? "CRC32C" : "None", p->max_recv_dsl, p->max_xmit_dsl,
+				   p->max_burst, p->first_burst, p->immediate_data ? "true" : "false",
+				   p->initial_r2t ? "true" : "false", p->max_outstanding_r2t,
+				   (unsigned long long)s->ncmds, (unsigned long long)s->bytes_read,
+				   (unsigned long long)s->bytes_written, (unsigned long long)s->nerrors);
+		} else {
+			buf_printf(out, "%-5u %-40s %-12s %-40s %-22s HeaderDigest=%s DataDigest=%s "
+				   "MaxRecvDSL=%u MaxXmitDSL=%u MaxBurst=%u FirstBurst=%u "
+				   "ImmediateData=%s InitialR2T=%s cmds=%llu read=%llu written=%llu "
+				   "errors=%llu\n",
+				   s->tsih, p->initiator_name, s->isid_str, tname, s->conn->peer,
+				   p->header_digest ? "CRC32C" : "None",
+				   p->data_digest ? "CRC32C" : "None", p->max_recv_dsl, p->max_xmit_dsl,
+				   p->max_burst, p->first_burst, p->immediate_data ? "Yes" : "No",
+				   p->initial_r2t ? "Yes" : "No", (unsigned long long)s->ncmds,
+				   (unsigned long long)s->bytes_read,
+				   (unsigned long long)s->bytes_written, (unsigned long long)s->nerrors);
+		}
+		first = false;
+	}
+	if (json)
+		buf_printf(out, "]\n");
+}
