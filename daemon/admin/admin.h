@@ -49,4 +49,19 @@ void admin_server_stop(struct admin_server *srv);
  * cannot be reached). */
 int admin_client_call(const char *name, int argc, char **argv, int timeout_ms, struct buf *reply);
 
+/* Request flags (admin_client_call_flags()). */
+#define HATGT_ADMIN_F_JSON 0x1u /* the caller wants JSON; handlers get json = 1 */
+
+/** Like admin_client_call() with request flags (HATGT_ADMIN_F_JSON).
+ * admin_client_call() sends no flags; either way a "--json" argument after
+ * the verb also sets json for the handler (the server strips it).
+ * The reply text is appended to reply and NUL-terminated (not counted in
+ * reply->len); on failure it says what went wrong, for stderr. */
+int admin_client_call_flags(const char *name, int argc, char **argv, unsigned int flags,
+			    int timeout_ms, struct buf *reply);
+
+/** Append s as a quoted JSON string (RFC 8259 section 7), for handlers
+ * that answer in JSON. \return 0 or -ENOMEM. */
+int admin_json_str(struct buf *b, const char *s);
+
 #endif
