@@ -137,35 +137,39 @@ static enum sense_reason scsi_cmd_dispatch(struct scsi_cmd *cmd)
 	struct scsi_task *task = cmd->task;
 	const struct scsi_opcode *op = scsi_opcode_find(task->cdb[0]);
 	struct scsi_ua_slot *slot;
-	enum sense_reason r;
+	enum sense_reason r = SENSE_OK;
 
 	cmd->op = op;
 	/* SPC-4 4.6.4.2 / SAM-5 5.9.4: no LU: only a few commands work. */
-	if (!cmd->lu && !(op->flags & SCSI_OP_NO_LU))
-		return SENSE_LUN_NOT_SUPPORTED;
+	if (!cmd->lu && !(op->flags & SCSI_OP_NO_LU)) {
+		r = SENSE_LUN_NOT_SUPPORTED;
+		goto out;
+	}
 	if (cmd->lu && task->itn) {
 		slot = scsi_ua_slot_get(cmd->lu, task->itn);
-		if (!slot)
-			return SENSE_BUSY;
 		/* SAM-5 5.14: report (and clear) a pending UA except for these. */
-		if (!(op->flags & SCSI_OP_UA_EXEMPT)) {
+		if (!slot)
+			r = SENSE_BUSY;
+		else if (!(op->flags & SCSI_OP_UA_EXEMPT))
 			r = scsi_ua_slot_pop(slot);
-			if (r != SENSE_OK)
-				return r;
-		}
+		if (r != SENSE_OK)
+			goto out;
 	}
 	if (!op->handler) {
 		cmd->field = (struct sense_field){true, true, 0, -1};
-		return SENSE_INVALID_OPCODE;
+		r = SENSE_INVALID_OPCODE;
+	} else if (task->cdb_len < op->cdb_len) {
+		r = scsi_cmd_bad_field(cmd, 0, -1);
+	} else if (task->cdb[op->cdb_len - 1] & 0x04) {
+		/* SAM-5 5.2 CONTROL byte: NACA unsupported (INQUIRY NormACA = 0). */
+		r = scsi_cmd_bad_field(cmd, op->cdb_len - 1, 2);
+	} else if (op->sa_mask && !(op->sa_mask & (1u << (task->cdb[1] & 0x1f)))) {
+		r = scsi_cmd_bad_field(cmd, 1, 4);
+	} else {
+		r = op->handler(cmd);
 	}
-	if (task->cdb_len < op->cdb_len)
-		return scsi_cmd_bad_field(cmd, 0, -1);
-	/* SAM-5 5.2 CONTROL byte: NACA is not supported (SPC-4 INQUIRY NormACA = 0). */
-	if (task->cdb[op->cdb_len - 1] & 0x04)
-		return scsi_cmd_bad_field(cmd, op->cdb_len - 1, 2);
-	if (op->sa_mask && !(op->sa_mask & (1u << (task->cdb[1] & 0x1f))))
-		return scsi_cmd_bad_field(cmd, 1, 4);
-	return op->handler(cmd);
+out:
+	return r;
 }
 
 void scsi_task_exec(struct scsi_task *task)
