@@ -175,6 +175,9 @@ int iscsi_text_next(const uint8_t **pos, const uint8_t *end, struct iscsi_kv *kv
 	if ((size_t)(nul - eq - 1) > ISCSI_TEXT_VALUE_MAX)
 		return -EINVAL;
 	for (i = 0; i < (size_t)(eq - p); i++) {
+		/* 13.5.2: "X#" starts the names of IANA-registered keys */
+		if (i == 1 && p[0] == 'X' && p[1] == '#')
+			continue;
 		if (!param_key_char_valid((char)p[i]))
 			return -EINVAL;
 	}
