@@ -68,7 +68,7 @@ static void conn_login_timer_cb(void *data)
 {
 	struct iscsi_conn *conn = data;
 
-	conn->login_timer = NULL;
+	conn->login_timer = 0;
 	if (conn->state == CONN_LOGIN)
 		conn_close(conn, "login timed out");
 }
@@ -183,11 +183,11 @@ void conn_close(struct iscsi_conn *conn, const char *why)
 	conn->fd = -1;
 	if (conn->login_timer) {
 		qb_loop_timer_del(srv->loop, conn->login_timer);
-		conn->login_timer = NULL;
+		conn->login_timer = 0;
 	}
 	if (conn->nop_timer) {
 		qb_loop_timer_del(srv->loop, conn->nop_timer);
-		conn->nop_timer = NULL;
+		conn->nop_timer = 0;
 	}
 	list_for_each_entry_safe(tx, tmp, &conn->txq, node) {
 		list_del(&tx->node);
@@ -525,7 +525,7 @@ static void conn_login_pdu(struct iscsi_conn *conn)
 	conn->login = NULL;
 	if (conn->login_timer) {
 		qb_loop_timer_del(conn->srv->loop, conn->login_timer);
-		conn->login_timer = NULL;
+		conn->login_timer = 0;
 	}
 	if (conn->srv->cfg->nop_interval)
 		qb_loop_timer_add(conn->srv->loop, QB_LOOP_LOW,
@@ -548,7 +548,7 @@ static void conn_nop_timer_cb(void *data)
 	struct iscsi_server *srv = conn->srv;
 	time_t now = time(NULL);
 
-	conn->nop_timer = NULL;
+	conn->nop_timer = 0;
 	if (conn->state != CONN_FFP)
 		return;
 	if (conn->ping_ttt != ISCSI_RSVD_TAG &&

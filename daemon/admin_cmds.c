@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The verbs of hatgtadm, executed in the daemon on the loop thread.
+ * Every handler answers a table for people or JSON for scripts, and an
+ * error names what was not found ("target not found: iqn...").
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#include "daemon.h"
+
+static int cmd_err(struct buf *out, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int cmd_err(struct buf *out, int status, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	buf_printf(out, "%s\n", msg);
+	return status;
+}
+
+static int cmd_status(void *ctx, int argc, char **argv, int json, struct buf *out)
+{
+	struct hatgt_daemon *d = ctx;
+	struct hatgt_target *t;
+	size_t ntargets = 0, nluns = 0;
+
+	list_for_each_entry(t, &d->reg.targets, node) {
+		ntargets++;
+		nluns += t->lun_list.count;
+	}
+	if (json) {
+		buf_printf(out, "{\"version\":\"%s\",\"role\":\"standalone\",\"state\":\"%s\","
+			   "\"uptime\":%ld,\"targets\":%zu,\"luns\":%zu,\"sessions\":%u,"
+			   "\"connections\":%u,\"config\":",
+			   PACKAGE_VERSION, d->stopping ? "stopping" : "running",
+			   (long)(time(NULL) - d->start_time), ntargets, nluns, d->srv.nsessions,
+			   d->srv.nconns);
+		admin_json_str(out, d->config_path ? d->config_path : "<embedded default>");
+		buf_printf(out, "}\n");
+	} else {
+		buf_printf(out, "hatgtd %s\nrole:        standalone\nstate:       %s\n"
+			   "uptime:      %lds\nconfig:      %s\ntargets:     %zu\nluns:        %zu\n"
+			   "sessions:    %u\nconnections: %u\n",
+			   PACKAGE_VERSION, d->stopping ? "stopping" : "running",
+			   (long)(time(NULL) - d->start_time),
+			   d->config_path ? d->config_path : "<embedded default>", ntargets, nluns,
+			   d->srv.nsessions, d->srv.nconns);
+	}
+	return HATGT_ADMIN_OK;
+}
+
+static int cmd_targets(void *ctx, int argc, char **argv, int json, struct buf *out)
+{
+	struct hatgt_daemon *d = ctx;
+	struct hatgt_target *t;
+	bool first = true;
+
+	if (json)
+		buf_printf(out, "[");
+	else
+		buf_printf(out, "%-56s %-5s %-5s %-8s %s\n", "TARGET", "LUNS", "TPGT", "ACCESS",
+			   "AUTH");
+	list_for_each_entry(t, &d->reg.targets, node) {
+		const char *auth = t->auth.mutual.user[0] ? "mutual-chap"
+				   : t->auth.chap.user[0] ? "chap"
+							  : "none";
+
+		if (json) {
+			size_t i;
+
+			buf_printf(out, "%s{\"name\":", first ? "" : ",");
+			admin_json_str(out, t->name);
+			buf_printf(out, ",\"luns\":%zu,\"tpgt\":%u,\"rtpi\":%u,\"auth\":\"%s\","
+				   "\"allow\":[", t->lun_list.count, t->tpgt, t->rtpi, auth);
+			for (i = 0; i < t->nallow; i++) {
+				if (i)
+					buf_printf(out, ",");
+				admin_json_str(out, t->allow[i]);
+			}
+			buf_printf(out, "]}");
+		} else {
+			buf_printf(out, "%-56s %-5zu %-5u %-8s %s\n", t->name, t->lun_list.count,
+				   t->tpgt, t->nallow ? "list" : "any", auth);
+		}
+		first = false;
+	}
+	if (json)
+		buf_printf(out, "]\n");
+	return HATGT_ADMIN_OK;
+}
+
+static int cmd_luns(void *ctx, int argc, char **argv, int json, struct buf *out)
+{
+	struct hatgt_daemon *d = ctx;
+	struct hatgt_target *t;
+	bool first = true;
+	size_t i;
+
+	if (argc > 2)
+		return cmd_err(out, HATGT_ADMIN_USAGE, "usage: luns [TARGET]");
+	if (argc == 2 && !target_find(&d->reg, argv[1]))
+		return cmd_err(out, HATGT_ADMIN_NOT_FOUND, "target not found: %s", argv[1]);
+	if (json)
+		buf_printf(out, "[");
+	else
+		buf_printf(out, "%-56s %-4s %-14s %s\n", "TARGET", "LUN", "SIZE", "PATH");
+	list_for_each_entry(t, &d->reg.targets, node) {
+		if (argc == 2 && strcmp(t->name, argv[1]) != 0)
+			continue;
+		for (i = 0; i < HATGT_MAX_LUNS; i++) {
+			struct scsi_lu *lu = t->lus[i];
+
+			if (!lu)
+				continue;
+			if (json) {
+				buf_printf(out, "%s{\"target\":", first ? "" : ",");
+				admin_json_str(out, t->name);
+				buf_printf(out, ",\"lun\":%zu,\"size\":%llu,\"path\":", i,
+					   (unsigned long long)scsi_lu_size(lu));
+				admin_json_str(out, scsi_lu_path(lu));
+				buf_printf(out, "}");
+			} else {
+				buf_printf(out, "%-56s %-4zu %-14llu %s\n", t->name, i,
+					   (unsigned long long)scsi_lu_size(lu), scsi_lu_path(lu));
+			}
+			first = false;
+		}
+	}
+	if (json)
+		buf_printf(out, "]\n");
+	return HATGT_ADMIN_OK;
+}
+
+static int cmd_sessions(void *ctx, int argc, char **argv, int json, struct buf *out)
+{
+	struct hatgt_daemon *d = ctx;
+
+	iscsi_server_sessions_show(&d->srv, json, out);
+	return HATGT_ADMIN_OK;
+}
+
+static int cmd_add_target(void *ctx, int argc, char **argv, int json, struct buf *out)
+{
+	struct hatgt_daemon *d = ctx;
+	char err[512];
+
+	if (argc != 2)
+		return cmd_err(out, HATGT_ADMIN_USAGE, "usage: add-target IQN");
+	if (target_add(&d->reg, argv[1], err, sizeof(err)) < 0)
+		return cmd_err(out, HATGT_ADMIN_ERR, "%s", err);
+	buf_printf(out, "target added: %s\n", argv[1]);
+	return HATGT_ADMIN_OK;
+}
+
+static int cmd_remove_target(void *ctx, int argc, char **argv, int json, struct buf *out)
+{
+	struct hatgt_daemon *d = ctx;
+	struct hatgt_target *t;
+	char err[512];
+
+	if (argc != 2)
+		return cmd_err(out, HATGT_ADMIN_USAGE, "usage: remove-target IQN");
+	t = target_find(&d->reg, argv[1]);
+	if (!t)
+		return cmd_err(out, HATGT_ADMIN_NOT_FOUND, "target not found: %s", argv[1]);
+	target_get(t);
+	target_remove(&d->reg, argv[1], err, sizeof(err));
+	iscsi_server_close_target(&d->srv, t);
+	target_put(t);
+	buf_printf(out, "target removed: %s\n", argv[1]);
+	return HATGT_ADMIN_OK;
+}
+
+static int cmd_parse_lun(const char *s, uint32_t *lun)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v >= HATGT_MAX_LUNS)
+		return -EINVAL;
+	*lun = (uint32_t)v;
+	return 0;
+}
+
+static int cmd_add_lun(void *ctx, int argc, char **argv, int json, struct buf *out)
+{
+	struct hatgt_daemon *d = ctx;
+	struct hatgt_lun_cfg lc;
+	struct hatgt_target *t;
+	char err[512];
+	int i;
+
+	if (argc < 4)
+		return cmd_err(out, HATGT_ADMIN_USAGE,
+			       "usage: add-lun TARGET LUN PATH [size=SIZE] [readonly] "
+			       "[block_size=512|4096]");
+	t = target_find(&d->reg, argv[1]);
+	if (!t)
+		return cmd_err(out, HATGT_ADMIN_NOT_FOUND, "target not found: %s", argv[1]);
+	memset(&lc, 0, sizeof(lc));
+	if (cmd_parse_lun(argv[2], &lc.lun) < 0)
+		return cmd_err(out, HATGT_ADMIN_USAGE, "invalid LUN: %s (0-255)", argv[2]);
+	lc.path = argv[3];
+	lc.block_size = 512;
+	for (i = 4; i < argc; i++) {
+		if (strncmp(argv[i], "size=", 5) == 0) {
+			if (hatgt_parse_size(argv[i] + 5, &lc.size) < 0)
+				return cmd_err(out, HATGT_ADMIN_USAGE, "invalid size: %s",
+					       argv[i] + 5);
+		} else if (strcmp(argv[i], "readonly") == 0) {
+			lc.readonly = true;
+		} else if (strcmp(argv[i], "block_size=4096") == 0) {
+			lc.block_size = 4096;
+		} else if (strcmp(argv[i], "block_size=512") == 0) {
+			lc.block_size = 512;
+		} else {
+			return cmd_err(out, HATGT_ADMIN_USAGE, "unknown option: %s", argv[i]);
+		}
+	}
+	if (hatgt_config_lun_identity(t->name, lc.lun, lc.serial, lc.naa, &lc.naa_len) < 0)
+		return cmd_err(out, HATGT_ADMIN_ERR, "cannot derive the identity of %s", t->name);
+	if (target_lun_add(&d->reg, t, &lc, err, sizeof(err)) < 0)
+		return cmd_err(out, HATGT_ADMIN_ERR, "%s", err);
+	buf_printf(out, "LUN %u added to %s: %s\n", lc.lun, t->name, lc.path);
+	return HATGT_ADMIN_OK;
+}
+
+static int cmd_remove_lun(void *ctx, int argc, char **argv, int json, struct buf *out)
+{
+	struct hatgt_daemon *d = ctx;
+	struct hatgt_target *t;
+	uint32_t lun;
+	char err[512];
+
+	if (argc != 3)
+		return cmd_err(out, HATGT_ADMIN_USAGE, "usage: remove-lun TARGET LUN");
+	t = target_find(&d->reg, argv[1]);
+	if (!t)
+		return cmd_err(out, HATGT_ADMIN_NOT_FOUND, "target not found: %s", argv[1]);
+	if (cmd_parse_lun(argv[2], &lun) < 0)
+		return cmd_err(out, HATGT_ADMIN_USAGE, "invalid LUN: %s (0-255)", argv[2]);
+	if (target_lun_remove(t, lun, err, sizeof(err)) < 0)
+		return cmd_err(out, HATGT_ADMIN_NOT_FOUND, "%s", err);
+	buf_printf(out, "LUN %u removed from %s\n", lun, t->name);
+	return HATGT_ADMIN_OK;
+}
+
+static int cmd_reload(void *ctx, int argc, char **argv, int json, struct buf *out)
+{
+	struct hatgt_daemon *d = ctx;
+	char err[1024];
+
+	if (daemon_reload(d, err, sizeof(err)) < 0)
+		return cmd_err(out, HATGT_ADMIN_ERR, "reload failed, configuration unchanged: %s",
+			       err);
+	buf_printf(out, "configuration reloaded\n");
+	return HATGT_ADMIN_OK;
+}
+
+static int cmd_log_level(void *ctx, int argc, char **argv, int json, struct buf *out)
+{
+	if (argc != 2 || daemon_log_level_set(argv[1]) < 0)
+		return cmd_err(out, HATGT_ADMIN_USAGE,
+			       "usage: log-level error|warning|notice|info|debug");
+	qb_log(LOG_NOTICE, "log level set to %s", argv[1]);
+	buf_printf(out, "log level: %s\n", argv[1]);
+	return HATGT_ADMIN_OK;
+}
+
+const struct admin_cmd daemon_admin_cmds[] = {
+	{"status", "status", cmd_status},
+	{"targets", "targets", cmd_targets},
+	{"luns", "luns [TARGET]", cmd_luns},
+	{"sessions", "sessions", cmd_sessions},
+	{"add-target", "add-target IQN", cmd_add_target},
+	{"remove-target", "remove-target IQN", cmd_remove_target},
+	{"add-lun", "add-lun TARGET LUN PATH [size=SIZE] [readonly] [block_size=512|4096]",
+	 cmd_add_lun},
+	{"remove-lun", "remove-lun TARGET LUN", cmd_remove_lun},
+	{"reload", "reload", cmd_reload},
+	{"log-level", "log-level error|warning|notice|info|debug", cmd_log_level},
+};
+const size_t daemon_admin_ncmds = sizeof(daemon_admin_cmds) / sizeof(daemon_admin_cmds[0]);
