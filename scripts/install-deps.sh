@@ -1,0 +1,33 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Install what hatgt needs on Debian 12 (bookworm): the build dependencies,
+# the initiators used to connect and test (libiscsi tools, qemu-img), tgt as
+# a reference target, and the linters CI runs. Run as root (or it uses sudo).
+#
+# Usage: scripts/install-deps.sh
+
+set -eu
+
+packages=(
+	# build
+	autoconf automake libtool pkg-config make gcc clang
+	libqb-dev libcpg-dev libquorum-dev libcorosync-common-dev
+	libisal-dev libinih-dev liburing-dev libssl-dev
+	# tests and initiators
+	libcmocka-dev libiscsi-bin libiscsi-dev qemu-utils qemu-block-extra tgt
+	# lint and memory checks
+	shellcheck cppcheck valgrind
+)
+
+sudo=
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo > /dev/null || {
+		echo "install-deps: run as root (sudo not found)" >&2
+		exit 1
+	}
+	sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update
+$sudo apt-get install -y --no-install-recommends "${packages[@]}"
