@@ -61,3 +61,4 @@ Administer:
   build/daemon/admin/hatgtadm sessions
 Stop (SIGTERM finishes commands in flight and exits):
   kill \$(cat $top/build/hatgtd.pid)
+EOF
