@@ -120,8 +120,10 @@ void scsi_task_finish(struct scsi_task *task, enum sense_reason reason,
 		      const struct sense_field *field)
 {
 	task->status = sense_status(reason);
-	task->sense_len = (uint8_t)sense_build(reason, field, false, task->sense,
-						sizeof(task->sense));
+	task->sense_len = 0;
+	if (task->status == SCSI_STATUS_CHECK_CONDITION)
+		task->sense_len = (uint8_t)sense_build(reason, field, false, task->sense,
+							sizeof(task->sense));
 	if (task->status != SCSI_STATUS_GOOD) {
 		/* No data goes with an error status. */
 		free(task->in_buf);

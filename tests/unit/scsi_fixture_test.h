@@ -11,7 +11,7 @@
  * Commands run through scsi_task_exec(); asynchronous ones are completed by
  * polling the completion fd and calling scsi_completion_run(), as the
  * daemon's loop does. calloc/realloc can be made to fail on demand
- * (link with -Wl,--wrap=calloc,--wrap=realloc).
+ * (link with -Wl,--wrap= for calloc, realloc and reallocarray).
  */
 #ifndef HATGT_TESTS_SCSI_FIXTURE_H
 #define HATGT_TESTS_SCSI_FIXTURE_H
@@ -33,6 +33,7 @@ static int fix_calloc_fail_in;
 static int fix_realloc_fail_in;
 void *__real_calloc(size_t n, size_t size);
 void *__real_realloc(void *p, size_t size);
+void *__real_reallocarray(void *p, size_t n, size_t size);
 
 void *__wrap_calloc(size_t n, size_t size)
 {
@@ -46,6 +47,13 @@ void *__wrap_realloc(void *p, size_t size)
 	if (fix_realloc_fail_in > 0 && --fix_realloc_fail_in == 0)
 		return NULL;
 	return __real_realloc(p, size);
+}
+
+void *__wrap_reallocarray(void *p, size_t n, size_t size)
+{
+	if (fix_realloc_fail_in > 0 && --fix_realloc_fail_in == 0)
+		return NULL;
+	return __real_reallocarray(p, n, size);
 }
 
 struct fix {
