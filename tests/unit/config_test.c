@@ -200,6 +200,17 @@ static void target_defaults_are_tpgt_1_rtpi_1_any_initiator(void **state)
 	hatgt_config_free(cfg);
 }
 
+static void example_config_parses(void **state)
+{
+	struct hatgt_config *cfg = NULL;
+
+	assert_int_equal(hatgt_config_load(HATGT_EXAMPLE_CONF, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg->ntargets, 2);
+	assert_int_equal(cfg->targets[0].nluns, 2);
+	assert_int_equal(cfg->targets[1].nluns, 0);
+	hatgt_config_free(cfg);
+}
+
 static void missing_file_names_the_file(void **state)
 {
 	struct hatgt_config *cfg = (void *)1;
@@ -880,6 +891,7 @@ int main(void)
 		cmocka_unit_test(every_global_key_is_stored),
 		cmocka_unit_test(every_target_key_is_stored),
 		cmocka_unit_test(target_defaults_are_tpgt_1_rtpi_1_any_initiator),
+		cmocka_unit_test(example_config_parses),
 		cmocka_unit_test(missing_file_names_the_file),
 		cmocka_unit_test(load_reads_a_file_and_names_it_in_errors),
 		cmocka_unit_test(file_with_nul_byte_is_rejected),
