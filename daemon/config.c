@@ -235,37 +235,21 @@ static int cfg_parse_u64(const char *s, uint64_t *out, const char **end)
 
 int hatgt_parse_size(const char *s, uint64_t *out)
 {
-	const char *end;
+	static const char units[] = "KMGT";
+	const char *end, *u;
 	uint64_t v, mult = 1;
 	int rc;
 
 	rc = cfg_parse_u64(s, &v, &end);
 	if (rc)
 		return rc;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		mult = 1ULL << 10;
-		break;
-	case 'm':
-	case 'M':
-		mult = 1ULL << 20;
-		break;
-	case 'g':
-	case 'G':
-		mult = 1ULL << 30;
-		break;
-	case 't':
-	case 'T':
-		mult = 1ULL << 40;
-		break;
-	default:
-		return -EINVAL;
+	if (*end) {
+		/* K, M, G, T: powers of 1024. */
+		u = strchr(units, toupper((unsigned char)*end));
+		if (!u || end[1])
+			return -EINVAL;
+		mult = 1ULL << (10 * (u - units + 1));
 	}
-	if (*end && end[1])
-		return -EINVAL;
 	if (v > UINT64_MAX / mult)
 		return -ERANGE;
 	*out = v * mult;
