@@ -188,6 +188,30 @@ void task_cmd_done(struct iscsi_conn *conn)
 
 /* ---- R2T and Data-Out --------------------------------------------------- */
 
+/*
+ * End a command that failed in the transport before execution: a SCSI
+ * Response with the iSCSI response "Target Failure" (11.4.3). Later
+ * Data-Out for its ITT is discarded as for any unknown task.
+ */
+static void task_fail_transport(struct iscsi_task *task)
+{
+	struct iscsi_conn *conn = task->conn;
+	uint8_t rsp[ISCSI_BHS_LEN] = {0};
+
+	list_del(&task->node);
+	conn->ntasks--;
+	if (conn->rx_task == task)
+		conn->rx_task = NULL;
+	rsp[0] = ISCSI_OP_SCSI_RSP;
+	rsp[1] = ISCSI_FLAG_FINAL;
+	rsp[ISCSI_OFF_RESPONSE] = ISCSI_RESPONSE_TARGET_FAILURE;
+	put_be32(rsp + ISCSI_OFF_ITT, task->itt);
+	conn_fill_sn(conn, rsp, true);
+	conn->sess->nerrors++;
+	task_free(task);
+	conn_send(conn, rsp, NULL, 0, NULL);
+}
+
 static void task_r2t_pump(struct iscsi_task *task)
 {
 	struct iscsi_conn *conn = task->conn;
@@ -252,11 +276,12 @@ void task_data_out_header(struct iscsi_conn *conn)
 	}
 	if (datasn != task->data_sn) {
 		/* 11.7.5: DataSN counts the PDUs of a sequence. At ERL 0 a
-		 * missing or repeated PDU cannot be recovered. */
+		 * missing or repeated PDU cannot be recovered: the command
+		 * fails, the connection and the other commands go on. */
 		qb_log(LOG_WARNING, "%s: Data-Out for task 0x%08x has DataSN %u, expected %u",
 		       conn_who(conn), itt, datasn, task->data_sn);
 		conn_reject(conn, bhs, ISCSI_REJECT_PROTOCOL_ERROR);
-		conn_close(conn, "Data-Out sequence error");
+		task_fail_transport(task);
 		return;
 	}
 	if (off != task->wlen || dlen > task->scsi.edtl - off ||
