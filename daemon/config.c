@@ -52,17 +52,17 @@ const char hatgt_config_default[] = "[global]\n"
 				    "lun0_size = 1G\n";
 
 enum cfg_kind {
-	CFG_K_STR,      /* char *, any text */
-	CFG_K_PATH,     /* char *, absolute path */
-	CFG_K_U32,      /* uint32_t in [min, max] */
-	CFG_K_U16,      /* uint16_t in [min, max] */
-	CFG_K_CHARS,    /* char[max + 1], printable ASCII, 1..max bytes */
-	CFG_K_SECRET,   /* char[max + 1], CFG_SECRET_MIN..max bytes */
-	CFG_K_CLUSTER,  /* enum hatgt_cluster_mode */
+	CFG_K_STR,	/* char *, any text */
+	CFG_K_PATH,	/* char *, absolute path */
+	CFG_K_U32,	/* uint32_t in [min, max] */
+	CFG_K_U16,	/* uint16_t in [min, max] */
+	CFG_K_CHARS,	/* char[max + 1], printable ASCII, 1..max bytes */
+	CFG_K_SECRET,	/* char[max + 1], CFG_SECRET_MIN..max bytes */
+	CFG_K_CLUSTER,	/* enum hatgt_cluster_mode */
 	CFG_K_LOGLEVEL, /* char *, one of cfg_log_levels */
-	CFG_K_SVCNAME,  /* char *, libqb IPC service name */
-	CFG_K_LISTEN,   /* portals */
-	CFG_K_ALLOW,    /* initiator names, repeatable */
+	CFG_K_SVCNAME,	/* char *, libqb IPC service name */
+	CFG_K_LISTEN,	/* portals */
+	CFG_K_ALLOW,	/* initiator names, repeatable */
 };
 
 struct cfg_key {
@@ -167,7 +167,7 @@ struct cfg_parse {
 	struct hatgt_config *cfg;
 	const char *name; /* for messages */
 	const char *pos;  /* reader position in the text */
-	int line;         /* the line last handed to inih */
+	int line;	  /* the line last handed to inih */
 	int err;
 	char *errbuf;
 	size_t errlen;
@@ -181,7 +181,7 @@ struct cfg_parse {
 
 /* Record the first error only. \return 0, inih's "handler failed". */
 __attribute__((format(printf, 4, 5))) static int cfg_fail(struct cfg_parse *p, int line, int err,
-							   const char *fmt, ...)
+							  const char *fmt, ...)
 {
 	va_list ap;
 	int n = 0;
@@ -322,10 +322,11 @@ int hatgt_iscsi_name_normalize(const char *in, char *out, size_t outlen, const c
 		c = (char)tolower((unsigned char)in[i]);
 		if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') && c != '-' && c != '.' &&
 		    c != ':') {
-			reason = (unsigned char)c >= 0x80 ? "non-ASCII iSCSI names are not supported"
-							  : "iSCSI names may only contain a-z, 0-9, "
-							    "'-', '.' and ':' (RFC 7143 section "
-							    "4.2.7)";
+			reason = (unsigned char)c >= 0x80
+					 ? "non-ASCII iSCSI names are not supported"
+					 : "iSCSI names may only contain a-z, 0-9, "
+					   "'-', '.' and ':' (RFC 7143 section "
+					   "4.2.7)";
 			goto out;
 		}
 		out[i] = c;
@@ -417,8 +418,7 @@ void hatgt_config_free(struct hatgt_config *cfg)
 	free(cfg);
 }
 
-const struct hatgt_target_cfg *hatgt_config_target(const struct hatgt_config *cfg,
-						   const char *name)
+const struct hatgt_target_cfg *hatgt_config_target(const struct hatgt_config *cfg, const char *name)
 {
 	size_t i;
 
@@ -695,8 +695,7 @@ static int cfg_value_set(struct cfg_parse *p, const struct cfg_key *k, void *bas
 	case CFG_K_SVCNAME:
 		if (cfg_svcname_check(value))
 			return cfg_fail(p, p->line, -EINVAL,
-					"%s: '%s': use 1..64 of A-Z a-z 0-9 . _ -", k->name,
-					value);
+					"%s: '%s': use 1..64 of A-Z a-z 0-9 . _ -", k->name, value);
 		if (cfg_str_set((char **)field, value))
 			return cfg_fail_nomem(p);
 		return 1;
@@ -842,8 +841,8 @@ static int cfg_lun_key_set(struct cfg_parse *p, const char *key, const char *val
 		break;
 	case CFG_L_BLOCK_SIZE:
 		if (cfg_parse_u64(value, &v, &end) || *end || (v != 512 && v != 4096))
-			return cfg_fail(p, p->line, -EINVAL, "%s: '%s': expected 512 or 4096",
-					key, value);
+			return cfg_fail(p, p->line, -EINVAL, "%s: '%s': expected 512 or 4096", key,
+					value);
 		l->block_size = (uint32_t)v;
 		break;
 	case CFG_L_SERIAL:
@@ -1068,8 +1067,7 @@ static int cfg_key_handle(void *user, const char *section, const char *key, cons
 		rc = cfg_lun_key_set(p, key, value);
 		if (rc >= 0)
 			return rc;
-		return cfg_table_set(p, cfg_target_keys, CFG_NTARGET, p->tline, p->tgt, key,
-				     value);
+		return cfg_table_set(p, cfg_target_keys, CFG_NTARGET, p->tline, p->tgt, key, value);
 	case CFG_SEC_NONE:
 		break;
 	}

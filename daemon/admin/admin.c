@@ -73,12 +73,13 @@ int admin_json_str(struct buf *b, const char *s)
 
 static int admin_help_write(const struct admin_cmd *cmds, size_t ncmds, int json, struct buf *out)
 {
+	int width = (int)strlen("help");
 	size_t i;
 
 	if (json) {
-		buf_printf(out, "{\"commands\":[");
+		buf_printf(out, "{\"commands\":[{\"verb\":\"help\",\"usage\":\"help\"}");
 		for (i = 0; i < ncmds; i++) {
-			buf_printf(out, "%s{\"verb\":", i ? "," : "");
+			buf_printf(out, ",{\"verb\":");
 			admin_json_str(out, cmds[i].verb);
 			buf_printf(out, ",\"usage\":");
 			admin_json_str(out, cmds[i].usage ? cmds[i].usage : "");
@@ -87,16 +88,20 @@ static int admin_help_write(const struct admin_cmd *cmds, size_t ncmds, int json
 		buf_printf(out, "]}\n");
 		return HATGT_ADMIN_OK;
 	}
-	buf_printf(out, "commands:\n");
-	buf_printf(out, "  %-12s %s\n", "help", "list the commands");
 	for (i = 0; i < ncmds; i++)
-		buf_printf(out, "  %-12s %s\n", cmds[i].verb, cmds[i].usage ? cmds[i].usage : "");
+		if (strlen(cmds[i].verb) > (size_t)width && strlen(cmds[i].verb) < 32)
+			width = (int)strlen(cmds[i].verb);
+	buf_printf(out, "commands:\n");
+	buf_printf(out, "  %-*s  %s\n", width, "help", "list the commands");
+	for (i = 0; i < ncmds; i++)
+		buf_printf(out, "  %-*s  %s\n", width, cmds[i].verb,
+			   cmds[i].usage ? cmds[i].usage : "");
 	return HATGT_ADMIN_OK;
 }
 
 /* An error line, or {"error": "..."} for JSON callers. */
 __attribute__((format(printf, 3, 4))) static void admin_error_write(struct buf *out, int json,
-								     const char *fmt, ...)
+								    const char *fmt, ...)
 {
 	struct buf m = BUF_INIT;
 	va_list ap;
@@ -282,7 +287,7 @@ void admin_server_stop(struct admin_server *srv)
 
 /* The reply text for a failure on the client side. \return status. */
 __attribute__((format(printf, 3, 4))) static int admin_client_fail(struct buf *reply, int status,
-								    const char *fmt, ...)
+								   const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -313,9 +318,9 @@ int admin_client_call_flags(const char *name, int argc, char **argv, unsigned in
 
 	rc = admin_req_encode(argc, argv, flags, &req);
 	if (rc) {
-		status = admin_client_fail(reply, HATGT_ADMIN_USAGE,
-					   "%s\n",
-					   rc == -ENOMEM ? "out of memory" : "command line too long");
+		status = admin_client_fail(reply, HATGT_ADMIN_USAGE, "%s\n",
+					   rc == -ENOMEM ? "out of memory"
+							 : "command line too long");
 		goto out;
 	}
 	rsp = calloc(1, HATGT_ADMIN_MAX_MSG);

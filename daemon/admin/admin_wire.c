@@ -146,8 +146,7 @@ void admin_rsp_header_put(uint8_t *hdr, int status, size_t text_len)
 	put_be32(hdr + 12, (uint32_t)text_len);
 }
 
-int admin_rsp_decode(const void *data, size_t len, int *status, const char **text,
-		     size_t *text_len)
+int admin_rsp_decode(const void *data, size_t len, int *status, const char **text, size_t *text_len)
 {
 	const uint8_t *body = (const uint8_t *)data + sizeof(struct qb_ipc_response_header);
 	struct qb_ipc_response_header qh;

@@ -15,21 +15,22 @@
 
 static void hatgtadm_usage_print(FILE *f)
 {
-	fprintf(f, "Usage: hatgtadm [-s NAME] [--json] [--timeout MS] VERB [ARGS...]\n"
-		   "\n"
-		   "Send a command to the running hatgtd and print its reply.\n"
-		   "\n"
-		   "  -s, --service NAME  admin service name (admin_name in hatgt.conf,\n"
-		   "                      default \"%s\")\n"
-		   "  -j, --json          ask for JSON output\n"
-		   "  -t, --timeout MS    wait at most MS milliseconds for the reply\n"
-		   "                      (default %d; 0: wait forever)\n"
-		   "  -h, --help          show this help\n"
-		   "\n"
-		   "\"hatgtadm help\" lists the commands hatgtd understands.\n"
-		   "\n"
-		   "Exit status: 0 success, 1 command failed, 2 usage error,\n"
-		   "3 not found, 4 hatgtd unreachable.\n",
+	fprintf(f,
+		"Usage: hatgtadm [-s NAME] [--json] [--timeout MS] VERB [ARGS...]\n"
+		"\n"
+		"Send a command to the running hatgtd and print its reply.\n"
+		"\n"
+		"  -s, --service NAME  admin service name (admin_name in hatgt.conf,\n"
+		"                      default \"%s\")\n"
+		"  -j, --json          ask for JSON output\n"
+		"  -t, --timeout MS    wait at most MS milliseconds for the reply\n"
+		"                      (default %d; 0: wait forever)\n"
+		"  -h, --help          show this help\n"
+		"\n"
+		"\"hatgtadm help\" lists the commands hatgtd understands.\n"
+		"\n"
+		"Exit status: 0 success, 1 command failed, 2 usage error,\n"
+		"3 not found, 4 hatgtd unreachable.\n",
 		HATGT_ADMIN_DEFAULT_NAME, HATGTADM_DEFAULT_TIMEOUT_MS);
 }
 

@@ -258,8 +258,8 @@ static void unknown_section_is_rejected(void **state)
 
 static void unknown_global_key_is_rejected(void **state)
 {
-	parse_fails("[global]\nlisten = 127.0.0.1:3260\nlisten_port = 1\n", "t.conf:3: ",
-		    "unknown key 'listen_port'");
+	parse_fails("[global]\nlisten = 127.0.0.1:3260\nlisten_port = 1\n",
+		    "t.conf:3: ", "unknown key 'listen_port'");
 }
 
 static void unknown_target_key_is_rejected(void **state)
@@ -274,8 +274,8 @@ static void key_outside_any_section_is_rejected(void **state)
 
 static void duplicate_key_is_rejected_naming_the_first(void **state)
 {
-	parse_fails("[global]\nstate_dir = /a\n\nstate_dir = /b\n", "t.conf:4: ",
-		    "duplicate key 'state_dir' (first at line 2)");
+	parse_fails("[global]\nstate_dir = /a\n\nstate_dir = /b\n",
+		    "t.conf:4: ", "duplicate key 'state_dir' (first at line 2)");
 }
 
 static void duplicate_lun_key_is_rejected(void **state)
@@ -347,8 +347,8 @@ static void number_below_range_is_rejected(void **state)
 
 static void number_above_range_is_rejected(void **state)
 {
-	parse_fails("[global]\nmax_sessions = 99999999999999999999999\n", "t.conf:2: ",
-		    "out of range");
+	parse_fails("[global]\nmax_sessions = 99999999999999999999999\n",
+		    "t.conf:2: ", "out of range");
 }
 
 static void rtpi_zero_is_rejected(void **state)
@@ -389,8 +389,8 @@ static void vendor_longer_than_8_is_rejected(void **state)
 
 static void product_longer_than_16_is_rejected(void **state)
 {
-	parse_fails("[global]\nproduct = 0123456789abcdefg\n", "t.conf:2: ",
-		    "product: must be 1..16");
+	parse_fails("[global]\nproduct = 0123456789abcdefg\n",
+		    "t.conf:2: ", "product: must be 1..16");
 }
 
 static void listen_accepts_ipv4_and_ipv6_lists(void **state)
@@ -445,14 +445,14 @@ static void listen_bad_port_is_rejected(void **state)
 
 static void listen_empty_element_is_rejected(void **state)
 {
-	parse_fails("[global]\nlisten = 127.0.0.1:1,,127.0.0.1:2\n", "t.conf:2: ",
-		    "empty list element");
+	parse_fails("[global]\nlisten = 127.0.0.1:1,,127.0.0.1:2\n",
+		    "t.conf:2: ", "empty list element");
 }
 
 static void listen_duplicate_portal_is_rejected(void **state)
 {
-	parse_fails("[global]\nlisten = 127.0.0.1:1, 127.0.0.1:1\n", "t.conf:2: ",
-		    "duplicate portal 127.0.0.1:1");
+	parse_fails("[global]\nlisten = 127.0.0.1:1, 127.0.0.1:1\n",
+		    "t.conf:2: ", "duplicate portal 127.0.0.1:1");
 }
 
 static void listen_more_than_16_portals_is_rejected(void **state)
@@ -538,16 +538,16 @@ static void non_ascii_name_is_rejected(void **state)
 	char out[ISCSI_NAME_MAX];
 	const char *why = NULL;
 
-	assert_int_equal(hatgt_iscsi_name_normalize("iqn.2026-11.org.x:d\xc3\xa9", out,
-						    sizeof(out), &why),
-			 -EINVAL);
+	assert_int_equal(
+		hatgt_iscsi_name_normalize("iqn.2026-11.org.x:d\xc3\xa9", out, sizeof(out), &why),
+		-EINVAL);
 	assert_non_null(strstr(why, "non-ASCII"));
 }
 
 static void duplicate_target_is_rejected_after_normalization(void **state)
 {
-	parse_fails(TGT "lun0 = /a\n[target IQN.2026-11.org.example:DISK1]\n", "t.conf:3: ",
-		    "duplicate target iqn.2026-11.org.example:disk1");
+	parse_fails(TGT "lun0 = /a\n[target IQN.2026-11.org.example:DISK1]\n",
+		    "t.conf:3: ", "duplicate target iqn.2026-11.org.example:disk1");
 }
 
 static void target_without_lun_is_allowed(void **state)
@@ -562,8 +562,8 @@ static void target_without_lun_is_allowed(void **state)
 
 static void lun_size_without_lun_is_rejected(void **state)
 {
-	parse_fails(TGT "lun0 = /a\nlun1_size = 1G\nalias = x\n", "t.conf:3: ",
-		    "lun1_* given without lun1 = PATH");
+	parse_fails(TGT "lun0 = /a\nlun1_size = 1G\nalias = x\n",
+		    "t.conf:3: ", "lun1_* given without lun1 = PATH");
 }
 
 static void lun_number_above_255_is_rejected(void **state)
@@ -597,14 +597,14 @@ static void luns_are_sorted_by_number(void **state)
 
 static void lun_size_must_be_multiple_of_block_size(void **state)
 {
-	parse_fails(TGT "lun0 = /a\nlun0_size = 1000\n", "t.conf:3: ",
-		    "not a multiple of the block size 512");
+	parse_fails(TGT "lun0 = /a\nlun0_size = 1000\n",
+		    "t.conf:3: ", "not a multiple of the block size 512");
 }
 
 static void lun_size_multiple_of_512_but_not_4096_is_rejected_for_4k(void **state)
 {
-	parse_fails(TGT "lun0 = /a\nlun0_size = 1536\nlun0_block_size = 4096\n", "t.conf:3: ",
-		    "block size 4096");
+	parse_fails(TGT "lun0 = /a\nlun0_size = 1536\nlun0_block_size = 4096\n",
+		    "t.conf:3: ", "block size 4096");
 }
 
 static void lun_size_zero_is_rejected(void **state)
@@ -624,8 +624,8 @@ static void lun_size_too_large_is_rejected(void **state)
 
 static void lun_block_size_must_be_512_or_4096(void **state)
 {
-	parse_fails(TGT "lun0 = /a\nlun0_block_size = 1024\n", "t.conf:3: ",
-		    "expected 512 or 4096");
+	parse_fails(TGT "lun0 = /a\nlun0_block_size = 1024\n",
+		    "t.conf:3: ", "expected 512 or 4096");
 }
 
 static void lun_readonly_must_be_boolean(void **state)
@@ -641,21 +641,20 @@ static void lun_serial_longer_than_32_is_rejected(void **state)
 
 static void lun_naa_6_needs_32_hex_digits(void **state)
 {
-	parse_fails(TGT "lun0 = /a\nlun0_naa = 6001405012345678\n", "t.conf:3: ",
-		    "expected 32 hex digits");
+	parse_fails(TGT "lun0 = /a\nlun0_naa = 6001405012345678\n",
+		    "t.conf:3: ", "expected 32 hex digits");
 }
 
 static void lun_naa_with_non_hex_digit_is_rejected(void **state)
 {
-	parse_fails(TGT "lun0 = /a\nlun0_naa = 300140501234567g\n", "t.conf:3: ",
-		    "expected 32 hex digits");
+	parse_fails(TGT "lun0 = /a\nlun0_naa = 300140501234567g\n",
+		    "t.conf:3: ", "expected 32 hex digits");
 }
 
 static void lun_naa_3_and_5_with_16_digits_are_accepted(void **state)
 {
-	struct hatgt_config *cfg =
-		parse_ok(TGT "lun0 = /a\nlun0_naa = 3001405012345678\n"
-			     "lun1 = /b\nlun1_naa = 5001405012345678\n");
+	struct hatgt_config *cfg = parse_ok(TGT "lun0 = /a\nlun0_naa = 3001405012345678\n"
+						"lun1 = /b\nlun1_naa = 5001405012345678\n");
 	const struct hatgt_lun_cfg *l = cfg->targets[0].luns;
 
 	assert_int_equal(l[0].naa_len, 8);
@@ -704,8 +703,9 @@ static void parse_size_rejects_overflow(void **state)
 
 static void allow_may_repeat_and_accumulates(void **state)
 {
-	struct hatgt_config *cfg = parse_ok(TGT "allow = iqn.2001-04.com.a:h1, iqn.2001-04.com.a:h2\n"
-						"allow = IQN.2001-04.com.a:H3\n");
+	struct hatgt_config *cfg =
+		parse_ok(TGT "allow = iqn.2001-04.com.a:h1, iqn.2001-04.com.a:h2\n"
+			     "allow = IQN.2001-04.com.a:H3\n");
 	const struct hatgt_target_cfg *t = &cfg->targets[0];
 
 	assert_int_equal(t->nallow, 3);
@@ -721,27 +721,27 @@ static void allow_with_invalid_name_is_rejected(void **state)
 
 static void allow_listing_a_name_twice_is_rejected(void **state)
 {
-	parse_fails(TGT "allow = iqn.2001-04.com.a:h1\nallow = iqn.2001-04.com.a:H1\n", "t.conf:3: ",
-		    "listed twice");
+	parse_fails(TGT "allow = iqn.2001-04.com.a:h1\nallow = iqn.2001-04.com.a:H1\n",
+		    "t.conf:3: ", "listed twice");
 }
 
 static void chap_user_without_secret_is_rejected(void **state)
 {
-	parse_fails(TGT "chap_user = alice\nalias = x\n", "t.conf:2: ",
-		    "chap_user without chap_secret");
+	parse_fails(TGT "chap_user = alice\nalias = x\n",
+		    "t.conf:2: ", "chap_user without chap_secret");
 }
 
 static void chap_secret_without_user_is_rejected(void **state)
 {
-	parse_fails(TGT "alias = x\nchap_secret = 0123456789ab\n", "t.conf:3: ",
-		    "chap_secret without chap_user");
+	parse_fails(TGT "alias = x\nchap_secret = 0123456789ab\n",
+		    "t.conf:3: ", "chap_secret without chap_user");
 }
 
 static void chap_secret_shorter_than_12_bytes_is_rejected(void **state)
 {
 	/* RFC 7143 section 12.1.3: fewer than 96 random bits need IPsec. */
-	parse_fails(TGT "chap_user = a\nchap_secret = 0123456789a\n", "t.conf:3: ",
-		    "at least 12 bytes");
+	parse_fails(TGT "chap_user = a\nchap_secret = 0123456789a\n",
+		    "t.conf:3: ", "at least 12 bytes");
 }
 
 static void mutual_secret_equal_to_chap_secret_is_rejected(void **state)
@@ -753,8 +753,8 @@ static void mutual_secret_equal_to_chap_secret_is_rejected(void **state)
 
 static void mutual_without_one_way_chap_is_rejected(void **state)
 {
-	parse_fails(TGT "mutual_user = t\nmutual_secret = 0123456789ab\n", "t.conf:2: ",
-		    "mutual_user requires chap_user");
+	parse_fails(TGT "mutual_user = t\nmutual_secret = 0123456789ab\n",
+		    "t.conf:2: ", "mutual_user requires chap_user");
 }
 
 static void discovery_mutual_secret_equal_to_chap_secret_is_rejected(void **state)
@@ -766,8 +766,8 @@ static void discovery_mutual_secret_equal_to_chap_secret_is_rejected(void **stat
 
 static void discovery_chap_user_without_secret_is_rejected(void **state)
 {
-	parse_fails("[global]\ndiscovery_chap_user = a\n", "t.conf:2: ",
-		    "discovery_chap_user without discovery_chap_secret");
+	parse_fails("[global]\ndiscovery_chap_user = a\n",
+		    "t.conf:2: ", "discovery_chap_user without discovery_chap_secret");
 }
 
 static void identity_is_stable_for_same_target_and_lun(void **state)
