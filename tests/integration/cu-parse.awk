@@ -27,29 +27,34 @@ function flush(status) {
 	line = substr($0, 9)
 	test = line
 	sub(/ \.\.\..*$/, "", test)
-	skipped = 0
-	if (line ~ /\[SKIPPED\]/)
-		skipped = 1
-	# Text the test prints after CUnit's verdict may follow it on the line.
-	if (line ~ /\.\.\.passed/)
+	# Text printed after CUnit's verdict may follow it on the line.
+	verdict = ""
+	if (match(line, /\.\.\.(passed|FAILED)/)) {
+		verdict = substr(line, RSTART + 3, RLENGTH - 3)
+		line = substr(line, 1, RSTART - 1)
+	}
+	skipped = (line ~ /\[SKIPPED\]/)
+	if (verdict == "passed")
 		flush("passed")
-	else if (line ~ /\.\.\.FAILED/)
+	else if (verdict == "FAILED")
 		flush("failed")
+	next
+}
+
+# CUnit's verdict starts a line; text printed later (e.g. by a suite's
+# teardown) may follow it on that line and does not belong to this test.
+test != "" && /^passed/ {
+	flush("passed")
+	next
+}
+
+test != "" && /^FAILED/ {
+	flush("failed")
 	next
 }
 
 test != "" && /\[SKIPPED\]/ {
 	skipped = 1
-}
-
-test != "" && /^passed$/ {
-	flush("passed")
-	next
-}
-
-test != "" && /^FAILED$/ {
-	flush("failed")
-	next
 }
 
 # The summary ends the run; a test still open here crashed the tool.

@@ -9,4 +9,4 @@ lun0 = $T/lun0.img
 lun0_size = 32M
 EOF2
 daemon_start
-roundtrip_check "$TGT" ""
+roundtrip_check "$TGT"
