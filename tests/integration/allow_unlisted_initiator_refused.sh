@@ -16,3 +16,5 @@ daemon_start
 if login_ok "$(url "$TGT" 0)" "$INIT1"; then
 	fail "unlisted initiator $INIT1 logged in"
 fi
+grep -q 'Authorization failure(514)' "$T/inq.out" ||
+	fail "refused, but not with status 0x0202: $(cat "$T/inq.out")"

@@ -17,3 +17,5 @@ daemon_start
 if login_ok "$(url "$TGT" 0)"; then
 	fail "login without CHAP credentials succeeded on a CHAP target"
 fi
+grep -q 'Authentication failure(513)' "$T/inq.out" ||
+	fail "refused, but not with status 0x0201: $(cat "$T/inq.out")"

@@ -17,4 +17,5 @@ daemon_start
 if login_ok "$(url "$TGT" 0 'alice%wrongsecret12@')"; then
 	fail "login with a wrong CHAP secret succeeded"
 fi
-grep -qi 'auth' "$T/inq.out" || fail "refused, but not as an authentication failure: $(cat "$T/inq.out")"
+grep -q 'Authentication failure(513)' "$T/inq.out" ||
+	fail "refused, but not with status 0x0201: $(cat "$T/inq.out")"

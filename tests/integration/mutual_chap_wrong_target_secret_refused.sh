@@ -19,3 +19,5 @@ daemon_start
 if login_ok "$(url "$TGT" 0 'alice%alicesecret12@')?target_user=target1&target_password=wrongsecret56"; then
 	fail "mutual CHAP login succeeded although the target secret is wrong"
 fi
+grep -q 'Invalid CHAP_R response from the target' "$T/inq.out" ||
+	fail "login failed, but not on the target's CHAP_R: $(cat "$T/inq.out")"
