@@ -34,7 +34,7 @@ if timeout 2 bash -c "exec 3<>/dev/tcp/${portal%:*}/${portal#*:}" 2> /dev/null; 
 	die "something already listens on $portal (a hatgtd started before? tgtd?); stop it first"
 fi
 mkdir -p /var/lib/hatgt
-setsid build/daemon/hatgtd --default --foreground > build/hatgtd.log 2>&1 < /dev/null &
+setsid build/daemon/hatgtd --foreground > build/hatgtd.log 2>&1 < /dev/null &
 pid=$!
 echo "$pid" > build/hatgtd.pid
 for _ in $(seq 1 100); do
