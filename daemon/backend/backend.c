@@ -7,8 +7,7 @@
 
 #include "backend/backend_int.h"
 
-int backend_open(struct backend_engine *eng, const struct backend_config *cfg,
-		 struct backend **out)
+int backend_open(struct backend_engine *eng, const struct backend_config *cfg, struct backend **out)
 {
 	int ret = -EINVAL;
 

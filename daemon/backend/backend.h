@@ -25,10 +25,10 @@ struct backend;
 struct backend_engine;
 
 /* Capabilities a store reports; the SCSI layer advertises only these. */
-#define BACKEND_CAP_UNMAP          (1u << 0) /* BACKEND_OP_UNMAP deallocates */
-#define BACKEND_CAP_UNMAP_ZEROES   (1u << 1) /* unmapped blocks read back as zeros */
+#define BACKEND_CAP_UNMAP (1u << 0)	     /* BACKEND_OP_UNMAP deallocates */
+#define BACKEND_CAP_UNMAP_ZEROES (1u << 1)   /* unmapped blocks read back as zeros */
 #define BACKEND_CAP_VOLATILE_CACHE (1u << 2) /* writes may sit in a cache: flush matters */
-#define BACKEND_CAP_BLOCK_DEVICE   (1u << 3) /* a block device, not a regular file */
+#define BACKEND_CAP_BLOCK_DEVICE (1u << 3)   /* a block device, not a regular file */
 
 enum backend_op {
 	BACKEND_OP_READ = 0,
@@ -48,8 +48,8 @@ struct backend_io {
 	enum backend_op op;
 	uint32_t flags;
 	uint64_t offset; /* bytes */
-	uint64_t len;    /* bytes; 0 for FLUSH */
-	uint8_t *buf;    /* READ: destination; WRITE: source (not modified) */
+	uint64_t len;	 /* bytes; 0 for FLUSH */
+	uint8_t *buf;	 /* READ: destination; WRITE: source (not modified) */
 	void (*done)(struct backend_io *io, int64_t res);
 
 	/* Private to the backend and the engine. */

@@ -124,8 +124,7 @@ enum sense_reason scsi_ua_slot_pop(struct scsi_ua_slot *slot)
 	return r;
 }
 
-void scsi_ua_establish(struct scsi_lu *lu, const struct scsi_itn_id *id,
-		       enum sense_reason reason)
+void scsi_ua_establish(struct scsi_lu *lu, const struct scsi_itn_id *id, enum sense_reason reason)
 {
 	size_t i;
 

@@ -137,8 +137,12 @@ static enum sense_reason sbc_io_submit(struct scsi_cmd *cmd, enum backend_op op,
 	if (ret < 0) {
 		scsi_lu_put(cmd->lu);
 		free(io);
-		r = ret == -EAGAIN ? SENSE_BUSY : ret == -EROFS ? SENSE_WRITE_PROTECTED
-								 : SENSE_INTERNAL_FAILURE;
+		if (ret == -EAGAIN)
+			r = SENSE_BUSY;
+		else if (ret == -EROFS)
+			r = SENSE_WRITE_PROTECTED;
+		else
+			r = SENSE_INTERNAL_FAILURE;
 		goto out;
 	}
 	cmd->task->priv = io;
@@ -303,7 +307,7 @@ void sbc_vpd_block_limits(const struct scsi_lu *lu, struct buf *b)
 	put_be32(d + 8, max_blocks); /* OPTIMAL TRANSFER LENGTH */
 	if (sbc_lu_unmap_supported(lu)) {
 		put_be32(d + 16, max_blocks); /* MAXIMUM UNMAP LBA COUNT */
-		put_be32(d + 20, 256);        /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
+		put_be32(d + 20, 256);	      /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
 		/* OPTIMAL UNMAP GRANULARITY: a 4 KiB filesystem block. */
 		put_be32(d + 24, 4096 >> lu->block_shift);
 	}
@@ -328,7 +332,7 @@ void sbc_vpd_provisioning(const struct scsi_lu *lu, struct buf *b)
 		d[1] = 0x80; /* LBPU */
 		if (backend_caps(lu->be) & BACKEND_CAP_UNMAP_ZEROES)
 			d[1] |= 0x04; /* LBPRZ */
-		d[2] = 0x02; /* PROVISIONING TYPE: thin */
+		d[2] = 0x02;	      /* PROVISIONING TYPE: thin */
 	}
 	buf_append(b, d, sizeof(d));
 }

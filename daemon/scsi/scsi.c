@@ -40,8 +40,10 @@ static const struct scsi_opcode scsi_opcodes[256] = {
 	ROW(0x8a, "WRITE(16)", sbc_cmd_write, 16, SCSI_OP_WRITES_MEDIUM),
 	ROW(0x91, "SYNCHRONIZE CACHE(16)", sbc_cmd_sync_cache, 16, 0),
 	/* SBC-3 5.16: SERVICE ACTION IN(16), only READ CAPACITY(16) = 10h. */
-	[0x9e] = {.name = "SERVICE ACTION IN(16)", .handler = sbc_cmd_service_action_in,
-		  .cdb_len = 16, .sa_mask = 1u << 0x10},
+	[0x9e] = {.name = "SERVICE ACTION IN(16)",
+		  .handler = sbc_cmd_service_action_in,
+		  .cdb_len = 16,
+		  .sa_mask = 1u << 0x10},
 	ROW(0xa0, "REPORT LUNS", spc_cmd_report_luns, 12, SPC_NO_UA),
 	ROW(0xa8, "READ(12)", sbc_cmd_read, 12, SCSI_OP_READS_MEDIUM),
 	ROW(0xaa, "WRITE(12)", sbc_cmd_write, 12, SCSI_OP_WRITES_MEDIUM),
@@ -123,7 +125,7 @@ void scsi_task_finish(struct scsi_task *task, enum sense_reason reason,
 	task->sense_len = 0;
 	if (task->status == SCSI_STATUS_CHECK_CONDITION)
 		task->sense_len = (uint8_t)sense_build(reason, field, false, task->sense,
-							sizeof(task->sense));
+						       sizeof(task->sense));
 	if (task->status != SCSI_STATUS_GOOD) {
 		/* No data goes with an error status. */
 		free(task->in_buf);
@@ -190,9 +192,8 @@ void scsi_task_exec(struct scsi_task *task)
 		goto out;
 	}
 	r = scsi_cmd_dispatch(&cmd);
-	qb_log(LOG_DEBUG, "lun %llu op 0x%02x %s: %s", (unsigned long long)task->lun,
-	       task->cdb[0], cmd.op->name ? cmd.op->name : "unknown",
-	       r == SENSE_ASYNC ? "submitted" : r == SENSE_OK ? "good" : "check condition");
+	qb_log(LOG_DEBUG, "lun %llu op 0x%02x %s: reason %d", (unsigned long long)task->lun,
+	       task->cdb[0], cmd.op->name ? cmd.op->name : "unknown", (int)r);
 out:
 	if (r != SENSE_ASYNC)
 		scsi_task_finish(task, r, &cmd.field);

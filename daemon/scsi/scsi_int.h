@@ -63,10 +63,10 @@ struct scsi_cmd {
 typedef enum sense_reason (*scsi_handler)(struct scsi_cmd *cmd);
 
 /* Dispatch table flags: what a command does, for the generic checks. */
-#define SCSI_OP_READS_MEDIUM  (1u << 0) /* reads user data (PR checks: "read" class) */
+#define SCSI_OP_READS_MEDIUM (1u << 0)	/* reads user data (PR checks: "read" class) */
 #define SCSI_OP_WRITES_MEDIUM (1u << 1) /* writes user data (PR checks: "write" class) */
-#define SCSI_OP_NO_LU         (1u << 2) /* works when no LU exists at the LUN */
-#define SCSI_OP_UA_EXEMPT     (1u << 3) /* SAM-5 5.14: does not report/clear a UA */
+#define SCSI_OP_NO_LU (1u << 2)		/* works when no LU exists at the LUN */
+#define SCSI_OP_UA_EXEMPT (1u << 3)	/* SAM-5 5.14: does not report/clear a UA */
 
 /* One row per operation code. */
 struct scsi_opcode {
@@ -96,8 +96,7 @@ void scsi_task_finish(struct scsi_task *task, enum sense_reason reason,
  * \return NULL on ENOMEM. */
 struct scsi_ua_slot *scsi_ua_slot_get(struct scsi_lu *lu, const struct scsi_itn *itn);
 /** Queue \p reason for the nexus \p id (NULL: every nexus known to the LU). */
-void scsi_ua_establish(struct scsi_lu *lu, const struct scsi_itn_id *id,
-		       enum sense_reason reason);
+void scsi_ua_establish(struct scsi_lu *lu, const struct scsi_itn_id *id, enum sense_reason reason);
 void scsi_ua_slot_queue(struct scsi_ua_slot *slot, enum sense_reason reason);
 /** Take the oldest unit attention. \return SENSE_OK when none is pending. */
 enum sense_reason scsi_ua_slot_pop(struct scsi_ua_slot *slot);

@@ -25,7 +25,9 @@ struct sense_code {
 	uint8_t ascq;
 };
 
+/* clang-format off */
 #define CHECK(k, a, q) {SCSI_STATUS_CHECK_CONDITION, SENSE_KEY_##k, a, q}
+/* clang-format on */
 
 static const struct sense_code sense_codes[SENSE_REASON_COUNT] = {
 	[SENSE_OK] = {SCSI_STATUS_GOOD, SENSE_KEY_NO_SENSE, 0x00, 0x00},

@@ -31,7 +31,7 @@ static void spc_inquiry_standard(const struct scsi_lu *lu, struct buf *b)
 	size_t i;
 
 	d[0] = lu ? SPC_PDT_DISK : SPC_PDT_NO_LU;
-	d[2] = 0x06;        /* VERSION: SPC-4 */
+	d[2] = 0x06;	    /* VERSION: SPC-4 */
 	d[3] = 0x10 | 0x02; /* HISUP, RESPONSE DATA FORMAT 2 */
 	d[4] = sizeof(d) - 5;
 	d[7] = 0x02; /* CMDQUE */
@@ -87,8 +87,7 @@ static void spc_vpd_device_id(const struct scsi_lu *lu, struct buf *b)
 	spc_designator_add(b, 0x1, 0x03, lu->naa, lu->naa_len);
 	/* SPC-4 7.8.6.7: relative target port: PIV=1, association 01b, type 4. */
 	put_be16(rtpi + 2, lu->rtpi);
-	spc_designator_add(b, SPC_PROTOCOL_ISCSI << 4 | 0x1, 0x80 | 0x10 | 0x4, rtpi,
-			   sizeof(rtpi));
+	spc_designator_add(b, SPC_PROTOCOL_ISCSI << 4 | 0x1, 0x80 | 0x10 | 0x4, rtpi, sizeof(rtpi));
 	if (lu->target_name) {
 		/* RFC 7143 (SCSI port names): the target port name is "<target>,t,0x<TPGT>". */
 		snprintf(name, sizeof(name), "%s,t,0x%04x", lu->target_name, lu->tpgt);
@@ -275,7 +274,7 @@ static void spc_mode_page_control(const struct scsi_lu *lu, bool changeable, str
 	if (!changeable) {
 		p[3] = 0x10; /* QUEUE ALGORITHM MODIFIER 1: unrestricted reordering */
 		if (lu->readonly)
-			p[4] = 0x08; /* SWP */
+			p[4] = 0x08;	 /* SWP */
 		put_be16(p + 8, 0xffff); /* BUSY TIMEOUT PERIOD: unlimited */
 	}
 	buf_append(b, p, sizeof(p));

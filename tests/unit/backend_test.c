@@ -67,11 +67,15 @@ static int bfix_teardown(void **state)
 }
 
 /* Submit one request and run the engine until it completes. \return res. */
-static int64_t bfix_io(struct bfix *b, enum backend_op op, uint64_t off, uint64_t len,
-		       void *buf, uint32_t flags)
+static int64_t bfix_io(struct bfix *b, enum backend_op op, uint64_t off, uint64_t len, void *buf,
+		       uint32_t flags)
 {
-	struct backend_io io = {.op = op, .offset = off, .len = len, .buf = buf,
-				.flags = flags, .done = bfix_io_done};
+	struct backend_io io = {.op = op,
+				.offset = off,
+				.len = len,
+				.buf = buf,
+				.flags = flags,
+				.done = bfix_io_done};
 	struct pollfd pfd = {.fd = backend_engine_fd(b->eng), .events = POLLIN};
 	int ret;
 

@@ -17,16 +17,16 @@
 
 #define LAST_LBA (FIX_BLOCKS - 1)
 
-#define RW10(op, flags, lba, n) \
-	FIX_CDB(op, flags, (lba) >> 24, (lba) >> 16, (lba) >> 8, (lba) & 0xff, 0, (n) >> 8, \
-		(n) & 0xff, 0)
-#define RW16(op, flags, lba, n) \
-	FIX_CDB(op, flags, 0, 0, 0, 0, (lba) >> 24, (lba) >> 16, (lba) >> 8, (lba) & 0xff, \
-		(n) >> 24, (n) >> 16, (n) >> 8, (n) & 0xff, 0, 0)
-#define RW12(op, flags, lba, n) \
-	FIX_CDB(op, flags, (lba) >> 24, (lba) >> 16, (lba) >> 8, (lba) & 0xff, (n) >> 24, \
-		(n) >> 16, (n) >> 8, (n) & 0xff, 0, 0)
-#define RW6(op, lba, n) FIX_CDB(op, ((lba) >> 16) & 0x1f, (lba) >> 8, (lba) & 0xff, n, 0)
+#define RW10(op, flags, lba, n)                                                                    \
+	FIX_CDB(op, flags, (lba) >> 24, (lba) >> 16, (lba) >> 8, (lba)&0xff, 0, (n) >> 8,          \
+		(n)&0xff, 0)
+#define RW16(op, flags, lba, n)                                                                    \
+	FIX_CDB(op, flags, 0, 0, 0, 0, (lba) >> 24, (lba) >> 16, (lba) >> 8, (lba)&0xff,           \
+		(n) >> 24, (n) >> 16, (n) >> 8, (n)&0xff, 0, 0)
+#define RW12(op, flags, lba, n)                                                                    \
+	FIX_CDB(op, flags, (lba) >> 24, (lba) >> 16, (lba) >> 8, (lba)&0xff, (n) >> 24, (n) >> 16, \
+		(n) >> 8, (n)&0xff, 0, 0)
+#define RW6(op, lba, n) FIX_CDB(op, ((lba) >> 16) & 0x1f, (lba) >> 8, (lba)&0xff, n, 0)
 
 static const struct backend_stats *lu_stats(const struct fix *f)
 {
@@ -141,8 +141,9 @@ static void read16_with_huge_lba_is_lba_out_of_range(void **state)
 {
 	struct fix *f = *state;
 
-	fix_run(f, FIX_CDB(0x88, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1,
-			   0, 0), 512);
+	fix_run(f,
+		FIX_CDB(0x88, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 0, 0),
+		512);
 	fix_assert_sense(&f->task, 0x5, 0x21, 0x00);
 }
 

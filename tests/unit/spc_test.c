@@ -15,7 +15,7 @@
 #include "scsi_fixture_test.h"
 #include "util/be.h"
 
-#define INQ(evpd, page, alloc) FIX_CDB(0x12, evpd, page, (alloc) >> 8, (alloc) & 0xff, 0)
+#define INQ(evpd, page, alloc) FIX_CDB(0x12, evpd, page, (alloc) >> 8, (alloc)&0xff, 0)
 
 static void test_unit_ready_is_good(void **state)
 {
@@ -219,14 +219,15 @@ static void vpd_page_length_counts_the_designators(void **state)
 	assert_int_equal(f->task.in_len, 4 + get_be16(f->task.in_buf + 2));
 }
 
-#define REPORT_LUNS(sel, alloc) \
-	FIX_CDB(0xa0, 0, sel, 0, 0, 0, (alloc) >> 24, (alloc) >> 16, (alloc) >> 8, (alloc) & 0xff, 0, 0)
+#define REPORT_LUNS(sel, alloc)                                                                    \
+	FIX_CDB(0xa0, 0, sel, 0, 0, 0, (alloc) >> 24, (alloc) >> 16, (alloc) >> 8, (alloc)&0xff,   \
+		0, 0)
 
 /* SAM-5 4.7: peripheral addressing below 256, flat space above. */
 static void report_luns_lists_every_lun_in_sam_format(void **state)
 {
-	static const uint8_t luns[24] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-					 0x41, 0x2c, 0, 0, 0, 0, 0, 0};
+	static const uint8_t luns[24] = {0, 0, 0, 0, 0,	   0,	 0, 0, 0, 1, 0, 0,
+					 0, 0, 0, 0, 0x41, 0x2c, 0, 0, 0, 0, 0, 0};
 	struct fix *f = *state;
 
 	fix_run(f, REPORT_LUNS(0, 1024), 1024);
@@ -341,8 +342,8 @@ static void request_sense_without_lu_reports_lun_not_supported(void **state)
 }
 
 #define MODE_SENSE6(dbd, pcpage, sub, alloc) FIX_CDB(0x1a, dbd, pcpage, sub, alloc, 0)
-#define MODE_SENSE10(flags, pcpage, sub, alloc) \
-	FIX_CDB(0x5a, flags, pcpage, sub, 0, 0, 0, (alloc) >> 8, (alloc) & 0xff, 0)
+#define MODE_SENSE10(flags, pcpage, sub, alloc)                                                    \
+	FIX_CDB(0x5a, flags, pcpage, sub, 0, 0, 0, (alloc) >> 8, (alloc)&0xff, 0)
 
 /* Find mode page \p code after the header and block descriptors. */
 static const uint8_t *mode_page_find(const uint8_t *d, size_t len, size_t off, uint8_t code)
