@@ -189,6 +189,19 @@ int iscsi_text_next(const uint8_t **pos, const uint8_t *end, struct iscsi_kv *kv
 	return 1;
 }
 
+const char *iscsi_text_find(const uint8_t *data, size_t len, const char *key)
+{
+	const uint8_t *pos = data;
+	size_t n = strlen(key);
+	struct iscsi_kv kv;
+
+	while (data && iscsi_text_next(&pos, data + len, &kv) == 1) {
+		if (kv.key_len == n && memcmp(kv.key, key, n) == 0)
+			return kv.value;
+	}
+	return NULL;
+}
+
 /*
  * A numerical value (RFC 7143 section 6.1): a decimal constant, or a hex
  * constant with a 0x prefix. No signs, spaces or other bases.

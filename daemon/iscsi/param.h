@@ -77,6 +77,11 @@ struct iscsi_kv {
  * end, -EINVAL on a malformed pair. */
 int iscsi_text_next(const uint8_t **pos, const uint8_t *end, struct iscsi_kv *kv);
 
+/** The value of the first pair named \p key in the text [data, data+len),
+ * NUL-terminated inside data; NULL if absent or the text is malformed
+ * before it. */
+const char *iscsi_text_find(const uint8_t *data, size_t len, const char *key);
+
 /** Parse a numerical value (RFC 7143 section 6.1: decimal, or hex with a 0x
  * prefix; no sign, no spaces) of \p len bytes in [lo, hi].
  * \return 0 with *out set, or -EINVAL. */

@@ -173,17 +173,7 @@ static int send_keys(struct fixture *f, const char *pairs)
 
 static const char *answer(struct fixture *f, const char *key)
 {
-	static char value[512];
-	const uint8_t *pos = f->rsp.data, *end = f->rsp.data + f->rsp.len;
-	struct iscsi_kv kv;
-
-	while (iscsi_text_next(&pos, end, &kv) == 1) {
-		if (kv.key_len == strlen(key) && memcmp(kv.key, key, kv.key_len) == 0) {
-			snprintf(value, sizeof(value), "%s", kv.value);
-			return value;
-		}
-	}
-	return NULL;
+	return iscsi_text_find(f->rsp.data, f->rsp.len, key);
 }
 
 /* RFC 1994 4.1, computed independently: MD5(id || secret || challenge). */
@@ -223,6 +213,18 @@ static void correct_response(struct fixture *f, const char *secret, char *pairs,
 	expected_md5((uint8_t)id, secret, c, clen, r);
 	hex(rhex, sizeof(rhex), r, sizeof(r));
 	snprintf(pairs, cap, "CHAP_N=alice|CHAP_R=%s", rhex);
+}
+
+/* The correct response plus what the initiator adds for mutual CHAP. */
+static int send_mutual(struct fixture *f, const char *extra)
+{
+	char pairs[256];
+	size_t n;
+
+	correct_response(f, SECRET, pairs, sizeof(pairs));
+	n = strlen(pairs);
+	snprintf(pairs + n, sizeof(pairs) - n, "%s", extra);
+	return send_keys(f, pairs);
 }
 
 /* 12.1.3: MD5 is CHAP_A=5; the challenge comes from the random source */
@@ -345,14 +347,12 @@ static void mutual_chap_answers_with_mutual_secret(void **state)
 	struct fixture *f = *state;
 	static const uint8_t ic[20] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
 	uint8_t want[16], got[16];
-	char pairs[256], chex[48];
-	size_t len = 0, n;
+	char extra[80], chex[48];
+	size_t len = 0;
 
-	correct_response(f, SECRET, pairs, sizeof(pairs));
 	hex(chex, sizeof(chex), ic, sizeof(ic));
-	n = strlen(pairs);
-	snprintf(pairs + n, sizeof(pairs) - n, "|CHAP_I=200|CHAP_C=%s", chex);
-	assert_int_equal(send_keys(f, pairs), 0);
+	snprintf(extra, sizeof(extra), "|CHAP_I=200|CHAP_C=%s", chex);
+	assert_int_equal(send_mutual(f, extra), 0);
 	assert_true(iscsi_chap_done(f->chap));
 	assert_string_equal(answer(f, "CHAP_N"), "tgt");
 	assert_int_equal(decode(answer(f, "CHAP_R"), got, sizeof(got), &len), 0);
@@ -379,40 +379,25 @@ static void mutual_chap_reflected_challenge_is_refused(void **state)
 static void mutual_chap_not_configured_fails(void **state)
 {
 	struct fixture *f = *state;
-	char pairs[256];
-	size_t n;
 
 	iscsi_chap_destroy(f->chap);
 	f->auth.mutual.user[0] = '\0';
 	f->chap = iscsi_chap_create(&f->auth, fake_random, f);
-	correct_response(f, SECRET, pairs, sizeof(pairs));
-	n = strlen(pairs);
-	snprintf(pairs + n, sizeof(pairs) - n, "|CHAP_I=1|CHAP_C=0x0102030405060708");
-	assert_int_equal(send_keys(f, pairs), -EACCES);
+	assert_int_equal(send_mutual(f, "|CHAP_I=1|CHAP_C=0x0102030405060708"), -EACCES);
 }
 
 static void mutual_chap_identifier_without_challenge_is_protocol_error(void **state)
 {
 	struct fixture *f = *state;
-	char pairs[256];
-	size_t n;
 
-	correct_response(f, SECRET, pairs, sizeof(pairs));
-	n = strlen(pairs);
-	snprintf(pairs + n, sizeof(pairs) - n, "|CHAP_I=1");
-	assert_int_equal(send_keys(f, pairs), -EPROTO);
+	assert_int_equal(send_mutual(f, "|CHAP_I=1"), -EPROTO);
 }
 
 static void mutual_chap_identifier_over_255_fails(void **state)
 {
 	struct fixture *f = *state;
-	char pairs[256];
-	size_t n;
 
-	correct_response(f, SECRET, pairs, sizeof(pairs));
-	n = strlen(pairs);
-	snprintf(pairs + n, sizeof(pairs) - n, "|CHAP_I=256|CHAP_C=0x0102");
-	assert_int_equal(send_keys(f, pairs), -EACCES);
+	assert_int_equal(send_mutual(f, "|CHAP_I=256|CHAP_C=0x0102"), -EACCES);
 }
 
 static void destroy_accepts_null(void **state)

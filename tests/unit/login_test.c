@@ -185,17 +185,7 @@ static int login_send(struct fixture *f, bool t, uint8_t csg, uint8_t nsg, const
 
 static const char *rsp_value(struct fixture *f, const char *key)
 {
-	static char value[512];
-	const uint8_t *pos = f->rsp.data, *end = pos + f->rsp.data_len;
-	struct iscsi_kv kv;
-
-	while (pos && iscsi_text_next(&pos, end, &kv) == 1) {
-		if (kv.key_len == strlen(key) && memcmp(kv.key, key, kv.key_len) == 0) {
-			snprintf(value, sizeof(value), "%s", kv.value);
-			return value;
-		}
-	}
-	return NULL;
+	return iscsi_text_find(f->rsp.data, f->rsp.data_len, key);
 }
 
 static void assert_failed_with(struct fixture *f, uint8_t cls, uint8_t detail)

@@ -132,6 +132,15 @@ static void text_value_of_8193_bytes_is_malformed(void **state)
 	assert_int_equal(text_one(text, 8196, &kv), -EINVAL);
 }
 
+static void text_find_returns_value_of_named_key(void **state)
+{
+	static const uint8_t text[] = "A=1\0Bee=two\0";
+
+	assert_string_equal(iscsi_text_find(text, sizeof(text) - 1, "Bee"), "two");
+	assert_null(iscsi_text_find(text, sizeof(text) - 1, "Be"));
+	assert_null(iscsi_text_find(NULL, 0, "A"));
+}
+
 /* ---- numbers and lists -------------------------------------------------- */
 
 static int num(const char *s, uint32_t lo, uint32_t hi, uint32_t *v)
@@ -245,17 +254,7 @@ static int offer(struct fixture *f, const char *pairs)
 /* Our answer to key in the last response, or NULL. */
 static const char *answer(struct fixture *f, const char *key)
 {
-	static char value[256];
-	const uint8_t *pos = f->rsp.data, *end = f->rsp.data + f->rsp.len;
-	struct iscsi_kv kv;
-
-	while (iscsi_text_next(&pos, end, &kv) == 1) {
-		if (kv.key_len == strlen(key) && memcmp(kv.key, key, kv.key_len) == 0) {
-			snprintf(value, sizeof(value), "%s", kv.value);
-			return value;
-		}
-	}
-	return NULL;
+	return iscsi_text_find(f->rsp.data, f->rsp.len, key);
 }
 
 /* 13.1: the first digest of the initiator's list that we support */
@@ -737,6 +736,7 @@ int main(void)
 		cmocka_unit_test(text_key_of_64_bytes_is_malformed),
 		cmocka_unit_test(text_value_of_8192_bytes_is_accepted),
 		cmocka_unit_test(text_value_of_8193_bytes_is_malformed),
+		cmocka_unit_test(text_find_returns_value_of_named_key),
 		cmocka_unit_test(num_decimal_and_hex_are_accepted),
 		cmocka_unit_test(num_sign_space_and_junk_are_rejected),
 		cmocka_unit_test(num_outside_range_is_rejected),
