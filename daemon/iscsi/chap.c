@@ -174,8 +174,8 @@ static int chap_md5(uint8_t id, const char *secret, const uint8_t *challenge, si
 		goto out;
 	if (EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1 || EVP_DigestUpdate(md, &id, 1) != 1 ||
 	    EVP_DigestUpdate(md, secret, strlen(secret)) != 1 ||
-	    EVP_DigestUpdate(md, challenge, len) != 1 || EVP_DigestFinal_ex(md, out, &out_len) != 1 ||
-	    out_len != ISCSI_CHAP_MD5_LEN)
+	    EVP_DigestUpdate(md, challenge, len) != 1 ||
+	    EVP_DigestFinal_ex(md, out, &out_len) != 1 || out_len != ISCSI_CHAP_MD5_LEN)
 		goto out;
 	rc = 0;
 out:
@@ -277,8 +277,7 @@ static int chap_mutual_answer(struct iscsi_chap *chap, const struct iscsi_kv *i,
 	}
 	/* 12.1.3: a target seeing its own challenge come back must refuse it,
 	 * or anyone could make us compute the answer to our own question. */
-	if (len == sizeof(chap->challenge) &&
-	    CRYPTO_memcmp(challenge, chap->challenge, len) == 0) {
+	if (len == sizeof(chap->challenge) && CRYPTO_memcmp(challenge, chap->challenge, len) == 0) {
 		rc = chap_fail(chap, -EACCES, "initiator reflected our CHAP_C");
 		goto out;
 	}

@@ -20,10 +20,10 @@
 #include "iscsi/param.h"
 #include "util/buf.h"
 
-#define ISCSI_CHAP_MD5 5                /* CHAP_A value for MD5 (RFC 1994) */
+#define ISCSI_CHAP_MD5 5 /* CHAP_A value for MD5 (RFC 1994) */
 #define ISCSI_CHAP_MD5_LEN 16
-#define ISCSI_CHAP_CHALLENGE_LEN 16     /* what we send */
-#define ISCSI_CHAP_CHALLENGE_MAX 1024   /* the most we accept (RFC 7143 12.1.3) */
+#define ISCSI_CHAP_CHALLENGE_LEN 16   /* what we send */
+#define ISCSI_CHAP_CHALLENGE_MAX 1024 /* the most we accept (RFC 7143 12.1.3) */
 
 struct iscsi_chap;
 

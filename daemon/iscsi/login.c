@@ -90,10 +90,12 @@ static const char *login_who(const struct iscsi_login *login)
 	return login->neg.p.initiator_name[0] ? login->neg.p.initiator_name : "(unnamed initiator)";
 }
 
+static void login_fail(struct iscsi_login *login, struct iscsi_login_rsp *rsp, uint8_t cls,
+		       uint8_t detail, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* Fail the login: the response carries the status and no text. */
-__attribute__((format(printf, 5, 6))) static void
-login_fail(struct iscsi_login *login, struct iscsi_login_rsp *rsp, uint8_t cls, uint8_t detail,
-	   const char *fmt, ...)
+static void login_fail(struct iscsi_login *login, struct iscsi_login_rsp *rsp, uint8_t cls,
+		       uint8_t detail, const char *fmt, ...)
 {
 	va_list ap;
 	char *c;
@@ -298,7 +300,8 @@ static int login_security(struct iscsi_login *login, const struct iscsi_login_re
 		if (iscsi_text_list_pick(am, login->auth_required ? chap : none, 1) < 0) {
 			login_fail(login, rsp, INIT_ERR, ISCSI_LOGIN_DETAIL_AUTH_FAILED,
 				   "initiator %s offers no acceptable AuthMethod (%s)",
-				   login_who(login), login->auth_required ? "CHAP required" : "None");
+				   login_who(login),
+				   login->auth_required ? "CHAP required" : "None");
 			goto out;
 		}
 		rc = buf_add_kv(&login->out, "AuthMethod", login->auth_required ? "CHAP" : "None");
@@ -357,8 +360,7 @@ static int login_text_process(struct iscsi_login *login, const struct iscsi_logi
 
 	login->out.len = 0;
 	login->out_off = 0;
-	rc = iscsi_neg_parse(&login->neg, login->in.data, login->in.len, login->stage,
-			     &login->out);
+	rc = iscsi_neg_parse(&login->neg, login->in.data, login->in.len, login->stage, &login->out);
 	/* 13.4-13.6, 13.21: these name the session and belong to the first
 	 * request; the target was looked up with them. */
 	if (!rc && login->state != LOGIN_FIRST &&

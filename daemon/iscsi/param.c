@@ -19,16 +19,16 @@
 
 /* How a key is negotiated (RFC 7143 section 6.2). */
 enum param_kind {
-	PK_SECURITY,    /* handled by login.c / chap.c */
-	PK_DECLARE,     /* declarative: no answer (section 6.2.3) */
-	PK_DIGEST,      /* list: first of the initiator's we support */
-	PK_BOOL_OR,     /* result is Yes if either side says Yes */
-	PK_BOOL_AND,    /* result is Yes only if both say Yes */
-	PK_BOOL_NO,     /* boolean-and key we always answer No */
-	PK_NUM_MIN,     /* numerical, result is the smaller value */
-	PK_NUM_MAX,     /* numerical, result is the larger value */
+	PK_SECURITY,	/* handled by login.c / chap.c */
+	PK_DECLARE,	/* declarative: no answer (section 6.2.3) */
+	PK_DIGEST,	/* list: first of the initiator's we support */
+	PK_BOOL_OR,	/* result is Yes if either side says Yes */
+	PK_BOOL_AND,	/* result is Yes only if both say Yes */
+	PK_BOOL_NO,	/* boolean-and key we always answer No */
+	PK_NUM_MIN,	/* numerical, result is the smaller value */
+	PK_NUM_MAX,	/* numerical, result is the larger value */
 	PK_TASK_REPORT, /* list: we support RFC3720 only */
-	PK_IRRELEVANT,  /* always answered Irrelevant */
+	PK_IRRELEVANT,	/* always answered Irrelevant */
 	PK_TARGET_ONLY, /* not the initiator's to send during login: Reject */
 };
 
@@ -39,7 +39,7 @@ struct param_key {
 	enum param_kind kind;
 	unsigned int flags;
 	uint32_t lo, hi; /* numerical range */
-	size_t off;      /* offset of the uint32_t or bool in struct iscsi_params */
+	size_t off;	 /* offset of the uint32_t or bool in struct iscsi_params */
 };
 
 #define F(field) offsetof(struct iscsi_params, field)
@@ -85,8 +85,8 @@ static const struct param_key param_keys[ISCSI_KEY_COUNT] = {
 	/* 13.18, 13.19 */
 	[ISCSI_KEY_DATA_PDU_IN_ORDER] = {"DataPDUInOrder", PK_BOOL_OR, PF_NORMAL_ONLY, 0, 0,
 					 F(data_pdu_in_order)},
-	[ISCSI_KEY_DATA_SEQUENCE_IN_ORDER] = {"DataSequenceInOrder", PK_BOOL_OR, PF_NORMAL_ONLY,
-					      0, 0, F(data_sequence_in_order)},
+	[ISCSI_KEY_DATA_SEQUENCE_IN_ORDER] = {"DataSequenceInOrder", PK_BOOL_OR, PF_NORMAL_ONLY, 0,
+					      0, F(data_sequence_in_order)},
 	/* 13.20 */
 	[ISCSI_KEY_ERROR_RECOVERY_LEVEL] = {"ErrorRecoveryLevel", PK_NUM_MIN, 0, 0, 2,
 					    F(error_recovery_level)},
@@ -459,8 +459,8 @@ static int param_declare_apply(struct iscsi_neg *neg, int k, const struct iscsi_
 		return 0;
 	case ISCSI_KEY_MAX_RECV_DSL:
 		/* The initiator's receive limit is our transmit limit. */
-		if (iscsi_text_num_parse(kv->value, kv->value_len, param_keys[k].lo, param_keys[k].hi,
-				    &neg->p.max_xmit_dsl)) {
+		if (iscsi_text_num_parse(kv->value, kv->value_len, param_keys[k].lo,
+					 param_keys[k].hi, &neg->p.max_xmit_dsl)) {
 			snprintf(neg->why, sizeof(neg->why), "invalid MaxRecvDataSegmentLength");
 			return -EPROTO;
 		}

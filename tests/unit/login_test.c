@@ -38,7 +38,7 @@ void *__real_calloc(size_t n, size_t size);
 void *__real_realloc(void *p, size_t size);
 void __real_free(void *p);
 
-static long alloc_live;     /* blocks handed out and not yet freed */
+static long alloc_live;		/* blocks handed out and not yet freed */
 static long alloc_fail_at = -1; /* fail the allocation with this number */
 static long alloc_count;
 
@@ -402,8 +402,8 @@ static void endless_login_is_cut_off(void **state)
 static void unsupported_version_fails(void **state)
 {
 	struct fixture *f = *state;
-	struct iscsi_login_req req = {.transit = true, .csg = SEC, .nsg = OP,
-				      .version_max = 2, .version_min = 1};
+	struct iscsi_login_req req = {
+		.transit = true, .csg = SEC, .nsg = OP, .version_max = 2, .version_min = 1};
 
 	assert_int_equal(iscsi_login_step(f->login, &req, &f->rsp), 0);
 	assert_failed_with(f, INIT_ERR, ISCSI_LOGIN_DETAIL_UNSUPPORTED_VERSION);
@@ -479,9 +479,9 @@ static void discovery_session_needs_no_target(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(login_send(f, true, SEC, FFP,
-				    "InitiatorName=" INITIATOR "|SessionType=Discovery"),
-			 0);
+	assert_int_equal(
+		login_send(f, true, SEC, FFP, "InitiatorName=" INITIATOR "|SessionType=Discovery"),
+		0);
 	assert_true(f->rsp.complete);
 	assert_int_equal(f->lookups, 0);
 	assert_null(rsp_value(f, "TargetPortalGroupTag"));
@@ -500,9 +500,8 @@ static void names_after_first_request_are_protocol_error(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(login_send(f, true, SEC, OP,
-				    "InitiatorName=" INITIATOR "|TargetName=" TARGET),
-			 0);
+	assert_int_equal(
+		login_send(f, true, SEC, OP, "InitiatorName=" INITIATOR "|TargetName=" TARGET), 0);
 	assert_int_equal(login_send(f, false, OP, 0, "SessionType=Discovery"), 0);
 	assert_failed_with(f, INIT_ERR, ISCSI_LOGIN_DETAIL_INIT_ERR);
 }
@@ -700,8 +699,9 @@ static void mutual_chap_login_authenticates_target(void **state)
 	assert_int_equal(chap_answer(f, SECRET, extra), 0);
 	assert_true(f->rsp.transit);
 	assert_string_equal(rsp_value(f, "CHAP_N"), "tgt");
-	assert_int_equal(iscsi_chap_bin_decode(rsp_value(f, "CHAP_R"), strlen(rsp_value(f, "CHAP_R")),
-					       got, sizeof(got), &len),
+	assert_int_equal(iscsi_chap_bin_decode(rsp_value(f, "CHAP_R"),
+					       strlen(rsp_value(f, "CHAP_R")), got, sizeof(got),
+					       &len),
 			 0);
 	md5(77, MUTUAL_SECRET, ic, sizeof(ic), want);
 	assert_memory_equal(got, want, sizeof(want));
