@@ -71,8 +71,11 @@ struct scsi_lu_config {
 	uint16_t tpgt;        /* target portal group tag */
 };
 
-/** Open the backing store and set up a logical unit.
- * \return 0 and *out, or -errno (-ENOENT missing file, -EINVAL bad config). */
+/** Open the backing store and set up a logical unit. Call scsi_init() first.
+ * \return 0 and *out, or -errno (-ENOENT missing file, -EINVAL bad config:
+ * block size not a power of two in 512..4096, naa_len not 8 or 16, INQUIRY
+ * strings not printable ASCII, store smaller than one block, or scsi_init()
+ * not called; -ENOMEM; open errors such as -EACCES, -EROFS). */
 int scsi_lu_create(const struct scsi_lu_config *cfg, struct scsi_lu **out);
 /** Take/drop a reference. The creator holds one; the LU is closed and freed
  * when the last reference goes. Tasks in flight hold a reference. */
@@ -95,7 +98,10 @@ struct scsi_itn *scsi_itn_create(const struct scsi_itn_id *id);
 void scsi_itn_destroy(struct scsi_itn *itn);
 const struct scsi_itn_id *scsi_itn_id(const struct scsi_itn *itn);
 
-/* The list of LUNs that the target exposes, for REPORT LUNS. */
+/* The list of LUNs that the target exposes, for REPORT LUNS. Values are LUN
+ * numbers: below 16384 the SCSI layer encodes them (SAM-5 4.7: peripheral
+ * addressing below 256, flat space addressing above); larger values are
+ * taken as 8-byte SAM-5 LUNs already. */
 struct scsi_lun_list {
 	const uint64_t *luns;
 	size_t count;
@@ -121,13 +127,18 @@ struct scsi_task {
 	uint8_t sense[SCSI_SENSE_MAX];
 	uint8_t *in_buf;  /* Data-In, owned by the task: scsi_task_release() frees it */
 	uint32_t in_len;  /* bytes in in_buf, at most edtl */
-	uint32_t xfer_len; /* bytes the CDB itself asks to move (for residuals) */
+	uint32_t xfer_len; /* bytes the CDB itself asks to move (for residuals): the
+			    * TRANSFER LENGTH in bytes for READ/WRITE, and for commands
+			    * with an ALLOCATION LENGTH the smaller of it and the
+			    * response's size (SPC-4 4.2.5.6) */
 
 	/* Private to the SCSI layer. */
 	void *priv;
 };
 
-/** Execute a task. task->done is called exactly once. */
+/** Execute a task. task->done is called exactly once. Status BUSY (no sense)
+ * means out of resources for now; the initiator retries. A task whose I/O is
+ * in flight cannot be cancelled: the transport waits for done(). */
 void scsi_task_exec(struct scsi_task *task);
 /** Free what the SCSI layer attached to the task (in_buf, priv). The task
  * memory itself belongs to the transport. */
@@ -136,8 +147,10 @@ void scsi_task_release(struct scsi_task *task);
 /** Set up the completion path for asynchronous backing I/O.
  * \return 0 or -errno. */
 int scsi_init(void);
+/** Tear the completion path down. No I/O may be in flight. */
 void scsi_fini(void);
-/** An fd that becomes readable when backing I/O has completed. */
+/** An fd that becomes readable when backing I/O has completed (an eventfd;
+ * -1 before scsi_init()). */
 int scsi_completion_fd(void);
 /** Run done() for every completed task. Call when the fd is readable. */
 void scsi_completion_run(void);

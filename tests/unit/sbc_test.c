@@ -395,6 +395,19 @@ static void provisioning_page_claims_nothing_without_unmap_command(void **state)
 	assert_int_equal(f->task.in_buf[5], 0);
 }
 
+/* The store shrank under the LU: the short read is an unrecovered read error. */
+static void read_past_a_shrunk_file_is_medium_error(void **state)
+{
+	struct fix *f = *state;
+
+	assert_int_equal(truncate(f->path, 512), 0);
+	fix_run(f, RW10(0x28, 0, 8, 1), 512);
+	fix_assert_sense(&f->task, 0x3, 0x11, 0x00);
+	assert_int_equal(f->task.in_len, 0);
+	assert_null(f->task.in_buf);
+	assert_int_equal(lu_stats(f)->errors, 1);
+}
+
 static void read_buffer_allocation_failure_is_busy(void **state)
 {
 	struct fix *f = *state;
@@ -452,6 +465,7 @@ int main(void)
 		T(block_limits_page_reports_maximum_transfer_length),
 		T(block_characteristics_page_reports_non_rotating_medium),
 		T(provisioning_page_claims_nothing_without_unmap_command),
+		T(read_past_a_shrunk_file_is_medium_error),
 		T(read_buffer_allocation_failure_is_busy),
 		T(io_request_allocation_failure_is_busy),
 	};
