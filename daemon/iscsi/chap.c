@@ -14,6 +14,8 @@
 
 #include "iscsi/chap.h"
 
+#define CHAP_SECRET_MAX sizeof(((struct iscsi_chap_cred *)0)->secret)
+
 enum chap_state {
 	CHAP_WAIT_A, /* expecting CHAP_A */
 	CHAP_WAIT_R, /* challenge sent, expecting CHAP_N and CHAP_R */
@@ -173,7 +175,7 @@ static int chap_md5(uint8_t id, const char *secret, const uint8_t *challenge, si
 	if (!md)
 		goto out;
 	if (EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1 || EVP_DigestUpdate(md, &id, 1) != 1 ||
-	    EVP_DigestUpdate(md, secret, strlen(secret)) != 1 ||
+	    EVP_DigestUpdate(md, secret, strnlen(secret, CHAP_SECRET_MAX)) != 1 ||
 	    EVP_DigestUpdate(md, challenge, len) != 1 ||
 	    EVP_DigestFinal_ex(md, out, &out_len) != 1 || out_len != ISCSI_CHAP_MD5_LEN)
 		goto out;
@@ -227,7 +229,12 @@ static int chap_response_check(struct iscsi_chap *chap, const struct iscsi_kv *n
 	size_t got_len = 0;
 	int rc;
 
-	if (n->value_len != strlen(chap->auth.chap.user) ||
+	if (chap->auth.chap.secret[0] == '\0') {
+		/* anyone could answer a challenge for an empty secret */
+		rc = chap_fail(chap, -EACCES, "no CHAP secret configured");
+		goto out;
+	}
+	if (n->value_len != strnlen(chap->auth.chap.user, sizeof(chap->auth.chap.user)) ||
 	    memcmp(n->value, chap->auth.chap.user, n->value_len) != 0) {
 		rc = chap_fail(chap, -EACCES, "unknown CHAP_N");
 		goto out;
@@ -257,8 +264,14 @@ static int chap_mutual_answer(struct iscsi_chap *chap, const struct iscsi_kv *i,
 	uint32_t id;
 	int rc;
 
-	if (chap->auth.mutual.user[0] == '\0') {
+	if (chap->auth.mutual.user[0] == '\0' || chap->auth.mutual.secret[0] == '\0') {
 		rc = chap_fail(chap, -EACCES, "mutual CHAP requested but not configured");
+		goto out;
+	}
+	/* 12.1.3: one secret must not serve both directions, or the answers we
+	 * give would help forge the ones we check. */
+	if (strncmp(chap->auth.mutual.secret, chap->auth.chap.secret, CHAP_SECRET_MAX) == 0) {
+		rc = chap_fail(chap, -EACCES, "mutual CHAP secret equals the initiator's");
 		goto out;
 	}
 	if (iscsi_text_num_parse(i->value, i->value_len, 0, 255, &id)) {

@@ -386,6 +386,29 @@ static void mutual_chap_not_configured_fails(void **state)
 	assert_int_equal(send_mutual(f, "|CHAP_I=1|CHAP_C=0x0102030405060708"), -EACCES);
 }
 
+static void mutual_chap_with_initiator_secret_is_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	iscsi_chap_destroy(f->chap);
+	snprintf(f->auth.mutual.secret, sizeof(f->auth.mutual.secret), SECRET);
+	f->chap = iscsi_chap_create(&f->auth, fake_random, f);
+	assert_int_equal(send_mutual(f, "|CHAP_I=1|CHAP_C=0x0102030405060708"), -EACCES);
+	assert_null(answer(f, "CHAP_R"));
+}
+
+static void empty_secret_never_authenticates(void **state)
+{
+	struct fixture *f = *state;
+	char pairs[128];
+
+	iscsi_chap_destroy(f->chap);
+	f->auth.chap.secret[0] = '\0';
+	f->chap = iscsi_chap_create(&f->auth, fake_random, f);
+	correct_response(f, "", pairs, sizeof(pairs));
+	assert_int_equal(send_keys(f, pairs), -EACCES);
+}
+
 static void mutual_chap_identifier_without_challenge_is_protocol_error(void **state)
 {
 	struct fixture *f = *state;
@@ -431,6 +454,8 @@ int main(void)
 		T(mutual_chap_answers_with_mutual_secret),
 		T(mutual_chap_reflected_challenge_is_refused),
 		T(mutual_chap_not_configured_fails),
+		T(mutual_chap_with_initiator_secret_is_refused),
+		T(empty_secret_never_authenticates),
 		T(mutual_chap_identifier_without_challenge_is_protocol_error),
 		T(mutual_chap_identifier_over_255_fails),
 		cmocka_unit_test(destroy_accepts_null),
