@@ -8,7 +8,9 @@
  * attentions for a nexus by value. Each scsi_itn_create() gets a fresh
  * instance number; a slot whose instance differs from the nexus using it
  * belongs to an earlier nexus with the same identity, and the new nexus
- * starts with POWER ON, RESET, OR BUS DEVICE RESET OCCURRED.
+ * starts with POWER ON, RESET, OR BUS DEVICE RESET OCCURRED. I_T nexus loss
+ * (scsi_itn_destroy) drops the nexus' slots, so memory follows the live
+ * nexuses.
  */
 #include "config.h"
 
@@ -39,6 +41,8 @@ out:
 
 void scsi_itn_destroy(struct scsi_itn *itn)
 {
+	if (itn)
+		scsi_lu_all_itn_gone(itn);
 	free(itn);
 }
 
@@ -132,6 +136,19 @@ void scsi_ua_establish(struct scsi_lu *lu, const struct scsi_itn_id *id, enum se
 	for (i = 0; i < lu->ua_count; i++)
 		if (!id || scsi_itn_id_equal(&lu->ua[i].id, id))
 			scsi_ua_slot_queue(&lu->ua[i], reason);
+}
+
+void scsi_ua_slot_drop(struct scsi_lu *lu, uint64_t instance)
+{
+	size_t i;
+
+	for (i = 0; i < lu->ua_count; i++) {
+		if (lu->ua[i].instance == instance) {
+			/* Order of slots does not matter: move the last one here. */
+			lu->ua[i] = lu->ua[--lu->ua_count];
+			break;
+		}
+	}
 }
 
 void scsi_ua_release(struct scsi_lu *lu)

@@ -87,10 +87,42 @@ out:
 	return ret;
 }
 
+/* Every live LU (event-loop thread only). */
+static struct scsi_lu *scsi_lu_head;
+
+static void scsi_lu_link(struct scsi_lu *lu)
+{
+	lu->next = scsi_lu_head;
+	if (scsi_lu_head)
+		scsi_lu_head->prev = lu;
+	scsi_lu_head = lu;
+}
+
+static void scsi_lu_unlink(struct scsi_lu *lu)
+{
+	if (lu->prev)
+		lu->prev->next = lu->next;
+	else if (scsi_lu_head == lu)
+		scsi_lu_head = lu->next;
+	if (lu->next)
+		lu->next->prev = lu->prev;
+	lu->prev = NULL;
+	lu->next = NULL;
+}
+
+void scsi_lu_all_itn_gone(const struct scsi_itn *itn)
+{
+	struct scsi_lu *lu;
+
+	for (lu = scsi_lu_head; lu; lu = lu->next)
+		scsi_ua_slot_drop(lu, itn->instance);
+}
+
 static void scsi_lu_free(struct scsi_lu *lu)
 {
 	if (!lu)
 		return;
+	scsi_lu_unlink(lu);
 	backend_close(lu->be);
 	scsi_ua_release(lu);
 	free(lu->target_name);
@@ -139,6 +171,7 @@ int scsi_lu_create(const struct scsi_lu_config *cfg, struct scsi_lu **out)
 		ret = -EINVAL;
 		goto out;
 	}
+	scsi_lu_link(lu);
 	*out = lu;
 	lu = NULL;
 out:

@@ -45,6 +45,9 @@ struct scsi_lu {
 	struct scsi_ua_slot *ua;
 	size_t ua_count;
 	size_t ua_cap;
+	/* Every live LU, so that I_T nexus loss can drop its slots. */
+	struct scsi_lu *prev;
+	struct scsi_lu *next;
 };
 
 struct scsi_itn {
@@ -100,7 +103,13 @@ void scsi_ua_establish(struct scsi_lu *lu, const struct scsi_itn_id *id, enum se
 void scsi_ua_slot_queue(struct scsi_ua_slot *slot, enum sense_reason reason);
 /** Take the oldest unit attention. \return SENSE_OK when none is pending. */
 enum sense_reason scsi_ua_slot_pop(struct scsi_ua_slot *slot);
+/** Drop the slot of the nexus \p instance (I_T nexus loss). */
+void scsi_ua_slot_drop(struct scsi_lu *lu, uint64_t instance);
 void scsi_ua_release(struct scsi_lu *lu);
+
+/* lu.c */
+/** I_T nexus loss: drop the nexus' unit attention slots in every LU. */
+void scsi_lu_all_itn_gone(const struct scsi_itn *itn);
 
 /* spc.c */
 enum sense_reason spc_cmd_test_unit_ready(struct scsi_cmd *cmd);

@@ -214,6 +214,20 @@ static void nexus_recreated_with_same_identity_gets_power_on_again(void **state)
 	fix_assert_sense(&f->task, 0x6, 0x29, 0x00);
 }
 
+/* SAM-5 6.3.4 I_T nexus loss: the LU keeps no state for a nexus that is gone. */
+static void nexus_loss_drops_its_unit_attention_state(void **state)
+{
+	struct fix *f = *state;
+	struct scsi_itn *host2 = fix_itn_create(HOST2, 1);
+
+	fix_run_on(f, f->lu, host2, TUR, 0);
+	assert_int_equal(f->lu->ua_count, 2);
+	scsi_itn_destroy(host2);
+	assert_int_equal(f->lu->ua_count, 1);
+	fix_run(f, TUR, 0);
+	fix_assert_good(&f->task);
+}
+
 static void unit_attention_by_value_reaches_only_that_nexus(void **state)
 {
 	struct fix *f = *state;
@@ -415,6 +429,7 @@ int main(void)
 		T(same_unit_attention_is_queued_once),
 		T(full_unit_attention_queue_drops_new_ones),
 		T(nexus_recreated_with_same_identity_gets_power_on_again),
+		T(nexus_loss_drops_its_unit_attention_state),
 		T(unit_attention_by_value_reaches_only_that_nexus),
 		T(unit_attention_slot_allocation_failure_is_busy),
 		T(itn_create_allocation_failure_returns_null),
