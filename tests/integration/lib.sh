@@ -207,7 +207,14 @@ daemon_start() {
 daemon_stop() {
 	local i st
 	[ -n "$DAEMON_PID" ] || return 0
-	kill -TERM "$DAEMON_PID" 2> /dev/null
+	# An exited child stays a zombie (state Z) until waited for.
+	if [ "$(awk '{ print $3 }' "/proc/$DAEMON_PID/stat" 2> /dev/null)" = Z ] ||
+		! kill -TERM "$DAEMON_PID" 2> /dev/null; then
+		wait "$DAEMON_PID" && st=0 || st=$?
+		DAEMON_PID=
+		it_log "FAIL: hatgtd died during the test (exit status $st)"
+		return 1
+	fi
 	for i in $(seq 1 100); do
 		kill -0 "$DAEMON_PID" 2> /dev/null || break
 		sleep 0.1
