@@ -150,6 +150,41 @@ out:
 	return r;
 }
 
+/*
+ * Write what the initiator sent. With an overflow (RFC 7143 11.4.5.1: the
+ * CDB asks for more than the expected data transfer length) only the whole
+ * blocks that came in Data-Out are written, the rest not at all, and the
+ * overflow residual tells the initiator so; this is what initiators'
+ * conformance suites (libiscsi iSCSIResiduals) expect. A Data-Out that ends
+ * inside a block cannot be written as such: INVALID FIELD IN INFORMATION UNIT.
+ */
+static enum sense_reason sbc_write_start(struct scsi_cmd *cmd, uint64_t offset, uint64_t bytes,
+					 bool fua)
+{
+	struct scsi_task *task = cmd->task;
+	enum sense_reason r = SENSE_OK;
+	uint64_t len = bytes;
+
+	if (task->out_len < bytes) {
+		if (task->out_len & (cmd->lu->block_size - 1)) {
+			r = SENSE_INVALID_FIELD_IN_IU;
+			goto out;
+		}
+		len = task->out_len;
+	}
+	if (len == 0)
+		goto out;
+	if (!task->out_buf) {
+		r = SENSE_INTERNAL_FAILURE;
+		goto out;
+	}
+	/* The backend does not modify a write's buffer. */
+	r = sbc_io_submit(cmd, BACKEND_OP_WRITE, offset, len, (uint8_t *)task->out_buf,
+			  fua ? BACKEND_IO_FUA : 0);
+out:
+	return r;
+}
+
 static enum sense_reason sbc_rw_exec(struct scsi_cmd *cmd, bool write)
 {
 	struct scsi_task *task = cmd->task;
@@ -188,14 +223,7 @@ static enum sense_reason sbc_rw_exec(struct scsi_cmd *cmd, bool write)
 		goto out;
 	}
 	if (write) {
-		/* The Data-Out must cover what the CDB asks; we write nothing less. */
-		if (task->out_len < bytes || !task->out_buf) {
-			r = scsi_cmd_bad_field(cmd, rw.len_byte, -1);
-			goto out;
-		}
-		/* The backend does not modify a write's buffer. */
-		r = sbc_io_submit(cmd, BACKEND_OP_WRITE, offset, bytes, (uint8_t *)task->out_buf,
-				  rw.fua ? BACKEND_IO_FUA : 0);
+		r = sbc_write_start(cmd, offset, bytes, rw.fua);
 		goto out;
 	}
 	/* Data-In is limited to the expected data transfer length (RFC 7143 11.4.5.1). */

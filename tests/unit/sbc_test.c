@@ -196,16 +196,49 @@ static void read_longer_than_edtl_returns_edtl_bytes(void **state)
 	assert_int_equal(f->task.xfer_len, 2048);
 }
 
-static void write_with_short_data_out_is_invalid_field(void **state)
+/*
+ * RFC 7143 11.4.5.1 overflow: WRITE(10) of 2 blocks with 1 block of Data-Out
+ * writes that block only; the transport reports the overflow residual.
+ */
+static void write_with_fewer_whole_blocks_of_data_out_writes_only_those(void **state)
 {
 	struct fix *f = *state;
-	uint8_t buf[512] = {0};
+	uint8_t b[512], expect[1024];
 
-	f->out = buf;
-	f->out_len = sizeof(buf);
+	write_pattern(f, 0, 2, 'a');
+	memset(b, 'b', sizeof(b));
+	f->out = b;
+	f->out_len = sizeof(b);
 	fix_run(f, RW10(0x2a, 0, 0, 2), 512);
-	fix_assert_invalid_field(&f->task, 7);
+	fix_assert_good(&f->task);
 	assert_int_equal(f->task.xfer_len, 1024);
+	f->out = NULL;
+	f->out_len = 0;
+	fix_run(f, RW10(0x28, 0, 0, 2), 1024);
+	memset(expect, 'b', 512);
+	memset(expect + 512, 'a', 512);
+	assert_memory_equal(f->task.in_buf, expect, sizeof(expect));
+}
+
+static void write_without_data_out_writes_nothing(void **state)
+{
+	struct fix *f = *state;
+
+	fix_run(f, RW10(0x2a, 0, 0, 1), 0);
+	fix_assert_good(&f->task);
+	assert_int_equal(f->task.xfer_len, 512);
+	assert_int_equal(lu_stats(f)->writes, 0);
+}
+
+static void write_with_data_out_ending_inside_a_block_is_invalid_field_in_iu(void **state)
+{
+	struct fix *f = *state;
+	uint8_t b[200] = {0};
+
+	f->out = b;
+	f->out_len = sizeof(b);
+	fix_run(f, RW10(0x2a, 0, 0, 1), sizeof(b));
+	fix_assert_sense(&f->task, 0x5, 0x0e, 0x03);
 	assert_int_equal(lu_stats(f)->writes, 0);
 }
 
@@ -447,7 +480,9 @@ int main(void)
 		T(transfer_longer_than_maximum_is_invalid_field),
 		T(read_with_rdprotect_is_invalid_field),
 		T(read_longer_than_edtl_returns_edtl_bytes),
-		T(write_with_short_data_out_is_invalid_field),
+		T(write_with_fewer_whole_blocks_of_data_out_writes_only_those),
+		T(write_without_data_out_writes_nothing),
+		T(write_with_data_out_ending_inside_a_block_is_invalid_field_in_iu),
 		T(write_to_read_only_lu_is_write_protected),
 		T(read_from_read_only_lu_is_good),
 		T(write_with_fua_is_submitted_durable),
