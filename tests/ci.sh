@@ -96,7 +96,7 @@ ci_shellcheck() {
 	mapfile -t files < <(ci_shell_scripts)
 	[ "${#files[@]}" -gt 0 ] || return 0
 	# SC1091: sourced files outside the tree (ocf-shellfuncs) are not followed.
-	shellcheck -x -e SC1091 "${files[@]}"
+	shellcheck -x -P SCRIPTDIR -e SC1091 "${files[@]}"
 }
 
 ci_cppcheck() {
