@@ -1,6 +1,7 @@
 #!/bin/bash
 # hatgtadm add-target and add-lun create a target at run time that
 # initiators can discover and use at once.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-ls iscsi-readcapacity16
 it_setup

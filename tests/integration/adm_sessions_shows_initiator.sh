@@ -1,5 +1,6 @@
 #!/bin/bash
 # hatgtadm sessions lists a connected session with its initiator name.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 it_setup
 TGT=iqn.2026-11.org.hatgt.test:disk

@@ -1,5 +1,6 @@
 #!/bin/bash
 # hatgtadm status reaches the running daemon and answers with exit 0.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 it_setup
 daemon_start

@@ -1,6 +1,7 @@
 #!/bin/bash
 # hatgtadm exits 4 (HATGT_ADMIN_NO_DAEMON, daemon/admin/admin.h) when no
 # daemon serves its IPC name.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 it_setup
 

@@ -1,5 +1,6 @@
 #!/bin/bash
 # An initiator named on the target's allow list logs in.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-inq
 it_setup

@@ -1,6 +1,7 @@
 #!/bin/bash
 # An initiator missing from the allow list is refused at login (status
 # 0x0202 "authorization failure", RFC 7143 section 11.13.5).
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-inq
 it_setup

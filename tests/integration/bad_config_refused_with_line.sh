@@ -1,6 +1,7 @@
 #!/bin/bash
 # A config with an unknown key is refused: hatgtd exits non-zero at once
 # with a reason naming the file and the line ("FILE:LINE: reason").
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 it_setup
 echo "bogus_key = 1" >> "$CONF"

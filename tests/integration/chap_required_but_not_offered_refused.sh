@@ -1,6 +1,7 @@
 #!/bin/bash
 # A target that requires CHAP refuses an initiator that offers no
 # credentials (RFC 7143 section 12: AuthMethod None is not acceptable).
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-inq
 it_setup

@@ -1,5 +1,6 @@
 #!/bin/bash
 # One-way CHAP (RFC 7143 section 12.1.3): the configured secret logs in.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-inq
 it_setup

@@ -1,6 +1,7 @@
 #!/bin/bash
 # One-way CHAP (RFC 7143 section 12.1.3): a wrong secret is refused with an
 # authentication failure (status 0x0201, section 11.13.5).
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-inq
 it_setup

@@ -2,6 +2,7 @@
 # Any iSCSI suite of libiscsi's compliance test beyond the four that have
 # their own test (cmdsn, datasn, Residuals, TMF) passes with no failure.
 # libiscsi 1.19 has no other: the test is skipped there.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-test-cu
 OTHERS=$(iscsi-test-cu --list | grep -E '^ALL\.iSCSI[^.]+$' |

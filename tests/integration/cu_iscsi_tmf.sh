@@ -1,5 +1,6 @@
 #!/bin/bash
 # libiscsi's compliance suite ALL.iSCSITMF passes with no failure.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 it_setup
 TGT=iqn.2026-11.org.hatgt.test:cu

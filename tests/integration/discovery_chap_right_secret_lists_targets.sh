@@ -1,6 +1,7 @@
 #!/bin/bash
 # Discovery sessions (RFC 7143 section 4.3) with discovery_chap_user set
 # need CHAP; the right secret logs in and lists the targets.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-ls
 it_setup

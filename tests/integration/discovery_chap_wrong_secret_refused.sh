@@ -1,6 +1,7 @@
 #!/bin/bash
 # Discovery sessions with discovery_chap_user set refuse a wrong secret
 # (status 0x0201, RFC 7143 section 11.13.5).
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-ls
 it_setup

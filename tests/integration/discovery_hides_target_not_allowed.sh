@@ -1,6 +1,7 @@
 #!/bin/bash
 # SendTargets (RFC 7143 section 11.10, Appendix C) lists a target the
 # initiator may log in to, and hides one whose allow list excludes it.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-ls
 it_setup

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Standard INQUIRY (SPC-4 section 6.6.2) answers for a disk with the
 # configured vendor and product identification.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-inq
 it_setup

@@ -1,6 +1,7 @@
 #!/bin/bash
 # VPD page 0x80 (SPC-4 section 7.8.15) carries the configured unit serial
 # number.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-inq
 it_setup

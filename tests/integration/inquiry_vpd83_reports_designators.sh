@@ -2,6 +2,7 @@
 # VPD page 0x83 (SPC-4 section 7.8.6) identifies the LU by an NAA designator
 # and the target port by a SCSI name string "<target>,t,0x<tpgt>"
 # (SPC-4 7.8.6.11, iSCSI: RFC 7143 section 13.2 naming).
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-inq
 it_setup

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Mutual CHAP (RFC 7143 section 12.1.3): the target proves the mutual secret
 # and the initiator accepts it.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-inq
 it_setup

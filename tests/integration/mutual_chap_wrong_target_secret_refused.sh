@@ -1,6 +1,7 @@
 #!/bin/bash
 # Mutual CHAP (RFC 7143 section 12.1.3): when the initiator expects another
 # target secret, the target's CHAP_R does not verify and the login fails.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-inq
 it_setup

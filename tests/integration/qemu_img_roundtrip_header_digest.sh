@@ -3,6 +3,7 @@
 # 13.1). libiscsi 1.19 (so qemu too) always offers DataDigest=None and has no
 # URL argument or option for it: data digests cannot be exercised with these
 # initiators.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 it_setup
 TGT=iqn.2026-11.org.hatgt.test:disk

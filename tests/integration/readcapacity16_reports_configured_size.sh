@@ -1,5 +1,6 @@
 #!/bin/bash
 # READ CAPACITY(16) (SBC-3 section 5.16) reports the lun0_size of the config.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-readcapacity16
 it_setup

@@ -2,6 +2,7 @@
 # SIGHUP reloads the config: a target added to the file becomes visible and
 # usable, and a session connected to an existing target stays logged in
 # (same session before and after, per hatgtadm sessions).
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-ls iscsi-inq
 it_setup

@@ -1,6 +1,7 @@
 #!/bin/bash
 # A target with two LUNs reports both (REPORT LUNS, SPC-4 section 6.33) as
 # disks of their configured sizes.
+# shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
 need_tool iscsi-ls
 it_setup
