@@ -4,11 +4,7 @@
 . "${srcdir:-.}/lib.sh"
 it_setup
 TGT=iqn.2026-11.org.hatgt.test:disk
-cat >> "$CONF" << EOF2
-[target $TGT]
-lun0 = $T/lun0.img
-lun0_size = 32M
-EOF2
+add_target "$TGT"
 daemon_start
 
 session_hold "$TGT" 0 "$INIT1" 5000 "$T/hold.out"

@@ -5,13 +5,8 @@
 it_setup
 TGT=iqn.2026-11.org.hatgt.test:disk
 TGT2=iqn.2026-11.org.hatgt.test:other
-cat >> "$CONF" << EOF2
-[target $TGT]
-lun0 = $T/lun0.img
-lun0_size = 32M
-
-[target $TGT2]
-EOF2
+add_target "$TGT"
+add_target -n "$TGT2"
 daemon_start
 
 adm targets > "$T/adm.out" 2>&1 || fail "hatgtadm targets failed: $(cat "$T/adm.out")"

@@ -156,11 +156,7 @@ it_setup
 trap conf_cleanup EXIT
 names=()
 if [ "$run_hatgt" = 1 ]; then
-	cat >> "$CONF" << EOF
-[target iqn.2026-11.org.hatgt.test:conformance]
-lun0 = $T/hatgt.img
-lun0_size = 128M
-EOF
+	add_target -s 128M iqn.2026-11.org.hatgt.test:conformance
 	daemon_start
 	conf_run hatgt "$(url iqn.2026-11.org.hatgt.test:conformance 0)"
 	names+=(hatgt)

@@ -10,11 +10,7 @@ OTHERS=$(iscsi-test-cu --list | grep -E '^ALL\.iSCSI[^.]+$' |
 [ -n "$OTHERS" ] || skip "this iscsi-test-cu has no iSCSI suite beyond cmdsn, datasn, Residuals, TMF"
 it_setup
 TGT=iqn.2026-11.org.hatgt.test:cu
-cat >> "$CONF" << EOF2
-[target $TGT]
-lun0 = $T/lun0.img
-lun0_size = 64M
-EOF2
+add_target -s 64M "$TGT"
 daemon_start
 for suite in $OTHERS; do
 	cu_run "$suite" "$TGT" 0

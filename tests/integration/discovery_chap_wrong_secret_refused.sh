@@ -7,11 +7,7 @@ need_tool iscsi-ls
 it_setup
 TGT=iqn.2026-11.org.hatgt.test:disk
 sed -i '/^\[global\]/a discovery_chap_user = finder\ndiscovery_chap_secret = findersecret12' "$CONF"
-cat >> "$CONF" << EOF2
-[target $TGT]
-lun0 = $T/lun0.img
-lun0_size = 32M
-EOF2
+add_target "$TGT"
 daemon_start
 
 if tool iscsi-ls -i "$INIT1" "iscsi://finder%wrongsecret12@$IT_HOST:$PORT" > "$T/ls.out" 2>&1; then

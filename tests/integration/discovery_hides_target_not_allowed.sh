@@ -7,16 +7,8 @@ need_tool iscsi-ls
 it_setup
 OPEN=iqn.2026-11.org.hatgt.test:open
 CLOSED=iqn.2026-11.org.hatgt.test:closed
-cat >> "$CONF" << EOF2
-[target $OPEN]
-lun0 = $T/open.img
-lun0_size = 32M
-
-[target $CLOSED]
-lun0 = $T/closed.img
-lun0_size = 32M
-allow = $INIT2
-EOF2
+add_target "$OPEN"
+add_target "$CLOSED" "allow = $INIT2"
 daemon_start
 
 tool iscsi-ls -i "$INIT1" "$(portal_url)" > "$T/ls.out" 2>&1 || fail "iscsi-ls failed: $(cat "$T/ls.out")"

@@ -7,11 +7,7 @@ need_tool iscsi-inq
 it_setup
 TGT=iqn.2026-11.org.hatgt.test:disk
 sed -i '/^\[global\]/a vendor = HATGTIT\nproduct = INTEGRATION' "$CONF"
-cat >> "$CONF" << EOF2
-[target $TGT]
-lun0 = $T/lun0.img
-lun0_size = 32M
-EOF2
+add_target "$TGT"
 daemon_start
 
 login_ok "$(url "$TGT" 0)" || fail "iscsi-inq failed: $(cat "$T/inq.out")"

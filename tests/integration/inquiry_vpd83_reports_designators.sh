@@ -7,11 +7,7 @@
 need_tool iscsi-inq
 it_setup
 TGT=iqn.2026-11.org.hatgt.test:disk
-cat >> "$CONF" << EOF2
-[target $TGT]
-lun0 = $T/lun0.img
-lun0_size = 32M
-EOF2
+add_target "$TGT"
 daemon_start
 
 tool iscsi-inq -i "$INIT1" -e 1 -c 131 "$(url "$TGT" 0)" > "$T/vpd.out" 2>&1 ||

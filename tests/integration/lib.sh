@@ -40,6 +40,8 @@ DAEMON_LOG=
 ADMIN_NAME=
 IT_BG_PIDS=
 IT_DONE_MSG=
+IT_NLUNFILES=0
+IT_CU_TARGET=iqn.2026-11.org.hatgt.test:cu
 
 it_log() {
 	printf '%s: %s\n' "${0##*/}" "$*" >&2
@@ -168,6 +170,35 @@ log_level = debug
 
 EOF
 	mkdir -p "$T/state"
+}
+
+# add_target [-s SIZE] [-n] IQN [LINE...]: append a [target IQN] section to
+# $CONF with LUN 0 on a new sparse file of SIZE (32M), or no LUN with -n,
+# then each LINE ("key = value") as given.
+add_target() {
+	local size=32M lun=1
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-s) size=$2 && shift 2 ;;
+		-n) lun=0 && shift ;;
+		*) break ;;
+		esac
+	done
+	IT_NLUNFILES=$((IT_NLUNFILES + 1))
+	{
+		printf '\n[target %s]\n' "$1"
+		[ "$lun" = 0 ] || printf 'lun0 = %s\nlun0_size = %s\n' "$T/lun-$IT_NLUNFILES.img" "$size"
+		shift
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+	} >> "$CONF"
+}
+
+# cu_suite_test SUITE: a whole test: one target, iscsi-test-cu ALL.SUITE.
+cu_suite_test() {
+	it_setup
+	add_target -s 64M "$IT_CU_TARGET"
+	daemon_start
+	cu_run "ALL.$1" "$IT_CU_TARGET" 0
 }
 
 # daemon_start: start hatgtd on $CONF in the foreground (in the background of

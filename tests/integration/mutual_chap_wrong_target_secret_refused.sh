@@ -6,15 +6,7 @@
 need_tool iscsi-inq
 it_setup
 TGT=iqn.2026-11.org.hatgt.test:mutual
-cat >> "$CONF" << EOF2
-[target $TGT]
-lun0 = $T/lun0.img
-lun0_size = 32M
-chap_user = alice
-chap_secret = alicesecret12
-mutual_user = target1
-mutual_secret = targetsecret34
-EOF2
+add_target "$TGT" "chap_user = alice" "chap_secret = alicesecret12" "mutual_user = target1" "mutual_secret = targetsecret34"
 daemon_start
 
 if login_ok "$(url "$TGT" 0 'alice%alicesecret12@')?target_user=target1&target_password=wrongsecret56"; then

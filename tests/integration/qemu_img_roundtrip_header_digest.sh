@@ -7,11 +7,7 @@
 . "${srcdir:-.}/lib.sh"
 it_setup
 TGT=iqn.2026-11.org.hatgt.test:disk
-cat >> "$CONF" << EOF2
-[target $TGT]
-lun0 = $T/lun0.img
-lun0_size = 32M
-EOF2
+add_target "$TGT"
 daemon_start
 roundtrip_check "$TGT" ",header-digest=crc32c"
 # The round trip proves nothing if the digest was not negotiated: the daemon

@@ -5,11 +5,7 @@
 need_tool iscsi-readcapacity16
 it_setup
 TGT=iqn.2026-11.org.hatgt.test:disk
-cat >> "$CONF" << EOF2
-[target $TGT]
-lun0 = $T/lun0.img
-lun0_size = 48M
-EOF2
+add_target -s 48M "$TGT"
 daemon_start
 
 tool iscsi-readcapacity16 -i "$INIT1" "$(url "$TGT" 0)" > "$T/rc.out" 2>&1 ||

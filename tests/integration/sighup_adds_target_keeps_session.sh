@@ -8,12 +8,7 @@ need_tool iscsi-ls iscsi-inq
 it_setup
 OLD=iqn.2026-11.org.hatgt.test:old
 NEW=iqn.2026-11.org.hatgt.test:new
-cat >> "$CONF" << EOF2
-[target $OLD]
-lun0 = $T/old.img
-lun0_size = 32M
-
-EOF2
+add_target "$OLD"
 daemon_start
 
 session_hold "$OLD" 0 "$INIT2" 6000 "$T/hold.out"
@@ -22,11 +17,7 @@ session_hold_ready "$T/hold.out"
 adm sessions > "$T/before.out" 2>&1 || fail "hatgtadm sessions failed: $(cat "$T/before.out")"
 grep "$INIT2" "$T/before.out" > "$T/before.line" || fail "session of $INIT2 not shown: $(cat "$T/before.out")"
 
-cat >> "$CONF" << EOF2
-[target $NEW]
-lun0 = $T/new.img
-lun0_size = 32M
-EOF2
+add_target "$NEW"
 daemon_reload
 
 discovery_lists() {

@@ -6,13 +6,7 @@
 need_tool iscsi-ls
 it_setup
 TGT=iqn.2026-11.org.hatgt.test:two
-cat >> "$CONF" << EOF2
-[target $TGT]
-lun0 = $T/lun0.img
-lun0_size = 32M
-lun1 = $T/lun1.img
-lun1_size = 64M
-EOF2
+add_target "$TGT" "lun1 = $T/lun1.img" "lun1_size = 64M"
 daemon_start
 
 tool iscsi-ls -s -i "$INIT1" "$(portal_url)" > "$T/ls.out" 2>&1 || fail "iscsi-ls -s failed: $(cat "$T/ls.out")"
