@@ -6,7 +6,7 @@
 need_tool iscsi-inq
 it_setup
 TGT=iqn.2026-11.org.hatgt.test:disk
-sed -i '/^\[global\]/a vendor = HATGTIT\nproduct = INTEGRATION' "$CONF"
+global_set "vendor = HATGTIT" "product = INTEGRATION"
 add_target "$TGT"
 daemon_start
 

@@ -193,6 +193,27 @@ add_target() {
 	} >> "$CONF"
 }
 
+# global_set LINE...: add "key = value" lines to the [global] section.
+global_set() {
+	local l
+	for l in "$@"; do
+		sed -i "/^\[global\]\$/a $l" "$CONF"
+	done
+}
+
+# discovery_chap_start: it_setup, discovery sessions requiring CHAP
+# ($DISC_USER/$DISC_SECRET), one target $DISC_TGT, daemon_start.
+DISC_TGT=iqn.2026-11.org.hatgt.test:disk
+DISC_USER=finder
+DISC_SECRET=findersecret12
+discovery_chap_start() {
+	need_tool iscsi-ls
+	it_setup
+	global_set "discovery_chap_user = $DISC_USER" "discovery_chap_secret = $DISC_SECRET"
+	add_target "$DISC_TGT"
+	daemon_start
+}
+
 # cu_suite_test SUITE: a whole test: one target, iscsi-test-cu ALL.SUITE.
 cu_suite_test() {
 	it_setup
@@ -337,6 +358,32 @@ roundtrip_check() {
 # login_ok URL [INITIATOR]: true if a standard INQUIRY through URL succeeds.
 login_ok() {
 	tool iscsi-inq -i "${2:-$INIT1}" "$1" > "$T/inq.out" 2>&1
+}
+
+# login_refused URL TEXT [INITIATOR]: a login through URL must fail, and
+# libiscsi's message must contain TEXT (e.g. "Authentication failure(513)").
+login_refused() {
+	if login_ok "$1" "${3:-$INIT1}"; then
+		fail "login through $1 as ${3:-$INIT1} succeeded"
+	fi
+	grep -qF "$2" "$T/inq.out" || fail "login refused, but not with '$2': $(cat "$T/inq.out")"
+}
+
+# chap_target_start one-way|mutual: it_setup, then target $CHAP_TGT requiring
+# CHAP ($CHAP_USER/$CHAP_SECRET; mutual: the target answers as
+# $MUTUAL_USER/$MUTUAL_SECRET), then daemon_start.
+CHAP_TGT=iqn.2026-11.org.hatgt.test:chap
+CHAP_USER=alice
+CHAP_SECRET=alicesecret12
+MUTUAL_USER=target1
+MUTUAL_SECRET=targetsecret34
+chap_target_start() {
+	local extra=()
+	need_tool iscsi-inq
+	it_setup
+	[ "$1" != mutual ] || extra=("mutual_user = $MUTUAL_USER" "mutual_secret = $MUTUAL_SECRET")
+	add_target "$CHAP_TGT" "chap_user = $CHAP_USER" "chap_secret = $CHAP_SECRET" ${extra[@]+"${extra[@]}"}
+	daemon_start
 }
 
 # cu_run SELECTOR TARGET LUN: run iscsi-test-cu tests SELECTOR against LUN of

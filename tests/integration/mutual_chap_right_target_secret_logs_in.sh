@@ -3,11 +3,6 @@
 # and the initiator accepts it.
 # shellcheck source=lib.sh
 . "${srcdir:-.}/lib.sh"
-need_tool iscsi-inq
-it_setup
-TGT=iqn.2026-11.org.hatgt.test:mutual
-add_target "$TGT" "chap_user = alice" "chap_secret = alicesecret12" "mutual_user = target1" "mutual_secret = targetsecret34"
-daemon_start
-
-login_ok "$(url "$TGT" 0 'alice%alicesecret12@')?target_user=target1&target_password=targetsecret34" ||
+chap_target_start mutual
+login_ok "$(url "$CHAP_TGT" 0 "$CHAP_USER%$CHAP_SECRET@")?target_user=$MUTUAL_USER&target_password=$MUTUAL_SECRET" ||
 	fail "mutual CHAP login with the right target secret failed: $(cat "$T/inq.out")"
