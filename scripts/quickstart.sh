@@ -28,7 +28,7 @@ cd "$top"
 
 autoreconf -fi
 mkdir -p build
-(cd build && ../configure -q && make -j"$(nproc)")
+(cd build && ../configure -q && make -s -j"$(nproc)")
 
 if timeout 2 bash -c "exec 3<>/dev/tcp/${portal%:*}/${portal#*:}" 2> /dev/null; then
 	die "something already listens on $portal (a hatgtd started before? tgtd?); stop it first"
@@ -57,8 +57,8 @@ Connect (libiscsi-bin, qemu-utils):
   qemu-img info iscsi://$portal/$iqn/0
   qemu-img convert -n -O raw disk.raw iscsi://$portal/$iqn/0
 Administer:
-  build/daemon/admin/hatgtadm status
-  build/daemon/admin/hatgtadm sessions
+  $top/build/daemon/admin/hatgtadm status
+  $top/build/daemon/admin/hatgtadm sessions
 Stop (SIGTERM finishes commands in flight and exits):
   kill \$(cat $top/build/hatgtd.pid)
 EOF
