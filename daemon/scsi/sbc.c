@@ -133,8 +133,10 @@ static enum sense_reason sbc_io_submit(struct scsi_cmd *cmd, enum backend_op op,
 	io->lu = cmd->lu;
 	/* The task holds the LU while I/O is in flight. */
 	scsi_lu_get(cmd->lu);
+	cmd->task->priv = io;
 	ret = backend_submit(cmd->lu->be, &io->bio);
 	if (ret < 0) {
+		cmd->task->priv = NULL;
 		scsi_lu_put(cmd->lu);
 		free(io);
 		if (ret == -EAGAIN)
@@ -145,7 +147,6 @@ static enum sense_reason sbc_io_submit(struct scsi_cmd *cmd, enum backend_op op,
 			r = SENSE_INTERNAL_FAILURE;
 		goto out;
 	}
-	cmd->task->priv = io;
 out:
 	return r;
 }
