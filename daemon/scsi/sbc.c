@@ -283,7 +283,6 @@ enum sense_reason sbc_cmd_read_capacity10(struct scsi_cmd *cmd)
 {
 	const uint8_t *cdb = cmd->task->cdb;
 	struct scsi_lu *lu = cmd->lu;
-	struct buf b = BUF_INIT;
 	uint8_t d[8];
 	enum sense_reason r;
 
@@ -295,8 +294,7 @@ enum sense_reason sbc_cmd_read_capacity10(struct scsi_cmd *cmd)
 	/* Too large for 32 bits: FFFFFFFFh sends the initiator to READ CAPACITY(16). */
 	put_be32(d, lu->nblocks - 1 > 0xfffffffeu ? 0xffffffffu : (uint32_t)(lu->nblocks - 1));
 	put_be32(d + 4, lu->block_size);
-	buf_append(&b, d, sizeof(d));
-	r = scsi_cmd_data_in(cmd, &b, sizeof(d));
+	r = scsi_cmd_data_in_bytes(cmd, d, sizeof(d), sizeof(d));
 out:
 	return r;
 }
@@ -306,7 +304,6 @@ enum sense_reason sbc_cmd_service_action_in(struct scsi_cmd *cmd)
 {
 	const uint8_t *cdb = cmd->task->cdb;
 	struct scsi_lu *lu = cmd->lu;
-	struct buf b = BUF_INIT;
 	uint8_t d[32] = {0};
 
 	put_be64(d, lu->nblocks - 1);
@@ -316,8 +313,7 @@ enum sense_reason sbc_cmd_service_action_in(struct scsi_cmd *cmd)
 		if (backend_caps(lu->be) & BACKEND_CAP_UNMAP_ZEROES)
 			d[14] |= 0x40; /* LBPRZ */
 	}
-	buf_append(&b, d, sizeof(d));
-	return scsi_cmd_data_in(cmd, &b, get_be32(cdb + 10));
+	return scsi_cmd_data_in_bytes(cmd, d, sizeof(d), get_be32(cdb + 10));
 }
 
 /* SBC-3 5.25 START STOP UNIT: there is no medium to spin; accept. */

@@ -118,6 +118,15 @@ out:
 	return r;
 }
 
+enum sense_reason scsi_cmd_data_in_bytes(struct scsi_cmd *cmd, const void *p, size_t len,
+					 uint32_t alloc_len)
+{
+	struct buf b = BUF_INIT;
+
+	buf_append(&b, p, len);
+	return scsi_cmd_data_in(cmd, &b, alloc_len);
+}
+
 void scsi_task_finish(struct scsi_task *task, enum sense_reason reason,
 		      const struct sense_field *field)
 {

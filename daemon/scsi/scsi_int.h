@@ -90,6 +90,9 @@ enum sense_reason scsi_cmd_bad_field(struct scsi_cmd *cmd, uint16_t byte, int8_t
  * most \p alloc_len bytes (SPC-4 4.2.5.6), the transport for at most edtl.
  * Takes \p b's memory in every case. \return SENSE_OK or SENSE_BUSY. */
 enum sense_reason scsi_cmd_data_in(struct scsi_cmd *cmd, struct buf *b, uint32_t alloc_len);
+/** The same for a response built in a plain array. \return SENSE_OK or SENSE_BUSY. */
+enum sense_reason scsi_cmd_data_in_bytes(struct scsi_cmd *cmd, const void *p, size_t len,
+					 uint32_t alloc_len);
 /** Set status and sense for \p reason and call done(). */
 void scsi_task_finish(struct scsi_task *task, enum sense_reason reason,
 		      const struct sense_field *field);

@@ -180,7 +180,6 @@ enum sense_reason spc_cmd_request_sense(struct scsi_cmd *cmd)
 	const uint8_t *cdb = cmd->task->cdb;
 	enum sense_reason pending = SENSE_OK;
 	struct scsi_ua_slot *slot;
-	struct buf b = BUF_INIT;
 	uint8_t s[SENSE_FIXED_LEN];
 	enum sense_reason r;
 	size_t n;
@@ -198,8 +197,7 @@ enum sense_reason spc_cmd_request_sense(struct scsi_cmd *cmd)
 		pending = scsi_ua_slot_pop(slot);
 	}
 	n = sense_build(pending, NULL, cdb[1] & 0x01, s, sizeof(s));
-	buf_append(&b, s, n);
-	r = scsi_cmd_data_in(cmd, &b, cdb[4]);
+	r = scsi_cmd_data_in_bytes(cmd, s, n, cdb[4]);
 out:
 	return r;
 }
