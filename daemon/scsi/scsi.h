@@ -144,6 +144,14 @@ void scsi_task_exec(struct scsi_task *task);
  * memory itself belongs to the transport. */
 void scsi_task_release(struct scsi_task *task);
 
+/*
+ * PREEMPT AND ABORT (SPC-4 5.14.11.2.3) aborts the tasks of preempted I_T
+ * nexuses: the SCSI layer asks the transport through this hook, which
+ * aborts (no response) every task of nexus id on lu. The transport sets it.
+ */
+typedef void (*scsi_abort_nexus_fn)(void *ctx, struct scsi_lu *lu, const struct scsi_itn_id *id);
+void scsi_abort_hook_set(scsi_abort_nexus_fn fn, void *ctx);
+
 /** Set up the completion path for asynchronous backing I/O.
  * \return 0 or -errno. */
 int scsi_init(void);
