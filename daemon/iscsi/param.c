@@ -289,7 +289,8 @@ void iscsi_neg_release(struct iscsi_neg *neg)
 /* Record an unknown key; offering it twice is as wrong as for a known key. */
 static int param_unknown_add(struct iscsi_neg *neg, const struct iscsi_kv *kv)
 {
-	const uint8_t *p = neg->unknown, *end = neg->unknown + neg->unknown_len;
+	/* No arithmetic on a NULL list (C11 6.5.6; found by fuzz_text). */
+	const uint8_t *p = neg->unknown, *end = p ? p + neg->unknown_len : p;
 	uint8_t *grown;
 	size_t n;
 
@@ -340,7 +341,8 @@ static bool param_stage_allows(enum param_kind kind, int stage)
 int iscsi_neg_parse(struct iscsi_neg *neg, const uint8_t *data, size_t len, int stage,
 		    struct buf *rsp)
 {
-	const uint8_t *pos = data, *end = data + len;
+	/* A request without text may come with data == NULL (fuzz_login). */
+	const uint8_t *pos = data, *end = data ? data + len : data;
 	struct iscsi_kv kv;
 	int rc, k;
 
