@@ -78,4 +78,14 @@ int scsi_pr_snapshot_install(const uint8_t *buf, size_t len);
  * load their APTPL state when they are created. */
 void scsi_pr_state_dir_set(const char *dir);
 
+/**
+ * The replication position (epoch, generation) recorded with APTPL state,
+ * so that after a whole-cluster restart the newest state wins (design.md
+ * rule 3). ha/ sets it after every delivered message and epoch change;
+ * standalone, it stays (0, n).
+ */
+void scsi_pr_position_set(uint64_t epoch, uint64_t generation);
+/** The highest position found in the APTPL files loaded at start. */
+void scsi_pr_position_get(uint64_t *epoch, uint64_t *generation);
+
 #endif
