@@ -246,8 +246,9 @@ daemon_start() {
 		DAEMON_PID=
 		if grep -qi 'in use' "$DAEMON_LOG" && [ "$try" -lt 3 ]; then
 			it_log "port $PORT taken, retrying"
+			i=$PORT
 			it_pick_port
-			sed -i "s/^listen = .*/listen = $IT_HOST:$PORT/" "$CONF"
+			sed -i "s/^listen = $IT_HOST:$i\b/listen = $IT_HOST:$PORT/" "$CONF"
 			continue
 		fi
 		fail "hatgtd exited with status $i during start-up"
