@@ -13,6 +13,7 @@
 #include <qb/qblog.h>
 
 #include "daemon.h"
+#include "ha/ha.h"
 
 static int cmd_err(struct buf *out, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -34,29 +35,77 @@ static int cmd_status(void *ctx, int argc, char **argv, int json, struct buf *ou
 	struct hatgt_daemon *d = ctx;
 	struct hatgt_target *t;
 	size_t ntargets = 0, nluns = 0;
+	const char *cluster = d->ha ? "corosync" : "none";
+	size_t members = d->ha ? ha_members(d->ha) : 0;
+	bool quorate = d->ha ? ha_quorate(d->ha) : true;
+	unsigned long long epoch = d->ha ? (unsigned long long)ha_epoch(d->ha) : 0;
+	unsigned long long gen = d->ha ? (unsigned long long)ha_generation(d->ha) : 0;
+	size_t pending = d->ha ? ha_pending(d->ha) : 0;
 
 	list_for_each_entry(t, &d->reg.targets, node) {
 		ntargets++;
 		nluns += t->lun_list.count;
 	}
 	if (json) {
-		buf_printf(out, "{\"version\":\"%s\",\"role\":\"standalone\",\"state\":\"%s\","
+		buf_printf(out, "{\"version\":\"%s\",\"role\":\"%s\",\"state\":\"%s\","
+			   "\"cluster\":\"%s\",\"members\":%zu,\"quorate\":%s,\"epoch\":%llu,"
+			   "\"generation\":%llu,\"pending_pr\":%zu,"
 			   "\"uptime\":%ld,\"targets\":%zu,\"luns\":%zu,\"sessions\":%u,"
 			   "\"connections\":%u,\"config\":",
-			   PACKAGE_VERSION, d->stopping ? "stopping" : "running",
+			   PACKAGE_VERSION, daemon_role_name(d), d->stopping ? "stopping" : "running",
+			   cluster, members, quorate ? "true" : "false", epoch, gen, pending,
 			   (long)(time(NULL) - d->start_time), ntargets, nluns, d->srv.nsessions,
 			   d->srv.nconns);
 		admin_json_str(out, d->config_path ? d->config_path : "<embedded default>");
 		buf_printf(out, "}\n");
 	} else {
-		buf_printf(out, "hatgtd %s\nrole:        standalone\nstate:       %s\n"
-			   "uptime:      %lds\nconfig:      %s\ntargets:     %zu\nluns:        %zu\n"
-			   "sessions:    %u\nconnections: %u\n",
-			   PACKAGE_VERSION, d->stopping ? "stopping" : "running",
+		buf_printf(out, "hatgtd %s\nrole:        %s\nstate:       %s\ncluster:     %s\n",
+			   PACKAGE_VERSION, daemon_role_name(d), d->stopping ? "stopping" : "running",
+			   cluster);
+		if (d->ha)
+			buf_printf(out, "members:     %zu\nquorate:     %s\nepoch:       %llu\n"
+				   "generation:  %llu\npending PR:  %zu\n", members,
+				   quorate ? "yes" : "no", epoch, gen, pending);
+		buf_printf(out, "uptime:      %lds\nconfig:      %s\ntargets:     %zu\n"
+			   "luns:        %zu\nsessions:    %u\nconnections: %u\n",
 			   (long)(time(NULL) - d->start_time),
 			   d->config_path ? d->config_path : "<embedded default>", ntargets, nluns,
 			   d->srv.nsessions, d->srv.nconns);
 	}
+	return HATGT_ADMIN_OK;
+}
+
+static int cmd_role(void *ctx, int argc, char **argv, int json, struct buf *out)
+{
+	struct hatgt_daemon *d = ctx;
+
+	if (json)
+		buf_printf(out, "{\"role\":\"%s\"}\n", daemon_role_name(d));
+	else
+		buf_printf(out, "%s\n", daemon_role_name(d));
+	return HATGT_ADMIN_OK;
+}
+
+static int cmd_promote(void *ctx, int argc, char **argv, int json, struct buf *out)
+{
+	struct hatgt_daemon *d = ctx;
+	char err[512];
+
+	if (daemon_promote(d, err, sizeof(err)) < 0)
+		return cmd_err(out, HATGT_ADMIN_ERR, "%s", err);
+	buf_printf(out, "%s\n", daemon_role_name(d));
+	return HATGT_ADMIN_OK;
+}
+
+static int cmd_demote(void *ctx, int argc, char **argv, int json, struct buf *out)
+{
+	struct hatgt_daemon *d = ctx;
+	char err[512];
+
+	if (daemon_demote(d, err, sizeof(err)) < 0)
+		return cmd_err(out, HATGT_ADMIN_ERR, "%s", err);
+	/* Demotion completes asynchronously: poll "role" for "unpromoted". */
+	buf_printf(out, "%s\n", daemon_role_name(d));
 	return HATGT_ADMIN_OK;
 }
 
@@ -282,6 +331,10 @@ static int cmd_log_level(void *ctx, int argc, char **argv, int json, struct buf 
 
 const struct admin_cmd daemon_admin_cmds[] = {
 	{"status", "status", cmd_status},
+	{"role", "role   (standalone|promoted|unpromoted|syncing|demoting|config-mismatch)",
+	 cmd_role},
+	{"promote", "promote", cmd_promote},
+	{"demote", "demote   (then poll role until unpromoted)", cmd_demote},
 	{"targets", "targets", cmd_targets},
 	{"luns", "luns [TARGET]", cmd_luns},
 	{"sessions", "sessions", cmd_sessions},

@@ -15,6 +15,15 @@
 #include "iscsi/iscsi.h"
 #include "target.h"
 
+struct ha;
+
+enum hatgt_role {
+	HATGT_ROLE_STANDALONE = 0, /* cluster = none: always serving */
+	HATGT_ROLE_UNPROMOTED,     /* cluster member, portals closed */
+	HATGT_ROLE_PROMOTED,       /* cluster member serving the portals */
+	HATGT_ROLE_DEMOTING,       /* finishing in-flight commands, then unpromoted */
+};
+
 struct hatgt_daemon {
 	qb_loop_t *loop;
 	struct hatgt_config *cfg; /* in effect */
@@ -22,6 +31,8 @@ struct hatgt_daemon {
 	struct target_registry reg;
 	struct iscsi_server srv;
 	struct admin_server *admin;
+	struct ha *ha;            /* cluster = corosync */
+	enum hatgt_role role;
 	time_t start_time;
 	bool stopping;
 	int exit_code;
@@ -32,6 +43,22 @@ struct hatgt_daemon {
 int daemon_reload(struct hatgt_daemon *d, char *err, size_t errlen);
 /** Apply a log level name (error|warning|notice|info|debug). \return 0 or -EINVAL. */
 int daemon_log_level_set(const char *level);
+
+/* cluster.c */
+/** SHA-256 over everything that must be identical on every node: targets,
+ * LUN numbers and identities, block sizes, TPGT and RTPI. */
+void hatgt_config_digest(const struct hatgt_config *cfg, uint8_t out[32]);
+/** Join the cluster (cluster = corosync). \return 0 or -errno. */
+int daemon_cluster_start(struct hatgt_daemon *d, char *err, size_t errlen);
+void daemon_cluster_stop(struct hatgt_daemon *d);
+/** Open the portals and serve. \return 0, or -errno with a reason. */
+int daemon_promote(struct hatgt_daemon *d, char *err, size_t errlen);
+/** Stop serving: in-flight commands finish, sessions close, portals close,
+ * backing stores are flushed; the role is DEMOTING until then. */
+int daemon_demote(struct hatgt_daemon *d, char *err, size_t errlen);
+/** standalone, promoted, unpromoted, syncing, demoting or config-mismatch. */
+const char *daemon_role_name(const struct hatgt_daemon *d);
+void daemon_flush_all(struct hatgt_daemon *d);
 
 extern const struct admin_cmd daemon_admin_cmds[];
 extern const size_t daemon_admin_ncmds;

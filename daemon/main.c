@@ -19,6 +19,7 @@
 #include <qb/qblog.h>
 
 #include "daemon.h"
+#include "scsi/pr_commit.h"
 #include "scsi/scsi.h"
 
 enum hatgtd_exit {
@@ -30,6 +31,7 @@ enum hatgtd_exit {
 	EXIT_LISTEN = 6,
 	EXIT_ADMIN = 7,
 	EXIT_INTERNAL = 8,
+	EXIT_CLUSTER = 9,
 };
 
 #define HATGTD_DRAIN_TIMEOUT_S 30
@@ -182,7 +184,7 @@ static int32_t on_scsi_completion(int32_t fd, int32_t revents, void *data)
 	return 0;
 }
 
-static void flush_all(struct hatgt_daemon *d)
+void daemon_flush_all(struct hatgt_daemon *d)
 {
 	struct hatgt_target *t;
 	size_t i;
@@ -278,6 +280,7 @@ int main(int argc, char **argv)
 	}
 	qb_loop_poll_add(d.loop, QB_LOOP_HIGH, scsi_completion_fd(), POLLIN, &d, on_scsi_completion);
 
+	scsi_pr_state_dir_set(d.cfg->state_dir);
 	target_registry_init(&d.reg);
 	rc = target_registry_apply(&d.reg, d.cfg, err, sizeof(err));
 	if (rc < 0) {
@@ -287,12 +290,24 @@ int main(int argc, char **argv)
 		goto out_scsi;
 	}
 	iscsi_server_init(&d.srv, d.loop, &d.reg, d.cfg);
-	rc = iscsi_server_listen(&d.srv, err, sizeof(err));
-	if (rc < 0) {
-		qb_log(LOG_ERR, "%s", err);
-		fprintf(stderr, "hatgtd: %s\n", err);
-		code = EXIT_LISTEN;
-		goto out_targets;
+	if (d.cfg->cluster == HATGT_CLUSTER_COROSYNC) {
+		/* A cluster member serves only once promoted. */
+		rc = daemon_cluster_start(&d, err, sizeof(err));
+		if (rc < 0) {
+			qb_log(LOG_ERR, "%s", err);
+			fprintf(stderr, "hatgtd: %s\n", err);
+			code = EXIT_CLUSTER;
+			goto out_targets;
+		}
+	} else {
+		d.role = HATGT_ROLE_STANDALONE;
+		rc = iscsi_server_listen(&d.srv, err, sizeof(err));
+		if (rc < 0) {
+			qb_log(LOG_ERR, "%s", err);
+			fprintf(stderr, "hatgtd: %s\n", err);
+			code = EXIT_LISTEN;
+			goto out_targets;
+		}
 	}
 	rc = admin_server_start(d.loop, d.cfg->admin_name, daemon_admin_cmds, daemon_admin_ncmds,
 				&d, &d.admin);
@@ -316,12 +331,13 @@ int main(int argc, char **argv)
 
 	qb_loop_run(d.loop);
 
-	flush_all(&d);
+	daemon_flush_all(&d);
 	admin_server_stop(d.admin);
 	if (d.cfg->pid_file)
 		unlink(d.cfg->pid_file);
 	qb_log(LOG_NOTICE, "hatgtd stopped");
 out_listen:
+	daemon_cluster_stop(&d);
 	iscsi_server_fini(&d.srv);
 out_targets:
 	target_registry_fini(&d.reg);

@@ -212,17 +212,26 @@ void conn_close(struct iscsi_conn *conn, const char *why)
 	conn_put(conn);
 }
 
+static void conn_poll_set(struct iscsi_conn *conn)
+{
+	/* While draining we read no new commands. */
+	int32_t ev = (conn->srv->draining ? 0 : POLLIN) | (conn->polled_out ? POLLOUT : 0);
+
+	qb_loop_poll_mod(conn->srv->loop, QB_LOOP_MED, conn->fd, ev, conn, conn_io_cb);
+}
+
 static void conn_poll_out(struct iscsi_conn *conn, bool on)
 {
-	int32_t ev = POLLIN | (on ? POLLOUT : 0);
-
 	if (conn->polled_out == on || conn->state == CONN_CLOSED)
 		return;
-	/* While draining we stop reading new commands. */
-	if (conn->srv->draining)
-		ev &= ~POLLIN;
 	conn->polled_out = on;
-	qb_loop_poll_mod(conn->srv->loop, QB_LOOP_MED, conn->fd, ev, conn, conn_io_cb);
+	conn_poll_set(conn);
+}
+
+void conn_pause_rx(struct iscsi_conn *conn)
+{
+	if (conn->state != CONN_CLOSED)
+		conn_poll_set(conn);
 }
 
 /* Write as much of the queue as the socket takes. \return 0 or -errno. */

@@ -185,6 +185,8 @@ struct iscsi_conn {
 /* conn.c */
 int conn_create(struct iscsi_server *srv, int fd);
 void conn_close(struct iscsi_conn *conn, const char *why);
+/** Stop reading new PDUs (draining); responses still go out. */
+void conn_pause_rx(struct iscsi_conn *conn);
 void conn_get(struct iscsi_conn *conn);
 void conn_put(struct iscsi_conn *conn);
 /** Queue a PDU. data is copied unless task is set (then it points into the
@@ -220,6 +222,9 @@ void task_data_out_header(struct iscsi_conn *conn);
 void task_cmd_done(struct iscsi_conn *conn);
 void task_data_out_done(struct iscsi_conn *conn);
 void task_handle_tmf(struct iscsi_conn *conn);
+/** Draining: drop commands still collecting write data (never executed,
+ * never acknowledged: the initiator retries them elsewhere). */
+void task_abort_unstarted(struct iscsi_conn *conn);
 /** Connection closing: free tasks not in the backend, abort the others. */
 void task_abort_all(struct iscsi_conn *conn);
 void task_tx_release(struct iscsi_task *task);

@@ -51,6 +51,12 @@ void iscsi_server_close_target(struct iscsi_server *srv, const struct hatgt_targ
  * runs once.
  */
 void iscsi_server_drain(struct iscsi_server *srv, void (*drained)(void *arg), void *arg);
+/** Leave the draining state (after a demotion completed). */
+void iscsi_server_undrain(struct iscsi_server *srv);
+/** Stop serving at once: close the portals and every connection without
+ * waiting (quorum or cluster connection lost). Commands in the backend
+ * complete later with nobody to answer. */
+void iscsi_server_stop_now(struct iscsi_server *srv);
 void iscsi_server_fini(struct iscsi_server *srv);
 
 /** Describe sessions for hatgtadm (a table, or a JSON array). */

@@ -149,13 +149,32 @@ void iscsi_server_drain(struct iscsi_server *srv, void (*drained)(void *arg), vo
 	iscsi_server_unlisten(srv);
 	/* Idle connections close now; busy ones when their last command
 	 * completes (task.c), after its response is queued. */
-	list_for_each_entry_safe(c, tmp, &srv->conns, node)
+	list_for_each_entry_safe(c, tmp, &srv->conns, node) {
+		task_abort_unstarted(c);
 		if (c->ntasks == 0)
-			conn_close(c, "target shutting down");
+			conn_close(c, "target draining");
+		else
+			conn_pause_rx(c);
+	}
 	if (list_empty(&srv->conns) && srv->drained) {
 		srv->drained = NULL;
 		drained(arg);
 	}
+}
+
+void iscsi_server_undrain(struct iscsi_server *srv)
+{
+	srv->draining = false;
+	srv->drained = NULL;
+}
+
+void iscsi_server_stop_now(struct iscsi_server *srv)
+{
+	struct iscsi_conn *c, *tmp;
+
+	iscsi_server_unlisten(srv);
+	list_for_each_entry_safe(c, tmp, &srv->conns, node)
+		conn_close(c, "service stopped");
 }
 
 void iscsi_server_fini(struct iscsi_server *srv)

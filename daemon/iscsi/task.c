@@ -448,7 +448,7 @@ static void task_scsi_done(struct scsi_task *st)
 		task_tx_release(task);
 	}
 	if (conn->srv->draining && conn->ntasks == 0 && conn->state == CONN_FFP)
-		conn_close(conn, "target shutting down");
+		conn_close(conn, "target draining");
 	conn_put(conn);
 }
 
@@ -636,6 +636,15 @@ void task_handle_tmf(struct iscsi_conn *conn)
 	}
 	if (--tmf->waiting == 0)
 		task_tmf_done(tmf);
+}
+
+void task_abort_unstarted(struct iscsi_conn *conn)
+{
+	struct iscsi_task *t, *tmp;
+
+	list_for_each_entry_safe(t, tmp, &conn->tasks, node)
+		if (t->state == TASK_DATA_OUT)
+			task_abort_one(t, NULL);
 }
 
 void task_abort_all(struct iscsi_conn *conn)

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The daemon's role in a cluster: joining corosync (ha/), promotion and
+ * demotion as the resource agent drives them, and stopping at once when
+ * the cluster connection or quorum is lost (design.md rules 2 and 6).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <qb/qblog.h>
+
+#include "daemon.h"
+#include "ha/ha.h"
+#include "scsi/pr_commit.h"
+
+#define CLUSTER_GROUP "hatgt"
+
+void hatgt_config_digest(const struct hatgt_config *cfg, uint8_t out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int len = 32;
+	char line[1024];
+	size_t i, j;
+
+	memset(out, 0, 32);
+	if (!ctx)
+		return;
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	/* One line per identity-bearing item, in config order (targets and
+	 * LUNs are sorted by the parser's rules, identically on every node). */
+	for (i = 0; i < cfg->ntargets; i++) {
+		const struct hatgt_target_cfg *t = &cfg->targets[i];
+
+		snprintf(line, sizeof(line), "target %s tpgt %u rtpi %u\n", t->name, t->tpgt,
+			 t->rtpi);
+		EVP_DigestUpdate(ctx, line, strlen(line));
+		for (j = 0; j < t->nluns; j++) {
+			const struct hatgt_lun_cfg *l = &t->luns[j];
+			char naa[33] = "";
+			size_t k;
+
+			for (k = 0; k < l->naa_len && k < 16; k++)
+				snprintf(naa + 2 * k, 3, "%02x", l->naa[k]);
+			snprintf(line, sizeof(line), "lun %u serial %s naa %s bs %u ro %d\n", l->lun,
+				 l->serial, naa, l->block_size, l->readonly);
+			EVP_DigestUpdate(ctx, line, strlen(line));
+		}
+	}
+	EVP_DigestFinal_ex(ctx, out, &len);
+	EVP_MD_CTX_free(ctx);
+}
+
+static void cluster_stop_serving(void *ctx, const char *why)
+{
+	struct hatgt_daemon *d = ctx;
+
+	if (d->role != HATGT_ROLE_PROMOTED && d->role != HATGT_ROLE_DEMOTING)
+		return;
+	qb_log(LOG_ERR, "%s: stopping service at once (portals closed, sessions dropped)", why);
+	iscsi_server_stop_now(&d->srv);
+	ha_demote(d->ha);
+	d->role = HATGT_ROLE_UNPROMOTED;
+}
+
+int daemon_cluster_start(struct hatgt_daemon *d, char *err, size_t errlen)
+{
+	struct ha_callbacks cb = {.must_stop_serving = cluster_stop_serving, .ctx = d};
+	uint8_t digest[32];
+	uint64_t epoch = 0, generation = 0;
+	int rc;
+
+	hatgt_config_digest(d->cfg, digest);
+	scsi_pr_position_get(&epoch, &generation);
+	rc = ha_start(d->loop, CLUSTER_GROUP, digest, epoch, generation, &cb, &d->ha);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start cluster membership: %s", strerror(-rc));
+		return rc;
+	}
+	scsi_pr_committer_set(ha_committer(d->ha));
+	d->role = HATGT_ROLE_UNPROMOTED;
+	return 0;
+}
+
+void daemon_cluster_stop(struct hatgt_daemon *d)
+{
+	if (!d->ha)
+		return;
+	scsi_pr_committer_set(NULL);
+	ha_stop(d->ha);
+	d->ha = NULL;
+}
+
+int daemon_promote(struct hatgt_daemon *d, char *err, size_t errlen)
+{
+	int rc;
+
+	if (d->role == HATGT_ROLE_STANDALONE || d->role == HATGT_ROLE_PROMOTED)
+		return 0;
+	if (d->role == HATGT_ROLE_DEMOTING) {
+		snprintf(err, errlen, "still demoting; try again when unpromoted");
+		return -EBUSY;
+	}
+	rc = ha_promote(d->ha);
+	if (rc == -EAGAIN) {
+		snprintf(err, errlen, "cannot promote: PR state not synced (%s)",
+			 daemon_role_name(d));
+		return rc;
+	}
+	if (rc == -EACCES) {
+		snprintf(err, errlen, "cannot promote: the cluster is not quorate");
+		return rc;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot promote: %s", strerror(-rc));
+		return rc;
+	}
+	rc = iscsi_server_listen(&d->srv, err, errlen);
+	if (rc < 0) {
+		ha_demote(d->ha);
+		return rc;
+	}
+	d->role = HATGT_ROLE_PROMOTED;
+	qb_log(LOG_NOTICE, "promoted: serving (epoch %llu)",
+	       (unsigned long long)ha_epoch(d->ha));
+	return 0;
+}
+
+static void cluster_demoted(void *arg)
+{
+	struct hatgt_daemon *d = arg;
+
+	daemon_flush_all(d);
+	iscsi_server_undrain(&d->srv);
+	if (d->ha)
+		ha_demote(d->ha);
+	d->role = HATGT_ROLE_UNPROMOTED;
+	qb_log(LOG_NOTICE, "demoted: portals closed, sessions ended, backing stores flushed");
+}
+
+int daemon_demote(struct hatgt_daemon *d, char *err, size_t errlen)
+{
+	if (d->role == HATGT_ROLE_STANDALONE) {
+		snprintf(err, errlen, "not in a cluster (cluster = none)");
+		return -EINVAL;
+	}
+	if (d->role != HATGT_ROLE_PROMOTED)
+		return 0;
+	d->role = HATGT_ROLE_DEMOTING;
+	qb_log(LOG_NOTICE, "demoting: finishing in-flight commands");
+	iscsi_server_drain(&d->srv, cluster_demoted, d);
+	return 0;
+}
+
+const char *daemon_role_name(const struct hatgt_daemon *d)
+{
+	switch (d->role) {
+	case HATGT_ROLE_STANDALONE:
+		return "standalone";
+	case HATGT_ROLE_PROMOTED:
+		return "promoted";
+	case HATGT_ROLE_DEMOTING:
+		return "demoting";
+	case HATGT_ROLE_UNPROMOTED:
+		if (!d->ha || ha_sync_state(d->ha) == REPL_SYNCING)
+			return "syncing";
+		if (ha_sync_state(d->ha) == REPL_CONFIG_MISMATCH)
+			return "config-mismatch";
+		return "unpromoted";
+	}
+	return "unknown";
+}
