@@ -338,6 +338,16 @@ session_hold_ready() {
 		fail "holding session did not log in: $(cat "$1")"
 }
 
+# held_session_start TARGET INITIATOR MS: it_setup, TARGET with one LUN,
+# daemon_start, then a session of INITIATOR held for MS ms (BG_PID), logged in.
+held_session_start() {
+	it_setup
+	add_target "$1"
+	daemon_start
+	session_hold "$1" 0 "$2" "$3" "$T/hold.out"
+	session_hold_ready "$T/hold.out"
+}
+
 # roundtrip_check TARGET [IMAGE_OPTS]: write 32 MiB of random data to LUN 0
 # of TARGET with qemu-img, read it back into a file, compare byte for byte.
 # IMAGE_OPTS are extra options of qemu's iscsi driver (",header-digest=crc32c").
