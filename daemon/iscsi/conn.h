@@ -222,6 +222,8 @@ void task_data_out_header(struct iscsi_conn *conn);
 void task_cmd_done(struct iscsi_conn *conn);
 void task_data_out_done(struct iscsi_conn *conn);
 void task_handle_tmf(struct iscsi_conn *conn);
+/** Abort every task of the I_T nexus id on lu (scsi_abort_hook_set). */
+void task_abort_nexus(struct iscsi_server *srv, struct scsi_lu *lu, const struct scsi_itn_id *id);
 /** Draining: drop commands still collecting write data (never executed,
  * never acknowledged: the initiator retries them elsewhere). */
 void task_abort_unstarted(struct iscsi_conn *conn);

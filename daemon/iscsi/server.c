@@ -34,6 +34,11 @@ static void server_login_env_update(struct iscsi_server *srv)
 	iscsi_params_defaults(&env->target_defaults);
 }
 
+static void server_abort_nexus(void *ctx, struct scsi_lu *lu, const struct scsi_itn_id *id)
+{
+	task_abort_nexus(ctx, lu, id);
+}
+
 int iscsi_server_init(struct iscsi_server *srv, qb_loop_t *loop, struct target_registry *reg,
 		      const struct hatgt_config *cfg)
 {
@@ -44,6 +49,7 @@ int iscsi_server_init(struct iscsi_server *srv, qb_loop_t *loop, struct target_r
 	list_init(&srv->conns);
 	list_init(&srv->sessions);
 	server_login_env_update(srv);
+	scsi_abort_hook_set(server_abort_nexus, srv);
 	return 0;
 }
 

@@ -638,6 +638,23 @@ void task_handle_tmf(struct iscsi_conn *conn)
 		task_tmf_done(tmf);
 }
 
+void task_abort_nexus(struct iscsi_server *srv, struct scsi_lu *lu, const struct scsi_itn_id *id)
+{
+	struct iscsi_session *s;
+	struct iscsi_task *t, *tmp;
+
+	/* PREEMPT AND ABORT (SPC-4 5.14.11.2.3): the preempted nexus' tasks
+	 * on this LU end without a response. */
+	list_for_each_entry(s, &srv->sessions, node) {
+		if (!s->target || s->target->rtpi != id->rtpi ||
+		    strcmp(s->initiator_port, id->initiator_port) != 0)
+			continue;
+		list_for_each_entry_safe(t, tmp, &s->conn->tasks, node)
+			if (target_lu(s->target, t->scsi.lun) == lu)
+				task_abort_one(t, NULL);
+	}
+}
+
 void task_abort_unstarted(struct iscsi_conn *conn)
 {
 	struct iscsi_task *t, *tmp;
