@@ -1,0 +1,23 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# `make check` in tests/fuzz: run one fuzz target once over each file of its
+# seed corpus and of its committed crash reproducers, a regression test of a
+# few seconds. Called by automake's test driver as: replay.sh ./fuzz_NAME
+set -u
+prog=$1
+name=${prog##*/}
+src=${FUZZ_SRCDIR:-$(dirname "$0")}
+inputs=()
+for d in "$src/corpus/$name" "$src/crashes/$name"; do
+	[ -d "$d" ] || continue
+	for f in "$d"/*; do
+		[ -f "$f" ] && inputs+=("$f")
+	done
+done
+if [ "${#inputs[@]}" -eq 0 ]; then
+	echo "$name: no seed inputs in $src/corpus/$name" >&2
+	exit 99
+fi
+echo "$name: replaying ${#inputs[@]} input(s)"
+exec "$prog" -timeout=25 "${inputs[@]}"
