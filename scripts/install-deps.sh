@@ -28,6 +28,17 @@ if [ "$(id -u)" -ne 0 ]; then
 	}
 	sudo=sudo
 fi
+had_tgt=0
+dpkg -s tgt > /dev/null 2>&1 && had_tgt=1
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update
 $sudo apt-get install -y --no-install-recommends "${packages[@]}"
+
+# tgt is here only as a reference for tests/integration/conformance.sh,
+# which starts its own tgtd. On a systemd machine the package starts a tgtd
+# on port 3260, where hatgtd's default config listens: stop the service we
+# just installed (a tgt that was installed before is left alone).
+if [ "$had_tgt" = 0 ] && [ -d /run/systemd/system ]; then
+	echo "install-deps: stopping and disabling the tgt service (port 3260 is hatgtd's)"
+	$sudo systemctl disable --now tgt.service || true
+fi
