@@ -114,8 +114,26 @@ void scsi_lu_all_itn_gone(const struct scsi_itn *itn)
 {
 	struct scsi_lu *lu;
 
-	for (lu = scsi_lu_head; lu; lu = lu->next)
+	for (lu = scsi_lu_head; lu; lu = lu->next) {
 		scsi_ua_slot_drop(lu, itn->instance);
+		/* SPC-2 5.5.1: I_T nexus loss releases its SPC-2 reservation. */
+		scsi_lu_pr_itn_gone(lu, &itn->id);
+	}
+}
+
+struct scsi_lu *scsi_lu_next(struct scsi_lu *lu)
+{
+	return lu ? lu->next : scsi_lu_head;
+}
+
+struct scsi_lu *scsi_lu_find_naa(const uint8_t *naa, size_t len)
+{
+	struct scsi_lu *lu;
+
+	for (lu = scsi_lu_head; lu; lu = lu->next)
+		if (lu->naa_len == len && memcmp(lu->naa, naa, len) == 0)
+			break;
+	return lu;
 }
 
 static void scsi_lu_free(struct scsi_lu *lu)
@@ -125,6 +143,7 @@ static void scsi_lu_free(struct scsi_lu *lu)
 	scsi_lu_unlink(lu);
 	backend_close(lu->be);
 	scsi_ua_release(lu);
+	scsi_lu_pr_fini(lu);
 	free(lu->target_name);
 	free(lu->path);
 	free(lu);
@@ -171,6 +190,10 @@ int scsi_lu_create(const struct scsi_lu_config *cfg, struct scsi_lu **out)
 		ret = -EINVAL;
 		goto out;
 	}
+	/* SPC-4 5.12.5: restore APTPL state; a corrupt file fails the LU. */
+	ret = scsi_lu_pr_init(lu);
+	if (ret < 0)
+		goto out;
 	scsi_lu_link(lu);
 	*out = lu;
 	lu = NULL;
@@ -209,4 +232,6 @@ void scsi_lu_reset(struct scsi_lu *lu)
 {
 	/* SAM-5 6.3.3: every I_T nexus gets BUS DEVICE RESET FUNCTION OCCURRED. */
 	scsi_ua_establish(lu, NULL, SENSE_UA_LU_RESET);
+	/* SPC-2 5.5.1: the SPC-2 reservation goes; persistent ones stay. */
+	scsi_lu_pr_reset(lu);
 }

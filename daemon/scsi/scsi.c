@@ -24,18 +24,33 @@ static struct backend_engine *scsi_io_engine;
 
 /* One row per operation code; an empty row is INVALID COMMAND OPERATION CODE. */
 static const struct scsi_opcode scsi_opcodes[256] = {
-	ROW(0x00, "TEST UNIT READY", spc_cmd_test_unit_ready, 6, 0),
-	ROW(0x03, "REQUEST SENSE", spc_cmd_request_sense, 6, SPC_NO_UA),
+	ROW(0x00, "TEST UNIT READY", spc_cmd_test_unit_ready, 6, SCSI_OP_PR_ALLOWED),
+	ROW(0x03, "REQUEST SENSE", spc_cmd_request_sense, 6, SPC_NO_UA | SCSI_OP_PR_ALLOWED),
 	ROW(0x08, "READ(6)", sbc_cmd_read, 6, SCSI_OP_READS_MEDIUM),
 	ROW(0x0a, "WRITE(6)", sbc_cmd_write, 6, SCSI_OP_WRITES_MEDIUM),
-	ROW(0x12, "INQUIRY", spc_cmd_inquiry, 6, SPC_NO_UA),
+	ROW(0x12, "INQUIRY", spc_cmd_inquiry, 6, SPC_NO_UA | SCSI_OP_PR_ALLOWED),
+	ROW(0x16, "RESERVE(6)", spc_cmd_reserve, 6, SCSI_OP_PR_OWN),
+	ROW(0x17, "RELEASE(6)", spc_cmd_release, 6, SCSI_OP_PR_OWN),
 	ROW(0x1a, "MODE SENSE(6)", spc_cmd_mode_sense, 6, 0),
 	ROW(0x1b, "START STOP UNIT", sbc_cmd_start_stop_unit, 6, 0),
-	ROW(0x25, "READ CAPACITY(10)", sbc_cmd_read_capacity10, 10, 0),
+	ROW(0x25, "READ CAPACITY(10)", sbc_cmd_read_capacity10, 10, SCSI_OP_PR_ALLOWED),
 	ROW(0x28, "READ(10)", sbc_cmd_read, 10, SCSI_OP_READS_MEDIUM),
 	ROW(0x2a, "WRITE(10)", sbc_cmd_write, 10, SCSI_OP_WRITES_MEDIUM),
 	ROW(0x35, "SYNCHRONIZE CACHE(10)", sbc_cmd_sync_cache, 10, 0),
+	ROW(0x56, "RESERVE(10)", spc_cmd_reserve, 10, SCSI_OP_PR_OWN),
+	ROW(0x57, "RELEASE(10)", spc_cmd_release, 10, SCSI_OP_PR_OWN),
 	ROW(0x5a, "MODE SENSE(10)", spc_cmd_mode_sense, 10, 0),
+	/* SPC-4 6.15 / 6.16: service actions 0-3 / 0-7. */
+	[0x5e] = {.name = "PERSISTENT RESERVE IN",
+		  .handler = spc_cmd_pr_in,
+		  .cdb_len = 10,
+		  .flags = SCSI_OP_PR_CMD,
+		  .sa_mask = 0x0f},
+	[0x5f] = {.name = "PERSISTENT RESERVE OUT",
+		  .handler = spc_cmd_pr_out,
+		  .cdb_len = 10,
+		  .flags = SCSI_OP_PR_CMD,
+		  .sa_mask = 0xff},
 	ROW(0x88, "READ(16)", sbc_cmd_read, 16, SCSI_OP_READS_MEDIUM),
 	ROW(0x8a, "WRITE(16)", sbc_cmd_write, 16, SCSI_OP_WRITES_MEDIUM),
 	ROW(0x91, "SYNCHRONIZE CACHE(16)", sbc_cmd_sync_cache, 16, 0),
@@ -43,8 +58,9 @@ static const struct scsi_opcode scsi_opcodes[256] = {
 	[0x9e] = {.name = "SERVICE ACTION IN(16)",
 		  .handler = sbc_cmd_service_action_in,
 		  .cdb_len = 16,
+		  .flags = SCSI_OP_PR_ALLOWED,
 		  .sa_mask = 1u << 0x10},
-	ROW(0xa0, "REPORT LUNS", spc_cmd_report_luns, 12, SPC_NO_UA),
+	ROW(0xa0, "REPORT LUNS", spc_cmd_report_luns, 12, SPC_NO_UA | SCSI_OP_PR_ALLOWED),
 	ROW(0xa8, "READ(12)", sbc_cmd_read, 12, SCSI_OP_READS_MEDIUM),
 	ROW(0xaa, "WRITE(12)", sbc_cmd_write, 12, SCSI_OP_WRITES_MEDIUM),
 };
@@ -179,7 +195,10 @@ static enum sense_reason scsi_cmd_dispatch(struct scsi_cmd *cmd)
 	} else if (op->sa_mask && !(op->sa_mask & (1u << (task->cdb[1] & 0x1f)))) {
 		r = scsi_cmd_bad_field(cmd, 1, 4);
 	} else {
-		r = op->handler(cmd);
+		/* SPC-4 5.12.1: reservation conflicts (spc_pr.c). */
+		r = scsi_pr_check(cmd);
+		if (r == SENSE_OK)
+			r = op->handler(cmd);
 	}
 out:
 	return r;

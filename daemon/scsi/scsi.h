@@ -152,6 +152,11 @@ void scsi_task_release(struct scsi_task *task);
 typedef void (*scsi_abort_nexus_fn)(void *ctx, struct scsi_lu *lu, const struct scsi_itn_id *id);
 void scsi_abort_hook_set(scsi_abort_nexus_fn fn, void *ctx);
 
+struct buf;
+/** Persistent reservation state of \p lu for `hatgtadm pr TARGET LUN`, as
+ * text or one JSON object, appended to \p out (spc_pr.c). */
+void scsi_lu_pr_show(struct scsi_lu *lu, bool json, struct buf *out);
+
 /** Set up the completion path for asynchronous backing I/O.
  * \return 0 or -errno. */
 int scsi_init(void);

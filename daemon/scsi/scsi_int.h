@@ -24,6 +24,8 @@ struct scsi_ua_slot {
 	uint8_t queue[SCSI_UA_QUEUE_MAX]; /* enum sense_reason, oldest first */
 };
 
+struct pr_state;
+
 struct scsi_lu {
 	unsigned int refs;
 	struct backend *be;
@@ -45,6 +47,7 @@ struct scsi_lu {
 	struct scsi_ua_slot *ua;
 	size_t ua_count;
 	size_t ua_cap;
+	struct pr_state *pr; /* persistent and SPC-2 reservations (spc_pr.c) */
 	/* Every live LU, so that I_T nexus loss can drop its slots. */
 	struct scsi_lu *prev;
 	struct scsi_lu *next;
@@ -70,6 +73,11 @@ typedef enum sense_reason (*scsi_handler)(struct scsi_cmd *cmd);
 #define SCSI_OP_WRITES_MEDIUM (1u << 1) /* writes user data (PR checks: "write" class) */
 #define SCSI_OP_NO_LU (1u << 2)		/* works when no LU exists at the LUN */
 #define SCSI_OP_UA_EXEMPT (1u << 3)	/* SAM-5 5.14: does not report/clear a UA */
+/* Reservation check (spc_pr.c); commands with none of these and no READS_MEDIUM
+ * flag conflict like writes (SPC-4 5.12.1, SBC-3 4.17). */
+#define SCSI_OP_PR_ALLOWED (1u << 4)	/* allowed under every reservation */
+#define SCSI_OP_PR_CMD (1u << 5)	/* PR IN/OUT: only SPC-2 reservations conflict */
+#define SCSI_OP_PR_OWN (1u << 6)	/* RESERVE/RELEASE: the handler decides */
 
 /* One row per operation code. */
 struct scsi_opcode {
@@ -113,6 +121,36 @@ void scsi_ua_release(struct scsi_lu *lu);
 /* lu.c */
 /** I_T nexus loss: drop the nexus' unit attention slots in every LU. */
 void scsi_lu_all_itn_gone(const struct scsi_itn *itn);
+/** Walk the live LUs: NULL gives the first. */
+struct scsi_lu *scsi_lu_next(struct scsi_lu *lu);
+/** The live LU whose NAA designator is \p naa (\p len bytes), or NULL. */
+struct scsi_lu *scsi_lu_find_naa(const uint8_t *naa, size_t len);
+
+/* spc_pr.c: reservations (SPC-4 5.12, SPC-2 RESERVE/RELEASE). */
+enum sense_reason spc_cmd_pr_in(struct scsi_cmd *cmd);
+enum sense_reason spc_cmd_pr_out(struct scsi_cmd *cmd);
+enum sense_reason spc_cmd_reserve(struct scsi_cmd *cmd);
+enum sense_reason spc_cmd_release(struct scsi_cmd *cmd);
+/** RESERVATION CONFLICT or SENSE_OK for the command (dispatch path). */
+enum sense_reason scsi_pr_check(struct scsi_cmd *cmd);
+/** At LU creation: empty state, or the APTPL state from state_dir.
+ * \return 0 or -errno (-EINVAL: corrupt state file, logged). */
+int scsi_lu_pr_init(struct scsi_lu *lu);
+void scsi_lu_pr_fini(struct scsi_lu *lu);
+/** I_T nexus loss / LU reset: release the SPC-2 reservation (through the committer). */
+void scsi_lu_pr_itn_gone(struct scsi_lu *lu, const struct scsi_itn_id *id);
+void scsi_lu_pr_reset(struct scsi_lu *lu);
+
+/* pr_store.c: APTPL state files. \return 0 or -errno (logged). */
+int pr_store_path(const char *dir, const uint8_t *naa, size_t naa_len, char *out, size_t cap);
+int pr_store_write(const char *dir, const uint8_t *naa, size_t naa_len, uint64_t epoch,
+		   uint64_t gen, const struct pr_state *s);
+int pr_store_remove(const char *dir, const uint8_t *naa, size_t naa_len);
+/** -ENOENT: no file; -EINVAL: corrupt or truncated (logged with the reason). */
+int pr_store_read(const char *dir, const uint8_t *naa, size_t naa_len, uint64_t *epoch,
+		  uint64_t *gen, struct pr_state **out);
+int pr_store_parse(const uint8_t *file, size_t flen, const uint8_t *naa, size_t naa_len,
+		   uint64_t *epoch, uint64_t *gen, struct pr_state **out, const char **why);
 
 /* spc.c */
 enum sense_reason spc_cmd_test_unit_ready(struct scsi_cmd *cmd);
