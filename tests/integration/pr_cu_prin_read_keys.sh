@@ -1,0 +1,5 @@
+#!/bin/bash
+# libiscsi's compliance suite ALL.PrinReadKeys passes with no failure and no skip.
+# shellcheck source=pr_lib.sh
+. "${srcdir:-.}/pr_lib.sh"
+pr_cu_suite PrinReadKeys
