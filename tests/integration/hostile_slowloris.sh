@@ -1,0 +1,20 @@
+#!/bin/bash
+# 300 half-open logins (partial BHS, or a first Login Request and then
+# silence): while they are held, a libiscsi initiator is still served; the
+# target closes all of them after login_timeout; RSS stays flat.
+# shellcheck source=lib.sh
+. "${srcdir:-.}/lib.sh"
+# shellcheck source=hostile_lib.sh
+. "${srcdir:-.}/hostile_lib.sh"
+
+slowloris_round() {
+	local out=$T/slowloris.out
+	bg_start "$out" hostile --count 300 slowloris
+	wait_for 60 grep -q holding "$out" || fail "slowloris did not get its connections open: $(cat "$out")"
+	hostile_served
+	wait "$BG_PID" || fail "slowloris: $(cat "$out")"
+	cat "$out" >&2
+}
+
+hostile_start
+hostile_rounds 3 slowloris_round
