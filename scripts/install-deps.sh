@@ -15,7 +15,7 @@ packages=(
 	libqb-dev libcpg-dev libquorum-dev libcorosync-common-dev
 	libisal-dev libinih-dev liburing-dev libssl-dev
 	# tests and initiators
-	libcmocka-dev libiscsi-bin libiscsi-dev qemu-utils qemu-block-extra tgt
+	libcmocka-dev libiscsi-bin libiscsi-dev qemu-utils qemu-block-extra tgt python3
 	# lint and memory checks
 	shellcheck cppcheck valgrind
 )
