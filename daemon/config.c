@@ -107,6 +107,14 @@ static const struct cfg_key cfg_global_keys[] = {
 	{"login_timeout", CFG_K_U32, GOFF(login_timeout), 1, 3600},
 	{"nop_interval", CFG_K_U32, GOFF(nop_interval), 0, 3600},
 	{"nop_timeout", CFG_K_U32, GOFF(nop_timeout), 1, 3600},
+	{"max_connections", CFG_K_U32, GOFF(max_connections), 1, 65535},
+	{"max_connections_per_address", CFG_K_U32, GOFF(max_connections_per_address), 1, 65535},
+	{"max_sessions_per_target", CFG_K_U32, GOFF(max_sessions_per_target), 1, 65535},
+	/* A session's CmdSN window is 128 (iscsi/conn.h); immediate commands
+	 * (RFC 7143 3.2.2.1) bypass it, so this bounds them too. */
+	{"max_commands_per_session", CFG_K_U32, GOFF(max_commands_per_session), 1, 4096},
+	/* At least 16 MiB: one write of the largest transfer (8 MiB) must fit. */
+	{"max_connection_memory_mb", CFG_K_U32, GOFF(max_connection_memory_mb), 16, 65536},
 };
 
 enum {
@@ -455,6 +463,11 @@ static int cfg_defaults_set(struct hatgt_config *cfg, const char *name)
 	cfg->login_timeout = 15;
 	cfg->nop_interval = 5;
 	cfg->nop_timeout = 30;
+	cfg->max_connections = 1024;
+	cfg->max_connections_per_address = 64;
+	cfg->max_sessions_per_target = 256;
+	cfg->max_commands_per_session = 128;
+	cfg->max_connection_memory_mb = 64;
 	return 0;
 }
 

@@ -76,6 +76,17 @@ struct hatgt_config {
 	char vendor[9];       /* default "HATGT" */
 	char product[17];     /* default "VIRTUAL-DISK" */
 	uint32_t max_sessions;   /* global limit, default 1024 */
+	/* Resource limits (docs/limits.md): connections in all, logged in
+	 * or not (default 1024); connections from one initiator IP address
+	 * (64; with one connection per session this also bounds its
+	 * sessions); sessions logged in to one target (256); commands
+	 * outstanding on one session, immediate ones included (128); write
+	 * buffers of one connection, in MiB (64). */
+	uint32_t max_connections;
+	uint32_t max_connections_per_address;
+	uint32_t max_sessions_per_target;
+	uint32_t max_commands_per_session;
+	uint32_t max_connection_memory_mb;
 	uint32_t login_timeout;  /* seconds, default 15 */
 	uint32_t nop_interval;   /* seconds between target NOP-In pings, default 5, 0: off */
 	uint32_t nop_timeout;    /* seconds without answer before dropping, default 30 */

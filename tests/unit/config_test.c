@@ -351,6 +351,78 @@ static void number_above_range_is_rejected(void **state)
 		    "t.conf:2: ", "out of range");
 }
 
+/* ---- resource limits (docs/limits.md) ---------------------------------- */
+
+static void limits_have_safe_defaults(void **state)
+{
+	struct hatgt_config *cfg = parse_ok("[global]\n");
+
+	assert_int_equal(cfg->max_connections, 1024);
+	assert_int_equal(cfg->max_connections_per_address, 64);
+	assert_int_equal(cfg->max_sessions_per_target, 256);
+	assert_int_equal(cfg->max_commands_per_session, 128);
+	assert_int_equal(cfg->max_connection_memory_mb, 64);
+	hatgt_config_free(cfg);
+}
+
+static void every_limit_key_is_stored(void **state)
+{
+	struct hatgt_config *cfg = parse_ok("[global]\n"
+					    "max_connections = 10\n"
+					    "max_connections_per_address = 2\n"
+					    "max_sessions_per_target = 3\n"
+					    "max_commands_per_session = 4\n"
+					    "max_connection_memory_mb = 16\n");
+
+	assert_int_equal(cfg->max_connections, 10);
+	assert_int_equal(cfg->max_connections_per_address, 2);
+	assert_int_equal(cfg->max_sessions_per_target, 3);
+	assert_int_equal(cfg->max_commands_per_session, 4);
+	assert_int_equal(cfg->max_connection_memory_mb, 16);
+	hatgt_config_free(cfg);
+}
+
+static void zero_connections_is_rejected(void **state)
+{
+	parse_fails("[global]\nmax_connections = 0\n", "t.conf:2: ", "out of range 1..65535");
+}
+
+static void zero_connections_per_address_is_rejected(void **state)
+{
+	parse_fails("[global]\nmax_connections_per_address = 0\n", "t.conf:2: ",
+		    "out of range 1..65535");
+}
+
+static void zero_sessions_per_target_is_rejected(void **state)
+{
+	parse_fails("[global]\nmax_sessions_per_target = 0\n", "t.conf:2: ",
+		    "out of range 1..65535");
+}
+
+static void commands_per_session_above_4096_is_rejected(void **state)
+{
+	parse_fails("[global]\nmax_commands_per_session = 4097\n", "t.conf:2: ",
+		    "out of range 1..4096");
+}
+
+/* The largest write (8 MiB) must fit in one connection's buffers. */
+static void connection_memory_below_16_mib_is_rejected(void **state)
+{
+	parse_fails("[global]\nmax_connection_memory_mb = 15\n", "t.conf:2: ",
+		    "out of range 16..65536");
+}
+
+static void connection_memory_with_suffix_is_a_bad_number(void **state)
+{
+	parse_fails("[global]\nmax_connection_memory_mb = 64M\n", "t.conf:2: ",
+		    "'64M' is not a number");
+}
+
+static void limit_key_in_target_section_is_unknown(void **state)
+{
+	parse_fails(TGT "max_connections = 5\n", "t.conf:2: ", "max_connections");
+}
+
 static void rtpi_zero_is_rejected(void **state)
 {
 	/* SPC-4 section 7.8.6.7: relative target port identifier 0 is reserved. */
@@ -889,6 +961,15 @@ int main(void)
 		cmocka_unit_test(embedded_default_parses),
 		cmocka_unit_test(defaults_apply_when_keys_absent),
 		cmocka_unit_test(every_global_key_is_stored),
+		cmocka_unit_test(limits_have_safe_defaults),
+		cmocka_unit_test(every_limit_key_is_stored),
+		cmocka_unit_test(zero_connections_is_rejected),
+		cmocka_unit_test(zero_connections_per_address_is_rejected),
+		cmocka_unit_test(zero_sessions_per_target_is_rejected),
+		cmocka_unit_test(commands_per_session_above_4096_is_rejected),
+		cmocka_unit_test(connection_memory_below_16_mib_is_rejected),
+		cmocka_unit_test(connection_memory_with_suffix_is_a_bad_number),
+		cmocka_unit_test(limit_key_in_target_section_is_unknown),
 		cmocka_unit_test(every_target_key_is_stored),
 		cmocka_unit_test(target_defaults_are_tpgt_1_rtpi_1_any_initiator),
 		cmocka_unit_test(example_config_parses),
