@@ -307,6 +307,25 @@ static int cmd_remove_lun(void *ctx, int argc, char **argv, int json, struct buf
 	return HATGT_ADMIN_OK;
 }
 
+static int cmd_pr(void *ctx, int argc, char **argv, int json, struct buf *out)
+{
+	struct hatgt_daemon *d = ctx;
+	struct hatgt_target *t;
+	uint32_t lun;
+
+	if (argc != 3)
+		return cmd_err(out, HATGT_ADMIN_USAGE, "usage: pr TARGET LUN");
+	t = target_find(&d->reg, argv[1]);
+	if (!t)
+		return cmd_err(out, HATGT_ADMIN_NOT_FOUND, "target not found: %s", argv[1]);
+	if (cmd_parse_lun(argv[2], &lun) < 0)
+		return cmd_err(out, HATGT_ADMIN_USAGE, "invalid LUN: %s (0-255)", argv[2]);
+	if (!t->lus[lun])
+		return cmd_err(out, HATGT_ADMIN_NOT_FOUND, "LUN not found: %s LUN %u", t->name, lun);
+	scsi_lu_pr_show(t->lus[lun], json, out);
+	return HATGT_ADMIN_OK;
+}
+
 static int cmd_reload(void *ctx, int argc, char **argv, int json, struct buf *out)
 {
 	struct hatgt_daemon *d = ctx;
@@ -343,6 +362,7 @@ const struct admin_cmd daemon_admin_cmds[] = {
 	{"add-lun", "add-lun TARGET LUN PATH [size=SIZE] [readonly] [block_size=512|4096]",
 	 cmd_add_lun},
 	{"remove-lun", "remove-lun TARGET LUN", cmd_remove_lun},
+	{"pr", "pr TARGET LUN   (persistent reservation state)", cmd_pr},
 	{"reload", "reload", cmd_reload},
 	{"log-level", "log-level error|warning|notice|info|debug", cmd_log_level},
 };
