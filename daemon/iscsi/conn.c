@@ -45,6 +45,51 @@ const char *conn_who(const struct iscsi_conn *conn)
 	return who;
 }
 
+/*
+ * A flood of bad logins or connections must not fill the disk: such lines
+ * are logged at most CONN_LOG_BURST times per CONN_LOG_PERIOD seconds, and
+ * how many were suppressed is logged when the next period begins.
+ */
+#define CONN_LOG_BURST 20
+#define CONN_LOG_PERIOD 10
+
+bool conn_log_allowed(void)
+{
+	static time_t start;
+	static unsigned int logged, suppressed;
+	time_t now = time(NULL);
+
+	if (now - start >= CONN_LOG_PERIOD || now < start) {
+		if (suppressed)
+			qb_log(LOG_WARNING, "%u log lines about failed logins or refused "
+			       "connections suppressed in %d s", suppressed, CONN_LOG_PERIOD);
+		start = now;
+		logged = 0;
+		suppressed = 0;
+	}
+	if (logged < CONN_LOG_BURST) {
+		logged++;
+		return true;
+	}
+	suppressed++;
+	return false;
+}
+
+/* Connections from the host part of \p peer ("10.0.0.1:3260" -> "10.0.0.1",
+ * "[::1]:3260" -> "[::1]"). */
+static uint32_t conn_count_from(const struct iscsi_server *srv, const char *peer)
+{
+	const char *colon = strrchr(peer, ':');
+	size_t hlen = colon ? (size_t)(colon - peer) : strlen(peer);
+	const struct iscsi_conn *c;
+	uint32_t n = 0;
+
+	list_for_each_entry(c, &srv->conns, node)
+		if (strncmp(c->peer, peer, hlen) == 0 && c->peer[hlen] == ':')
+			n++;
+	return n;
+}
+
 static void conn_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
@@ -104,6 +149,14 @@ int conn_create(struct iscsi_server *srv, int fd)
 	sl = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		conn_addr_str(&ss, conn->local, sizeof(conn->local));
+	if (conn_count_from(srv, conn->peer) >= srv->cfg->max_connections_per_address) {
+		/* docs/limits.md: closed at once, before any allocation. */
+		if (conn_log_allowed())
+			qb_log(LOG_WARNING, "refusing connection from %s: max_connections_per_address "
+			       "(%u) reached", conn->peer, srv->cfg->max_connections_per_address);
+		rc = -EMFILE;
+		goto fail;
+	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 
@@ -413,10 +466,26 @@ static void conn_login_reply_error(struct iscsi_conn *conn, uint8_t cls, uint8_t
 	conn_fill_sn(conn, rsp, true);
 	put_be32(rsp + ISCSI_OFF_EXPSN, get_be32(conn->bhs + ISCSI_OFF_SN));
 	put_be32(rsp + ISCSI_OFF_MAXCMDSN, get_be32(conn->bhs + ISCSI_OFF_SN));
-	qb_log(LOG_WARNING, "login of %s failed (status 0x%02x%02x): %s", conn_who(conn), cls,
-	       detail, why);
+	if (conn_log_allowed())
+		qb_log(LOG_WARNING, "login of %s failed (status 0x%02x%02x): %s", conn_who(conn),
+		       cls, detail, why);
 	conn->state = CONN_LOGGED_OUT; /* close once the response is out */
 	conn_send(conn, rsp, NULL, 0, NULL);
+}
+
+/* Sessions logged in to the target named \p name (any case, 4.2.7). */
+static uint32_t conn_target_sessions(const struct iscsi_server *srv, const char *name)
+{
+	char norm[ISCSI_NAME_MAX];
+	const struct iscsi_session *s;
+	uint32_t n = 0;
+
+	if (hatgt_iscsi_name_normalize(name, norm, sizeof(norm), NULL) < 0)
+		return 0;
+	list_for_each_entry(s, &srv->sessions, node)
+		if (s->target && strcmp(s->target->name, norm) == 0)
+			n++;
+	return n;
 }
 
 static void conn_login_pdu(struct iscsi_conn *conn)
@@ -487,6 +556,14 @@ static void conn_login_pdu(struct iscsi_conn *conn)
 			conn_login_reply_error(conn, ISCSI_LOGIN_STATUS_TARGET_ERR,
 					       ISCSI_LOGIN_DETAIL_OUT_OF_RESOURCES,
 					       "session limit reached");
+			return;
+		}
+		if (p->session_type == ISCSI_SESSION_NORMAL &&
+		    conn_target_sessions(conn->srv, p->target_name) >=
+			    conn->srv->cfg->max_sessions_per_target) {
+			conn_login_reply_error(conn, ISCSI_LOGIN_STATUS_TARGET_ERR,
+					       ISCSI_LOGIN_DETAIL_OUT_OF_RESOURCES,
+					       "max_sessions_per_target reached");
 			return;
 		}
 		rc = session_create(conn, p, &sess);
@@ -576,6 +653,49 @@ static void conn_nop_timer_cb(void *data)
 
 /* ---- receive ------------------------------------------------------------ */
 
+/*
+ * Per-session limits on a new SCSI Command (docs/limits.md): commands
+ * outstanding, immediate ones included (they bypass the CmdSN window,
+ * 3.2.2.1), and the write buffers the connection holds.
+ */
+static bool conn_cmd_over_limits(const struct iscsi_conn *conn)
+{
+	const struct hatgt_config *cfg = conn->srv->cfg;
+	uint64_t mem = 0, edtl = get_be32(conn->bhs + ISCSI_OFF_EDTL);
+	const struct iscsi_task *t;
+
+	if (conn->ntasks >= cfg->max_commands_per_session)
+		return true;
+	if (!(conn->bhs[1] & ISCSI_CMD_WRITE) || edtl > ISCSI_MAX_XFER)
+		return false; /* no buffer: task.c refuses writes over ISCSI_MAX_XFER */
+	list_for_each_entry(t, &conn->tasks, node)
+		if (t->wbuf)
+			mem += t->scsi.edtl;
+	return mem + edtl > ((uint64_t)cfg->max_connection_memory_mb << 20);
+}
+
+/* Over a limit the command ends at once with TASK SET FULL (SAM-5 5.3.1),
+ * which initiators retry later; its CmdSN is consumed as for any command. */
+static void conn_cmd_task_set_full(struct iscsi_conn *conn)
+{
+	uint8_t rsp[ISCSI_BHS_LEN] = {0};
+	uint32_t edtl = get_be32(conn->bhs + ISCSI_OFF_EDTL);
+
+	conn->rx_discard = true;
+	if (!session_cmdsn_accept(conn->sess, get_be32(conn->bhs + ISCSI_OFF_SN),
+				  iscsi_bhs_immediate(conn->bhs)))
+		return;
+	rsp[0] = ISCSI_OP_SCSI_RSP;
+	rsp[1] = ISCSI_FLAG_FINAL | (edtl ? ISCSI_RSP_UNDERFLOW : 0);
+	rsp[ISCSI_OFF_RESPONSE] = ISCSI_RESPONSE_COMPLETED;
+	rsp[ISCSI_OFF_STATUS] = SCSI_STATUS_TASK_SET_FULL;
+	memcpy(rsp + ISCSI_OFF_ITT, conn->bhs + ISCSI_OFF_ITT, 4);
+	conn_fill_sn(conn, rsp, true);
+	put_be32(rsp + ISCSI_OFF_RESID, edtl);
+	conn->sess->nerrors++;
+	conn_send(conn, rsp, NULL, 0, NULL);
+}
+
 /* The header (BHS, AHS, digest) is complete: check it and decide where the
  * data segment goes. \return 0, or -EPROTO to close the connection. */
 static int conn_header_done(struct iscsi_conn *conn)
@@ -595,7 +715,10 @@ static int conn_header_done(struct iscsi_conn *conn)
 		conn->rx_discard = true;
 		conn_reject(conn, conn->bhs, (uint8_t)rc);
 	} else if (conn->state == CONN_FFP) {
-		if (op == ISCSI_OP_SCSI_CMD)
+		if (op == ISCSI_OP_SCSI_CMD && conn->sess->type == ISCSI_SESSION_NORMAL &&
+		    conn_cmd_over_limits(conn))
+			conn_cmd_task_set_full(conn);
+		else if (op == ISCSI_OP_SCSI_CMD)
 			task_cmd_header(conn);
 		else if (op == ISCSI_OP_DATA_OUT)
 			task_data_out_header(conn);

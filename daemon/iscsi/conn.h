@@ -199,6 +199,9 @@ void conn_reject(struct iscsi_conn *conn, const uint8_t *bhs, uint8_t reason);
 uint32_t conn_new_ttt(struct iscsi_conn *conn);
 /** Log prefix helper: "initiator,i,0x<isid> from peer" or the peer. */
 const char *conn_who(const struct iscsi_conn *conn);
+/** Rate limit for log lines a client can provoke at will (failed logins,
+ * refused connections): true while under the limit (docs/limits.md). */
+bool conn_log_allowed(void);
 
 /* session.c */
 int session_create(struct iscsi_conn *conn, const struct iscsi_params *p, struct iscsi_session **out);

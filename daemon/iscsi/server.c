@@ -63,9 +63,19 @@ static int32_t server_accept_cb(int32_t fd, int32_t revents, void *data)
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			/* EMFILE leaves the listener readable: rate-limit the line. */
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    conn_log_allowed())
 				qb_log(LOG_WARNING, "accept: %s", strerror(errno));
 			break;
+		}
+		if (!srv->draining && srv->nconns >= srv->cfg->max_connections) {
+			/* docs/limits.md: closed at once, before any allocation. */
+			if (conn_log_allowed())
+				qb_log(LOG_WARNING, "refusing a connection: max_connections (%u) reached",
+				       srv->cfg->max_connections);
+			close(cfd);
+			continue;
 		}
 		if (srv->draining || conn_create(srv, cfd) < 0)
 			close(cfd);
