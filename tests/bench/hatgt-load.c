@@ -99,6 +99,7 @@ struct load_sess {
 struct load_stats {
 	uint64_t hist[LOAD_HIST_BUCKETS];
 	uint64_t ios;
+	uint64_t ios_total;	/* completed, warm-up and drain included */
 	uint64_t reads;
 	uint64_t writes;
 	uint64_t errors;
@@ -179,6 +180,7 @@ static double load_hist_quantile(const struct load_stats *st, double q)
 {
 	uint64_t want, seen = 0;
 	unsigned int b;
+	double v;
 
 	if (st->ios == 0)
 		return 0;
@@ -188,9 +190,15 @@ static double load_hist_quantile(const struct load_stats *st, double q)
 	for (b = 0; b < LOAD_HIST_BUCKETS; b++) {
 		seen += st->hist[b];
 		if (seen > want)
-			return load_hist_value(b) / 1000.0;
+			break;
 	}
-	return (double)st->lat_max / 1000.0;
+	/* A bucket's middle may lie outside what was seen: clamp it. */
+	v = b < LOAD_HIST_BUCKETS ? load_hist_value(b) : (double)st->lat_max;
+	if (v > (double)st->lat_max)
+		v = (double)st->lat_max;
+	if (v < (double)st->lat_min)
+		v = (double)st->lat_min;
+	return v / 1000.0;
 }
 
 static void load_pattern_fill(uint8_t *buf, uint64_t lba, uint32_t nblocks, uint32_t block_len)
@@ -309,6 +317,7 @@ static void load_io_done(struct iscsi_context *iscsi, int status, void *command_
 
 	ss->inflight--;
 	ss->done++;
+	r->st.ios_total++;
 	if (status != SCSI_STATUS_GOOD) {
 		if (r->st.errors == 0)
 			fprintf(stderr, "hatgt-load: session %u: %s at LBA %" PRIu64 " failed: %s\n",
@@ -487,13 +496,13 @@ static void load_report(const struct load_run *r, double secs, unsigned int sess
 	double mean = st->ios ? st->lat_sum / (double)st->ios / 1000.0 : 0;
 
 	printf("hatgt-load: label=%s sessions=%u sessions_ok=%u qd=%u bs=%" PRIu64
-	       " pattern=%s read_pct=%u secs=%.3f ios=%" PRIu64 " reads=%" PRIu64
+	       " pattern=%s read_pct=%u secs=%.3f ios=%" PRIu64 " ios_total=%" PRIu64 " reads=%" PRIu64
 	       " writes=%" PRIu64 " errors=%" PRIu64 " iops=%.0f mbps=%.1f lat_us_mean=%.1f"
 	       " lat_us_min=%.1f lat_us_p50=%.1f lat_us_p90=%.1f lat_us_p99=%.1f"
 	       " lat_us_p999=%.1f lat_us_max=%.1f verified_blocks=%" PRIu64
 	       " unwritten_blocks=%" PRIu64 " mismatches=%" PRIu64 "\n",
 	       r->o.label, r->nsess, sessions_ok, r->o.qd, r->o.bs, r->o.random ? "random" : "seq",
-	       r->o.read_pct, secs, st->ios, st->reads, st->writes, st->errors, iops, mbps, mean,
+	       r->o.read_pct, secs, st->ios, st->ios_total, st->reads, st->writes, st->errors, iops, mbps, mean,
 	       (double)st->lat_min / 1000.0, load_hist_quantile(st, 0.50),
 	       load_hist_quantile(st, 0.90), load_hist_quantile(st, 0.99),
 	       load_hist_quantile(st, 0.999), (double)st->lat_max / 1000.0, st->verified,
