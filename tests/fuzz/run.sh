@@ -62,6 +62,7 @@ mkdir -p "$work/crashes"
 # fuzz_one TARGET: one campaign; its summary line goes to WORK/TARGET.sum.
 fuzz_one() {
 	local t=$1 log=$work/$1.log corpus=$work/corpus/$1 seeds=$here/corpus/$1 st line
+	[ -d "$seeds" ] || seeds=$here/corpus/${t#fuzz_}
 	local -a extra
 	read -r -a extra <<< "${FUZZ_ARGS:-}"
 	mkdir -p "$corpus"
