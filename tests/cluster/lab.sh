@@ -1,0 +1,461 @@
+#!/bin/bash
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# A real two-node corosync + pacemaker cluster in network namespaces on one
+# machine (facts in docs/testing notes and ../shared/lab.md). Sourced by the
+# scenario scripts; also a command line tool:
+#
+#   tests/cluster/lab.sh up        # build the lab, start both nodes, wait quorate
+#   tests/cluster/lab.sh status    # crm_mon -1 on the first running node
+#   tests/cluster/lab.sh on node1 CMD...   # run CMD on a node
+#   tests/cluster/lab.sh client CMD...     # run CMD in the client namespace
+#   tests/cluster/lab.sh kill node1        # power a node off (cgroup.kill)
+#   tests/cluster/lab.sh start node1       # power a node on again
+#   tests/cluster/lab.sh down      # tear everything down (idempotent, < 10 s)
+#
+# Layout: node1 198.18.0.11, node2 198.18.0.12, client 198.18.0.50, portal
+# IP 198.18.0.100, all on a bridge in the "switch" netns. Nothing is
+# configured in the root network namespace. Each node is a PID + mount +
+# net + UTS namespace whose PID 1 is node-init.sh, inside its own cgroup v2
+# directory, so `echo 1 > cgroup.kill` is a power-off.
+#
+# Environment:
+#   LAB_DIR     state directory (default /tmp/hatgt-lab)
+#   LAB_BUILD   hatgt build tree holding daemon/hatgtd, daemon/admin/hatgtadm
+#               and tests/cluster/hatgt-writer (default: the current directory
+#               when it has daemon/hatgtd, else no hatgt binaries are installed)
+#   LAB_TOKEN   corosync totem token in ms (default 1000)
+#   LAB_KEEP=1  keep LAB_DIR after `down` (logs)
+
+set -eu
+
+LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LAB_DIR=${LAB_DIR:-/tmp/hatgt-lab}
+LAB_TOKEN=${LAB_TOKEN:-1000}
+LAB_SW=hatgt-lab-sw
+LAB_CL=hatgt-lab-cl
+LAB_NET=198.18.0
+LAB_CLIENT_IP=$LAB_NET.50
+LAB_PORTAL_IP=$LAB_NET.100
+LAB_NODES="node1 node2"
+if [ -z "${LAB_BUILD:-}" ] && [ -x ./daemon/hatgtd ]; then
+	LAB_BUILD=$(pwd)
+fi
+LAB_BUILD=${LAB_BUILD:-}
+
+if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+	LAB_CG_MNT=/sys/fs/cgroup
+else
+	LAB_CG_MNT=/sys/fs/cgroup/unified # hybrid hierarchy: cgroup2 lives here
+fi
+LAB_CG=$LAB_CG_MNT/hatgt-lab
+# The same directory as seen from inside a node, which mounts cgroup2 at
+# /sys/fs/cgroup (no cgroup namespace, so the paths below the root match).
+LAB_CG_IN_NODE=/sys/fs/cgroup/hatgt-lab
+
+lab_log() {
+	printf '%s lab: %s\n' "$(date +%T.%N | cut -c1-12)" "$*" >&2
+}
+
+lab_die() {
+	lab_log "ERROR: $*"
+	exit 99
+}
+
+# lab_node_addr NODE: the node's address.
+lab_node_addr() {
+	case $1 in
+	node1) echo "$LAB_NET.11" ;;
+	node2) echo "$LAB_NET.12" ;;
+	*) lab_die "unknown node '$1'" ;;
+	esac
+}
+
+# lab_other NODE: the other node.
+lab_other() {
+	case $1 in
+	node1) echo node2 ;;
+	node2) echo node1 ;;
+	*) lab_die "unknown node '$1'" ;;
+	esac
+}
+
+# lab_wait SECS WHAT CMD...: run CMD every 0.2 s until it succeeds; fail after
+# SECS seconds. Every wait in the lab goes through here.
+lab_wait() {
+	local secs=$1 what=$2 end
+	shift 2
+	end=$(($(date +%s) + secs))
+	until "$@" > /dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$end" ] || {
+			lab_log "timed out after ${secs}s waiting for: $what"
+			return 1
+		}
+		sleep 0.2
+	done
+}
+
+# lab_node_powered NODE: true while any process of the node is alive.
+lab_node_powered() {
+	[ -e "$LAB_CG/$1/cgroup.events" ] && grep -q '^populated 1' "$LAB_CG/$1/cgroup.events"
+}
+
+# lab_node_pid NODE: the root-namespace PID of the node's PID 1.
+lab_node_pid() {
+	local p
+	p=$(cat "$LAB_DIR/$1/pid" 2> /dev/null) || return 1
+	[ -n "$p" ] && [ -d "/proc/$p" ] || return 1
+	echo "$p"
+}
+
+# lab_on NODE CMD...: run CMD inside NODE (its namespaces and cgroup, so it
+# dies with the node).
+lab_on() {
+	local node=$1 pid
+	shift
+	pid=$(lab_node_pid "$node") || {
+		lab_log "$node is not running"
+		return 125
+	}
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec nsenter -t "$0" -m -u -n -p -- "$@"' \
+		"$pid" "$LAB_CG/$node" "$@"
+}
+
+# lab_client CMD...: run CMD in the client namespace.
+lab_client() {
+	ip netns exec "$LAB_CL" "$@"
+}
+
+lab_overlay_prepare() {
+	local o=$LAB_DIR/overlay
+	rm -rf "$o"
+	mkdir -p "$o/sbin" "$o/ocf/hatgt"
+	install -m 0755 "$LAB_SRC/fencing/fence_hatgt_lab" "$o/sbin/fence_hatgt_lab"
+	if [ -f "$LAB_SRC/resource-agents/hatgt" ]; then
+		install -m 0755 "$LAB_SRC/resource-agents/hatgt" "$o/ocf/hatgt/hatgt"
+	fi
+	if [ -n "$LAB_BUILD" ] && [ -x "$LAB_BUILD/daemon/hatgtd" ]; then
+		install -m 0755 "$LAB_BUILD/daemon/hatgtd" "$o/sbin/hatgtd"
+		install -m 0755 "$LAB_BUILD/daemon/admin/hatgtadm" "$o/sbin/hatgtadm"
+	fi
+}
+
+# lab_cluster_files: corosync.conf (pcs, no pcsd), authkey and a seeded CIB.
+lab_cluster_files() {
+	local c=$LAB_DIR/common
+	mkdir -p "$c"
+	pcs cluster setup hatgt-lab node1 addr="$LAB_NET.11" node2 addr="$LAB_NET.12" \
+		totem token="$LAB_TOKEN" --corosync_conf "$c/corosync.conf" > /dev/null 2>&1 ||
+		lab_die "pcs cluster setup failed"
+	# The lab has no syslog; corosync logs to its file only.
+	sed -i 's/to_syslog: yes/to_syslog: no/' "$c/corosync.conf"
+	corosync-keygen -l -k "$c/authkey" > /dev/null 2>&1 || lab_die "corosync-keygen failed"
+	# Seed the CIB: dc-deadtime 2s avoids the first election's 20 s wait.
+	cibadmin --empty > "$c/cib.xml"
+	CIB_file=$c/cib.xml crm_attribute --type crm_config --name dc-deadtime --update 2s ||
+		lab_die "crm_attribute on the offline CIB failed"
+	pcs -f "$c/cib.xml" property set stonith-enabled=false > /dev/null ||
+		lab_die "pcs property on the offline CIB failed"
+}
+
+# lab_node_dirs NODE: fresh per-node copies of the stack's state directories.
+lab_node_dirs() {
+	local nd=$LAB_DIR/$1 c=$LAB_DIR/common
+	rm -rf "$nd"
+	mkdir -p "$nd/etc-hatgt" "$nd/var-lib-hatgt" "$nd/var-lib-pcsd"
+	cp -a /etc/corosync "$nd/etc-corosync"
+	cp -a /var/lib/corosync "$nd/var-lib-corosync"
+	cp -a /var/lib/pacemaker "$nd/var-lib-pacemaker"
+	mkdir -p "$nd/var-log/corosync" "$nd/var-log/pcsd" "$nd/var-log/pacemaker"
+	chown hacluster:haclient "$nd/var-log/pacemaker"
+	chmod 0770 "$nd/var-log/pacemaker"
+	install -m 0644 "$c/corosync.conf" "$nd/etc-corosync/corosync.conf"
+	install -m 0400 "$c/authkey" "$nd/etc-corosync/authkey"
+	rm -f "$nd/var-lib-pacemaker/cib/"*
+	install -o hacluster -g haclient -m 0600 "$c/cib.xml" "$nd/var-lib-pacemaker/cib/cib.xml"
+	if [ -f "$c/hatgt.conf" ]; then
+		install -m 0644 "$c/hatgt.conf" "$nd/etc-hatgt/hatgt.conf"
+	fi
+}
+
+lab_net_up() {
+	ip netns add "$LAB_SW"
+	ip -n "$LAB_SW" link set lo up
+	ip -n "$LAB_SW" link add br0 type bridge
+	ip -n "$LAB_SW" link set br0 up
+	ip netns add "$LAB_CL"
+	ip -n "$LAB_CL" link set lo up
+	ip -n "$LAB_SW" link add v-client type veth peer name eth0 netns "$LAB_CL"
+	ip -n "$LAB_SW" link set v-client master br0 up
+	ip -n "$LAB_CL" addr add "$LAB_CLIENT_IP/24" dev eth0
+	ip -n "$LAB_CL" link set eth0 up
+}
+
+# lab_node_pid_found UNSHARE_PID CGROUP: print the PID of unshare's child
+# once it runs in its own network namespace.
+lab_node_pid_found() {
+	local p
+	while read -r p; do
+		grep -q "^PPid:[[:space:]]*$1\$" "/proc/$p/status" 2> /dev/null || continue
+		[ "$(readlink "/proc/$p/ns/net")" != "$(readlink /proc/self/ns/net)" ] || return 1
+		echo "$p"
+		return 0
+	done < "$2/cgroup.procs"
+	return 1
+}
+
+# lab_node_start NODE: power the node on (its state directories survive a
+# power-off, like a disk) and plug it into the switch.
+lab_node_start() {
+	local node=$1 nd=$LAB_DIR/$1 upid pid=
+	lab_node_powered "$node" && lab_die "$node is already running"
+	mkdir -p "$LAB_CG/$node"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	setsid sh -c 'echo $$ > "$0/cgroup.procs" && exec unshare --pid --fork --mount-proc \
+		--net --mount --uts --propagation private "$@"' "$LAB_CG/$node" \
+		bash "$LAB_SRC/tests/cluster/node-init.sh" "$node" "$(lab_node_addr "$node")" \
+		"$nd" "$LAB_DIR" >> "$nd/init.log" 2>&1 < /dev/null &
+	upid=$!
+	disown "$upid"
+	lab_wait 5 "$node PID 1" lab_node_pid_found "$upid" "$LAB_CG/$node" ||
+		lab_die "$node did not start (see $nd/init.log)"
+	pid=$(lab_node_pid_found "$upid" "$LAB_CG/$node")
+	[ -n "$pid" ] || lab_die "$node: lost its PID 1"
+	echo "$pid" > "$nd/pid"
+	ip -n "$LAB_SW" link del "v-$node" > /dev/null 2>&1 || true
+	ip -n "$LAB_SW" link add "v-$node" type veth peer name eth0 netns "$pid"
+	ip -n "$LAB_SW" link set "v-$node" master br0 up
+	lab_log "$node powered on (pid $pid)"
+}
+
+# lab_node_kill NODE: power the node off at once and wait until it is gone.
+lab_node_kill() {
+	local node=$1
+	[ -e "$LAB_CG/$node/cgroup.kill" ] || return 0
+	echo 1 > "$LAB_CG/$node/cgroup.kill"
+	lab_wait 10 "$node power-off" sh -c "! grep -q '^populated 1' '$LAB_CG/$node/cgroup.events'" ||
+		return 1
+	lab_log "$node powered off"
+}
+
+# lab_quorate NODE: corosync on NODE is quorate and pacemaker has a DC.
+lab_quorate() {
+	lab_on "$1" timeout -k 1 5 corosync-quorumtool -s > /dev/null 2>&1 &&
+		lab_on "$1" timeout -k 1 5 crmadmin -D -t 2000 2> /dev/null | grep -q 'Designated'
+}
+
+# lab_online_count NODE: how many nodes NODE's pacemaker sees online.
+lab_online_count() {
+	lab_on "$1" timeout -k 1 10 crm_mon -1 -X 2> /dev/null | grep -c '<node name=[^>]*online="true"' || true
+}
+
+lab_all_online() {
+	[ "$(lab_online_count "$1")" -eq 2 ]
+}
+
+# lab_wait_cluster [SECS]: both nodes online and the cluster idle.
+lab_wait_cluster() {
+	local secs=${1:-60} n
+	for n in $LAB_NODES; do
+		lab_wait "$secs" "$n quorate with a DC" lab_quorate "$n" || return 1
+	done
+	lab_wait "$secs" "both nodes online" lab_all_online node1 || return 1
+	lab_on node1 timeout -k 1 "$((secs + 5))" crm_resource --wait --timeout="${secs}s" \
+		> /dev/null 2>&1 || true
+}
+
+# lab_up: build the network and both nodes; return once quorate and idle.
+lab_up() {
+	local n
+	for n in corosync pacemakerd pcs cibadmin ping; do
+		command -v "$n" > /dev/null ||
+			lab_die "needs $n (the cluster packages in scripts/install-deps.sh)"
+	done
+	[ "$(id -u)" -eq 0 ] || lab_die "needs root (namespaces, cgroups)"
+	[ -w "$LAB_CG_MNT" ] || lab_die "cgroup2 not writable at $LAB_CG_MNT"
+	lab_down
+	mkdir -p "$LAB_DIR" "$LAB_CG"
+	lab_overlay_prepare
+	lab_cluster_files
+	[ -f "$LAB_DIR/common/hatgt.conf" ] || lab_hatgt_conf_write
+	lab_net_up
+	for n in $LAB_NODES; do
+		lab_node_dirs "$n"
+		lab_node_start "$n"
+	done
+	lab_wait_cluster 60 || lab_die "the cluster did not come up (logs in $LAB_DIR/node*/)"
+	lab_log "cluster up"
+}
+
+# lab_hatgt_conf_write: the config both nodes share (same identity); the LUN
+# is one file both nodes see, like a shared SAS disk.
+lab_hatgt_conf_write() {
+	mkdir -p "$LAB_DIR/common" "$LAB_DIR/shared"
+	cat > "$LAB_DIR/common/hatgt.conf" << EOF
+[global]
+listen = $LAB_PORTAL_IP:3260
+state_dir = /var/lib/hatgt
+pid_file = /run/hatgtd.pid
+admin_name = hatgt
+log_level = notice
+cluster = ${LAB_HATGT_CLUSTER:-corosync}
+
+[target iqn.2026-11.org.hatgt.lab:disk1]
+lun0 = $LAB_DIR/shared/disk1.img
+lun0_size = 64M
+EOF
+}
+
+# lab_down: stop every node and remove the network; safe to call twice.
+lab_down() {
+	local n
+	for n in $LAB_NODES; do
+		lab_node_kill "$n" || lab_log "WARNING: $n did not die"
+		[ -d "$LAB_CG/$n" ] && rmdir "$LAB_CG/$n" 2> /dev/null
+	done
+	# Client helpers (writers) live in the client's cgroup.
+	if [ -e "$LAB_CG/client/cgroup.kill" ]; then
+		echo 1 > "$LAB_CG/client/cgroup.kill"
+		lab_wait 5 "client helpers gone" sh -c "! grep -q '^populated 1' '$LAB_CG/client/cgroup.events'" || true
+		rmdir "$LAB_CG/client" 2> /dev/null || true
+	fi
+	[ -d "$LAB_CG" ] && rmdir "$LAB_CG" 2> /dev/null
+	ip netns del "$LAB_CL" > /dev/null 2>&1 || true
+	ip netns del "$LAB_SW" > /dev/null 2>&1 || true
+	if [ "${LAB_KEEP:-0}" != 1 ] && [ -d "$LAB_DIR" ]; then
+		rm -rf "$LAB_DIR"
+	fi
+	return 0
+}
+
+# lab_cib_pull FILE: the live CIB into FILE (under LAB_DIR, seen by nodes).
+lab_cib_pull() {
+	lab_on node1 timeout -k 1 30 pcs cluster cib "$1"
+}
+
+# lab_cib_pcs FILE ARGS...: pcs -f FILE on node1, where the lab's agents are
+# installed (pcs checks agents' metadata).
+lab_cib_pcs() {
+	local f=$1
+	shift
+	lab_on node1 timeout -k 1 30 pcs -f "$f" "$@"
+}
+
+# lab_cib_push FILE: replace the live configuration with FILE's.
+lab_cib_push() {
+	lab_on node1 timeout -k 1 30 pcs cluster cib-push "$1" --config
+}
+
+# lab_stonith_add FILE: real fencing into the offline CIB FILE: the lab fence
+# agent (cgroup.kill) with fence_heuristics_ping in the same level, so a node
+# cut off from the client cannot win the fence race (lab.md "Fencing").
+lab_stonith_add() {
+	local f=$1 n
+	lab_cib_pcs "$f" stonith create fence-lab fence_hatgt_lab \
+		cgroup_dir="$LAB_CG_IN_NODE" pcmk_host_list="$LAB_NODES" \
+		pcmk_reboot_action=off op monitor interval=60s || return 1
+	lab_cib_pcs "$f" stonith create fence-ping fence_heuristics_ping \
+		ping_targets="$LAB_CLIENT_IP" ping_count=2 ping_good_count=1 ping_timeout=1 \
+		pcmk_host_list="$LAB_NODES" pcmk_reboot_action=off op monitor interval=60s ||
+		return 1
+	for n in $LAB_NODES; do
+		lab_cib_pcs "$f" stonith level add 1 "$n" fence-ping fence-lab || return 1
+	done
+	lab_cib_pcs "$f" property set stonith-enabled=true
+}
+
+# lab_pcs ARGS...: pcs on the first powered node.
+lab_pcs() {
+	local n
+	for n in $LAB_NODES; do
+		if lab_node_powered "$n"; then
+			lab_on "$n" pcs "$@"
+			return
+		fi
+	done
+	lab_log "no node is running"
+	return 125
+}
+
+# Scenario scripts: lab_scenario_begin SECS, then assertions with lab_fail.
+# Exit statuses follow automake: 0 pass, 1 fail, 77 skip, 99 hard error.
+LAB_WATCHDOG=
+
+lab_fail() {
+	lab_log "FAIL: $*"
+	exit 1
+}
+
+lab_skip() {
+	lab_log "SKIP: $*"
+	exit 77
+}
+
+lab_scenario_end() {
+	local rc=$?
+	trap - EXIT INT TERM
+	[ -n "$LAB_WATCHDOG" ] && kill "$LAB_WATCHDOG" 2> /dev/null
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		LAB_KEEP=1
+		lab_log "keeping $LAB_DIR for the logs (node*/var-log, node*/init.log)"
+	fi
+	lab_down
+	lab_log "${0##*/}: $(case $rc in 0) echo PASS ;; 77) echo SKIP ;; 1) echo FAIL ;; *) echo "ERROR ($rc)" ;; esac)"
+	exit "$rc"
+}
+
+# lab_scenario_begin SECS: tear the lab down on any exit, and end the
+# scenario (as an error) if it runs longer than SECS seconds.
+lab_scenario_begin() {
+	local secs=$1 self=$$
+	[ "$(id -u)" -eq 0 ] || lab_skip "needs root"
+	command -v pcs > /dev/null || lab_skip "pcs not installed (scripts/install-deps.sh --cluster)"
+	trap lab_scenario_end EXIT
+	trap 'exit 99' INT TERM
+	(
+		sleep "$secs" > /dev/null 2>&1
+		lab_log "scenario exceeded ${secs}s"
+		kill -TERM "$self"
+	) &
+	LAB_WATCHDOG=$!
+}
+
+# lab_resource_node RSC: the node where pacemaker runs RSC (promoted
+# instance for a promotable clone), empty when stopped.
+lab_resource_node() {
+	local n
+	for n in $LAB_NODES; do
+		if lab_node_powered "$n"; then
+			lab_on "$n" timeout -k 1 10 crm_resource --locate --quiet --resource "$1" \
+				2> /dev/null | tail -n 1
+			return
+		fi
+	done
+}
+
+# lab_fence_count NODE VICTIM: successful fencing actions against VICTIM
+# in NODE's history.
+lab_fence_count() {
+	lab_on "$1" timeout -k 1 10 stonith_admin --history "$2" 2> /dev/null |
+		grep -c "of $2 successful" || true
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	cmd=${1:-}
+	[ $# -gt 0 ] && shift
+	case $cmd in
+	up) lab_up ;;
+	down) LAB_KEEP=${LAB_KEEP:-0} lab_down ;;
+	status) lab_pcs status ;;
+	on) lab_on "$@" ;;
+	client) lab_client "$@" ;;
+	kill) lab_node_kill "$1" ;;
+	start) lab_node_start "$1" ;;
+	*)
+		echo "usage: lab.sh up|down|status|on NODE CMD...|client CMD...|kill NODE|start NODE" >&2
+		exit 2
+		;;
+	esac
+fi

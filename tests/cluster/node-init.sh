@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# PID 1 of a lab node (started by lab.sh through unshare). Gives the node its
+# own view of the cluster stack's state directories, /run, /dev/shm, /sys
+# and cgroup2, waits for the harness to plug its veth in, then runs corosync
+# and pacemaker and reaps children until the node is killed (cgroup.kill).
+#
+# Usage (from lab.sh only): node-init.sh NAME ADDR NODE_DIR LAB_DIR
+
+set -eu
+
+name=$1
+addr=$2
+nd=$3
+lab=$4
+
+say() {
+	printf '%s node-init[%s]: %s\n' "$(date +%T.%N | cut -c1-12)" "$name" "$*"
+}
+
+# Per-node state over the system paths (lab.md: "A node").
+mount --bind "$nd/etc-corosync" /etc/corosync
+mount --bind "$nd/var-lib-corosync" /var/lib/corosync
+mount --bind "$nd/var-lib-pacemaker" /var/lib/pacemaker
+mount --bind "$nd/var-lib-pcsd" /var/lib/pcsd
+mount --bind "$nd/var-log" /var/log
+mkdir -p /etc/hatgt /var/lib/hatgt
+mount --bind "$nd/etc-hatgt" /etc/hatgt
+mount --bind "$nd/var-lib-hatgt" /var/lib/hatgt
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t sysfs sysfs /sys
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+hostname "$name"
+
+# Lab-only binaries and agents: read-only overlays (two lower dirs, no upper).
+if [ -d "$lab/overlay/sbin" ]; then
+	mount -t overlay overlay -o "lowerdir=$lab/overlay/sbin:/usr/sbin" /usr/sbin
+fi
+if [ -d "$lab/overlay/ocf" ]; then
+	mount -t overlay overlay \
+		-o "lowerdir=$lab/overlay/ocf:/usr/lib/ocf/resource.d" /usr/lib/ocf/resource.d
+fi
+
+mkdir -p /run/crm /run/pacemaker
+chown hacluster:haclient /run/crm /run/pacemaker
+
+ip link set lo up
+i=0
+until ip link show eth0 > /dev/null 2>&1; do
+	i=$((i + 1))
+	[ "$i" -le 200 ] || {
+		say "eth0 did not appear in 20 s"
+		exit 1
+	}
+	sleep 0.1
+done
+ip addr add "$addr/24" dev eth0
+ip link set eth0 up
+say "network up ($addr)"
+
+corosync -f > /var/log/corosync-stdout.log 2>&1 &
+i=0
+until corosync-cfgtool -s > /dev/null 2>&1; do
+	i=$((i + 1))
+	[ "$i" -le 150 ] || {
+		say "corosync did not answer in 15 s"
+		exit 1
+	}
+	sleep 0.1
+done
+say "corosync up"
+pacemakerd > /var/log/pacemakerd-stdout.log 2>&1 &
+say "pacemakerd started"
+
+# PID 1 reaps every orphan of the node; bash reaps unknown children in its
+# SIGCHLD handler. Only cgroup.kill (SIGKILL) ends this loop.
+trap '' TERM INT HUP
+while :; do
+	sleep 3600 &
+	wait || true
+done
