@@ -8,8 +8,9 @@
 # 1. autoreconf -fi
 # 2. build/: configure (-Werror), make, make check (unit + integration)
 # 3. build-san/: the same with --enable-sanitizers (ASan + UBSan)
-# 4. shellcheck on every shell script, cppcheck on the C sources
-# 5. clang-format --dry-run: reported, not (yet) fatal; CI_STRICT_FORMAT=1
+# 4. build-fuzz/: libFuzzer targets (clang), corpus replay, 20 s each
+# 5. shellcheck on every shell script, cppcheck on the C sources
+# 6. clang-format --dry-run: reported, not (yet) fatal; CI_STRICT_FORMAT=1
 #    makes it fatal
 # Then the logs of failed tests, per-directory counts and, alone on the last
 # line, "N passed, N failed, N skipped" over both builds (a failed stage
@@ -120,6 +121,23 @@ ci_format() {
 	return 0
 }
 
+# ---- fuzzing (issue 7, tests/fuzz; docs/fuzzing.md) ---------------------
+# build-fuzz/: clang with libFuzzer, ASan and UBSan; replay the seed corpora
+# (make check in tests/fuzz), then fuzz each target for CI_FUZZ_SECONDS (20).
+# Without clang the stage is skipped with a note.
+ci_fuzz() {
+	command -v clang > /dev/null 2>&1 || {
+		echo "clang not found: fuzzing skipped"
+		return 0
+	}
+	ci_build build-fuzz --enable-fuzzing --enable-sanitizers CC=clang \
+		CFLAGS="-g -O1 -fsanitize=fuzzer-no-link" &&
+		make -C build-fuzz/tests/fuzz check &&
+		tests/fuzz/run.sh -t "${CI_FUZZ_SECONDS:-20}" -j "$jobs" -b build-fuzz \
+			-w "$top/build-fuzz/fuzz-work"
+}
+# ---- end of fuzzing ------------------------------------------------------
+
 export MALLOC_PERTURB_=165
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -128,6 +146,7 @@ if ci_stage autoreconf autoreconf -fi; then
 	ci_stage build ci_build build && ci_stage check ci_check build
 	ci_stage build-san ci_build build-san --enable-sanitizers &&
 		ci_stage check-san ci_check build-san
+	ci_stage fuzz ci_fuzz
 fi
 ci_stage shellcheck ci_shellcheck
 ci_stage cppcheck ci_cppcheck
