@@ -130,6 +130,12 @@ ci_fuzz() {
 		echo "clang not found: fuzzing skipped"
 		return 0
 	}
+	# libFuzzer's runtime is in libclang-rt-14-dev (only recommended by clang).
+	printf 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }\n' |
+		clang -x c -fsanitize=fuzzer -o /dev/null - > /dev/null 2>&1 || {
+		echo "clang cannot link -fsanitize=fuzzer (install libclang-rt-14-dev): fuzzing skipped"
+		return 0
+	}
 	ci_build build-fuzz --enable-fuzzing --enable-sanitizers CC=clang \
 		CFLAGS="-g -O1 -fsanitize=fuzzer-no-link" &&
 		make -C build-fuzz/tests/fuzz check &&
