@@ -740,10 +740,110 @@ def sc_flood(a):
         raise Failed(f"{len(pending)} logins unanswered after {a.seconds} s")
 
 
+def sc_bad_logins(a):
+    """A flood of failed logins (unknown target): each gets its login
+    failure; the log lines they cause are rate-limited (checked by the
+    shell script)."""
+    for i in range(a.count):
+        c = Conn(a.host, a.port)
+        c.login_pdu(F_TRANSIT, OPER, FFP, text("InitiatorName=" + a.initiator,
+                                               "SessionType=Normal",
+                                               "TargetName=" + a.target + "-nosuch"),
+                    isid_of(i))
+        expect_login_failure(c, f"bad login #{i}", cls=0x02)
+        c.close()
+    log(f"bad-logins: {a.count} failed logins answered")
+
+
+def write_no_data(c, edtl, lba=0):
+    """A WRITE(10) whose data never comes: it stays outstanding, waiting for
+    Data-Out. \return its ITT."""
+    return c.scsi_cmd_pdu(bytes([0x2A, 0]) + struct.pack(">IBH", lba, 0, edtl // 512), edtl,
+                          F_WRITE)
+
+
+def expect_task_set_full(c, itt, what):
+    while True:
+        hdr, _ = c.recv_pdu()
+        if hdr[0] & 0x3F == OP_SCSI_RSP and struct.unpack_from(">I", hdr, 16)[0] == itt:
+            if hdr[3] != 0x28:
+                raise Failed(f"{what}: status 0x{hdr[3]:02x}, expected TASK SET FULL (0x28)")
+            return
+        if hdr[0] & 0x3F == OP_REJECT:
+            raise Failed(f"{what}: rejected (reason 0x{hdr[2]:02x}) instead of TASK SET FULL")
+
+
+def sc_cmd_limit(a):
+    """max_commands_per_session (= --count): one command more gets TASK SET
+    FULL; the session stays usable."""
+    c = Conn(a.host, a.port)
+    c.login(a.initiator, a.target)
+    for _ in range(a.count):
+        write_no_data(c, 4096)
+    itt = write_no_data(c, 4096)
+    expect_task_set_full(c, itt, f"command {a.count + 1}")
+    c.close()
+    log(f"cmd-limit: command {a.count + 1} answered TASK SET FULL")
+
+
+def sc_mem_limit(a):
+    """max_connection_memory_mb (= --count MiB): write buffers beyond it get
+    TASK SET FULL, smaller writes still fit."""
+    c = Conn(a.host, a.port)
+    c.login(a.initiator, a.target)
+    big = 8 * 1024 * 1024
+    n = a.count * 1024 * 1024 // big
+    for i in range(n):
+        write_no_data(c, big, lba=i * (big // 512))
+    itt = write_no_data(c, big)
+    expect_task_set_full(c, itt, f"write buffer {n + 1} of 8 MiB")
+    c.close()
+    log(f"mem-limit: {n} writes of 8 MiB held, the next answered TASK SET FULL")
+
+
+def sc_addr_limit(a):
+    """max_connections_per_address (= --count): the next connection from the
+    same address is closed at once."""
+    held = [Conn(a.host, a.port) for _ in range(a.count)]
+    time.sleep(0.5)
+    extra = Conn(a.host, a.port)
+    if not extra.closed_within(3):
+        raise Failed(f"connection {a.count + 1} from one address not closed")
+    extra.close()
+    for c in held:
+        if c.closed_within(0.1):
+            raise Failed("a connection within the limit was closed")
+        c.close()
+    log(f"addr-limit: connection {a.count + 1} from one address closed at once")
+
+
+def sc_target_limit(a):
+    """max_sessions_per_target (= --count): the next login to the target
+    fails with 0x0302 (out of resources)."""
+    held = []
+    for i in range(a.count):
+        c = Conn(a.host, a.port)
+        c.login(a.initiator, a.target, isid=isid_of(500 + i))
+        held.append(c)
+    c = Conn(a.host, a.port)
+    c.login_pdu(F_TRANSIT, OPER, FFP, text(*first_login_keys(a)), isid_of(999))
+    hdr, _ = c.recv_pdu()
+    if (hdr[36], hdr[37]) != (0x03, 0x02):
+        raise Failed(f"login {a.count + 1} to one target: status 0x{hdr[36]:02x}{hdr[37]:02x}, "
+                     "expected 0x0302")
+    c.close()
+    for h in held:
+        h.inquiry()
+        h.close()
+    log(f"target-limit: login {a.count + 1} to one target refused with 0x0302")
+
+
 SCENARIOS = {
     "garbage": sc_garbage, "lengths": sc_lengths, "before-login": sc_before_login,
     "stages": sc_stages, "keys": sc_keys, "data-out": sc_data_out, "cmdsn": sc_cmdsn,
     "reinstate": sc_reinstate, "slowloris": sc_slowloris, "flood": sc_flood,
+    "bad-logins": sc_bad_logins, "cmd-limit": sc_cmd_limit, "mem-limit": sc_mem_limit,
+    "addr-limit": sc_addr_limit, "target-limit": sc_target_limit,
 }
 
 

@@ -24,11 +24,12 @@ HOSTILE_LOGIN_TIMEOUT=${HOSTILE_LOGIN_TIMEOUT:-4}
 HOSTILE_RSS_SLACK_KB=${HOSTILE_RSS_SLACK_KB:-3072}
 HOSTILE_PY=${IT_LIBDIR}/hostile.py
 
-# hostile_start: it_setup, targets, daemon_start, reference data.
+# hostile_start: it_setup, targets, daemon_start, reference data. Extra
+# [global] lines ("key = value") may be put in the array HOSTILE_GLOBALS first.
 hostile_start() {
 	need_tool python3 iscsi-inq qemu-img cmp head
 	it_setup
-	global_set "login_timeout = $HOSTILE_LOGIN_TIMEOUT"
+	global_set "login_timeout = $HOSTILE_LOGIN_TIMEOUT" ${HOSTILE_GLOBALS[@]+"${HOSTILE_GLOBALS[@]}"}
 	add_target -s 16M "$HTGT"
 	add_target -s 16M "$HCHAP_TGT" "chap_user = alice" "chap_secret = alicesecret12"
 	daemon_start
