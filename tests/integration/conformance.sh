@@ -13,13 +13,13 @@
 #   --out DIR   keep the raw iscsi-test-cu output and the parsed results in DIR
 #   --strict    exit 1 if any hatgt test failed
 # Environment: HATGTD (default: ./daemon/hatgtd of the build directory you
-# run it from), IT_TOOL_TIMEOUT (seconds for one whole run, default 900).
+# run it from), IT_TOOL_TIMEOUT (seconds one suite may take, default 120).
 #
 # A test that libiscsi skips ("[SKIPPED]", e.g. a command the target does not
 # report as supported) counts as passed for CUnit; here it is a column of its own.
 
 set -eu
-IT_TOOL_TIMEOUT=${IT_TOOL_TIMEOUT:-900}
+IT_TOOL_TIMEOUT=${IT_TOOL_TIMEOUT:-120}
 srcdir=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$srcdir/lib.sh"
@@ -108,12 +108,27 @@ conf_tgt_start() {
 	TGT_URL=iscsi://$IT_HOST:$tgt_port/$name/1
 }
 
-# conf_run NAME URL: the whole suite; results in $T/NAME.tsv.
+# conf_run NAME URL: every suite of ALL, one iscsi-test-cu run each, so a
+# test that hangs costs only its suite (stopped after IT_TOOL_TIMEOUT s; the
+# test it was in counts as failed, the rest of the suite is missing).
+# Results in $T/NAME.tsv, raw output in $T/NAME.out.
 conf_run() {
-	it_log "running iscsi-test-cu ALL against $1 ($2)"
-	# MultipathIO needs the URL twice; -d and -S allow destructive tests.
-	tool iscsi-test-cu -d -S -i "$INIT1" -I "$INIT2" -t ALL "$2" "$2" > "$T/$1.out" 2>&1 || true
-	awk -f "$srcdir/cu-parse.awk" "$T/$1.out" > "$T/$1.tsv"
+	local suite st
+	it_log "running iscsi-test-cu ALL against $1 ($2), suite by suite"
+	: > "$T/$1.out"
+	: > "$T/$1.tsv"
+	for suite in $CONF_SUITES; do
+		# MultipathIO needs the URL twice; -d and -S allow destructive tests.
+		st=0
+		tool iscsi-test-cu -d -S -i "$INIT1" -I "$INIT2" -t "$suite" "$2" "$2" \
+			> "$T/suite.out" 2>&1 || st=$?
+		cat "$T/suite.out" >> "$T/$1.out"
+		awk -f "$srcdir/cu-parse.awk" "$T/suite.out" >> "$T/$1.tsv"
+		if [ "$st" -eq 124 ] || [ "$st" -eq 137 ]; then
+			it_log "$1: $suite timed out after $IT_TOOL_TIMEOUT s"
+			echo "${suite#ALL.}" >> "$T/$1.timeouts"
+		fi
+	done
 	[ -s "$T/$1.tsv" ] || fail "no test result from iscsi-test-cu against $1: $(tail -20 "$T/$1.out")"
 }
 
@@ -152,6 +167,9 @@ conf_table() {
 	}' "${files[@]}"
 }
 
+# The suites of ALL (ALL.<Suite>), in the tool's order.
+CONF_SUITES=$(iscsi-test-cu --list | grep -E '^ALL\.[^.]+$') || true
+[ -n "$CONF_SUITES" ] || hard_error "iscsi-test-cu --list shows no ALL.<Suite>"
 it_setup
 trap conf_cleanup EXIT
 names=()
@@ -174,11 +192,17 @@ for n in "${names[@]}"; do
 	echo
 	echo "Failed against $n:"
 	awk -F'\t' '$3 == "failed" { printf "- %s.%s\n", $1, $2; n++ } END { if (!n) print "- none" }' "$T/$n.tsv"
+	if [ -s "$T/$n.timeouts" ]; then
+		echo
+		echo "Suites stopped after $IT_TOOL_TIMEOUT s against $n (their later tests are missing):"
+		sed 's/^/- /' "$T/$n.timeouts"
+	fi
 done
 if [ -n "$out" ]; then
 	mkdir -p "$out"
 	for n in "${names[@]}"; do
 		cp "$T/$n.out" "$T/$n.tsv" "$out/"
+		[ ! -f "$T/$n.timeouts" ] || cp "$T/$n.timeouts" "$out/"
 	done
 fi
 if [ "$strict" = 1 ] && [ "$run_hatgt" = 1 ] && grep -q $'\tfailed$' "$T/hatgt.tsv"; then

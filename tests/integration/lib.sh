@@ -3,13 +3,10 @@
 #
 # Helpers sourced by every integration test. A test is a bash script that:
 #
+#   # shellcheck source=lib.sh
 #   . "${srcdir:-.}/lib.sh"
 #   it_setup                      # temp dir, free port, [global] section in $CONF
-#   cat >> "$CONF" <<EOF          # its own [target ...] sections
-#   [target $TGT]
-#   lun0 = $T/lun0.img
-#   lun0_size = 32M
-#   EOF
+#   add_target "$TGT" "allow = $INIT1"   # [target] with a 32M LUN 0, extra keys
 #   daemon_start                  # hatgtd --foreground, waits until the port accepts
 #   ...assertions, `fail "msg"` on a wrong answer...
 #
@@ -39,7 +36,6 @@ DAEMON_PID=
 DAEMON_LOG=
 ADMIN_NAME=
 IT_BG_PIDS=
-IT_DONE_MSG=
 IT_NLUNFILES=0
 IT_CU_TARGET=iqn.2026-11.org.hatgt.test:cu
 
@@ -141,7 +137,6 @@ it_cleanup() {
 			rm -rf "$T"
 		fi
 	fi
-	[ "$rc" -eq 0 ] && [ -n "$IT_DONE_MSG" ] && it_log "$IT_DONE_MSG"
 	exit "$rc"
 }
 
