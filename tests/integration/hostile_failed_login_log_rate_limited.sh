@@ -14,4 +14,4 @@ sleep 10
 hostile --count 1 bad-logins || fail "bad login not answered"
 grep -q "suppressed in 10 s" "$DAEMON_LOG" || fail "no line saying how many lines were suppressed"
 hostile_served
-IT_DONE_MSG="300 failed logins: $n log lines, then: $(grep -o "[0-9]* log lines about failed logins.*" "$DAEMON_LOG" | head -n 1)"
+it_log "300 failed logins: $n log lines, then: $(grep -o "[0-9]* log lines about failed logins.*" "$DAEMON_LOG" | head -n 1)"

@@ -78,8 +78,7 @@ hostile_rounds() {
 		HOSTILE_RSS+=("$(hostile_rss)")
 	done
 	grow=$((HOSTILE_RSS[n] - HOSTILE_RSS[1]))
-	IT_DONE_MSG="RSS (kB) after setup and each round: ${HOSTILE_RSS[*]}; growth after round 1: $grow kB"
-	it_log "$IT_DONE_MSG"
+	it_log "RSS (kB) after setup and each round: ${HOSTILE_RSS[*]}; growth after round 1: $grow kB"
 	if grep -q __asan_init "$HATGTD" 2> /dev/null; then
 		it_log "AddressSanitizer build: RSS not checked (LeakSanitizer checks at exit)"
 		return 0
