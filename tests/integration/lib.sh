@@ -37,6 +37,9 @@ DAEMON_LOG=
 ADMIN_NAME=
 IT_BG_PIDS=
 IT_NLUNFILES=0
+CU_PASSED=0
+CU_FAILED=0
+CU_SKIPPED=0
 IT_CU_TARGET=iqn.2026-11.org.hatgt.test:cu
 
 it_log() {
@@ -393,25 +396,29 @@ chap_target_start() {
 }
 
 # cu_run SELECTOR TARGET LUN: run iscsi-test-cu tests SELECTOR against LUN of
-# TARGET; print the counts; fail if any test failed or none ran.
+# TARGET; print the counts; fail if any test failed or none ran. Leaves the
+# counts in CU_PASSED, CU_FAILED, CU_SKIPPED (skips per cu-parse.awk, which
+# ignores "[SKIPPED]" lines printed outside a test, e.g. by the set-up), the
+# raw output in $T/cu.out and one line per test in $T/cu.tsv.
 cu_run() {
-	local out=$T/cu.out counts passed failed skipped total cunit_failed
+	local out=$T/cu.out counts total cunit_failed
 	need_tool iscsi-test-cu awk
 	tool iscsi-test-cu -d -S -i "$INIT1" -I "$INIT2" -t "$1" "$(url "$2" "$3")" > "$out" 2>&1 || true
-	counts=$(awk -f "$IT_LIBDIR/cu-parse.awk" "$out" |
-		awk -F'\t' '{ n[$3]++ } END { printf "%d %d %d", n["passed"], n["failed"], n["skipped"] }')
-	read -r passed failed skipped <<< "$counts"
-	total=$((passed + failed + skipped))
-	it_log "$1: $passed passed, $failed failed, $skipped skipped (CUnit counts skipped as passed)"
+	awk -f "$IT_LIBDIR/cu-parse.awk" "$out" > "$T/cu.tsv"
+	counts=$(awk -F'\t' '{ n[$3]++ } END { printf "%d %d %d", n["passed"], n["failed"], n["skipped"] }' \
+		"$T/cu.tsv")
+	read -r CU_PASSED CU_FAILED CU_SKIPPED <<< "$counts"
+	total=$((CU_PASSED + CU_FAILED + CU_SKIPPED))
+	it_log "$1: $CU_PASSED passed, $CU_FAILED failed, $CU_SKIPPED skipped (CUnit counts skipped as passed)"
 	# Cross-check with CUnit's own count (its "tests" row: Total Ran Passed Failed).
 	cunit_failed=$(awk '$1 == "tests" && NF >= 5 { print $5 }' "$out")
-	if [ -n "$cunit_failed" ] && [ "$cunit_failed" != "$failed" ]; then
+	if [ -n "$cunit_failed" ] && [ "$cunit_failed" != "$CU_FAILED" ]; then
 		cat "$out" >&2
-		hard_error "cu-parse.awk counted $failed failures, CUnit $cunit_failed"
+		hard_error "cu-parse.awk counted $CU_FAILED failures, CUnit $cunit_failed"
 	fi
-	if [ "$failed" -ne 0 ] || [ "$total" -eq 0 ]; then
+	if [ "$CU_FAILED" -ne 0 ] || [ "$total" -eq 0 ]; then
 		cat "$out" >&2
 		[ "$total" -ne 0 ] || fail "iscsi-test-cu ran no test for $1"
-		fail "iscsi-test-cu: $failed test(s) failed in $1"
+		fail "iscsi-test-cu: $CU_FAILED test(s) failed in $1"
 	fi
 }
