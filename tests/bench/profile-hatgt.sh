@@ -1,0 +1,163 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# profile-hatgt.sh: where hatgtd spends its CPU under the benchmark loads.
+#
+#   tests/bench/profile-hatgt.sh [-d SECS] [-t callgrind] BUILDDIR [WORKLOAD...]
+#
+# Starts hatgtd on a filled 1 GiB tmpfs LUN and, for each workload
+# (default: 4k-randread-qd32 1m-seqread-qd8 1m-seqwrite-qd8), drives it with
+# hatgt-load while `perf record --call-graph dwarf` samples the daemon for
+# SECS (5) seconds. Prints, per workload, the load result, the top self-time
+# symbols and the top inclusive (children) symbols; the perf.data files stay
+# in OUT_DIR (a temp dir unless OUT_DIR is set). With -t callgrind (or when
+# perf cannot sample) hatgtd runs under valgrind --tool=callgrind instead,
+# much slower, so the load is short and only the ranking means anything.
+#
+# Exit: 0 profiles printed, 1 a step failed, 2 usage.
+
+set -eu
+
+DUR=5
+TOOL=perf
+IQN=iqn.2026-11.org.hatgt.bench:prof
+
+usage() {
+	sed -n '4,5p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+while getopts d:t:h o; do
+	case $o in
+	d) DUR=$OPTARG ;;
+	t) TOOL=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 1 ] || usage
+case $DUR in '' | *[!0-9]* | 0) usage ;; esac
+case $TOOL in perf | callgrind) ;; *) usage ;; esac
+BUILD=$(cd "$1" && pwd)
+shift
+WORKLOADS=${*:-4k-randread-qd32 1m-seqread-qd8 1m-seqwrite-qd8}
+HATGTD=${HATGTD:-$BUILD/daemon/hatgtd}
+HATGT_LOAD=${HATGT_LOAD:-$BUILD/tests/bench/hatgt-load}
+
+log() {
+	printf 'profile-hatgt: %s\n' "$*" >&2
+}
+
+die() {
+	log "ERROR: $*"
+	exit 1
+}
+
+[ -x "$HATGTD" ] || die "no hatgtd at $HATGTD"
+[ -x "$HATGT_LOAD" ] || die "no hatgt-load at $HATGT_LOAD (make -C tests/bench)"
+if [ "$TOOL" = perf ] && ! perf record -q -o /dev/null -- true > /dev/null 2>&1; then
+	log "perf cannot record here, using callgrind"
+	TOOL=callgrind
+fi
+[ "$TOOL" = perf ] || command -v valgrind > /dev/null || die "neither perf nor valgrind works"
+
+SHM=/dev/shm
+[ -d "$SHM" ] && [ -w "$SHM" ] || SHM=${TMPDIR:-/tmp}
+T=$(mktemp -d "$SHM/hatgt-prof.XXXXXX")
+OUT_DIR=${OUT_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/hatgt-prof-out.XXXXXX")}
+mkdir -p "$OUT_DIR" "$T/state"
+DAEMON_PID=
+
+cleanup() {
+	local rc=$?
+	set +e
+	if [ -n "$DAEMON_PID" ]; then
+		kill -TERM "$DAEMON_PID" 2> /dev/null
+		timeout 30 tail --pid="$DAEMON_PID" -f /dev/null 2> /dev/null ||
+			kill -KILL "$DAEMON_PID" 2> /dev/null
+		wait "$DAEMON_PID" 2> /dev/null
+	fi
+	rm -rf "$T"
+	log "profiles in $OUT_DIR"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+for i in $(seq 1 50); do
+	PORT=$((20000 + (RANDOM * 32768 + RANDOM + i) % 40000))
+	timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2> /dev/null || break
+done
+timeout 60 dd if=/dev/zero of="$T/lun0.img" bs=1M count=1024 status=none || die "cannot fill the LUN"
+cat > "$T/hatgt.conf" << EOF
+[global]
+listen = 127.0.0.1:$PORT
+state_dir = $T/state
+admin_name = hatgt-prof-$$
+log_level = warning
+
+[target $IQN]
+lun0 = $T/lun0.img
+lun0_size = 1G
+EOF
+
+if [ "$TOOL" = callgrind ]; then
+	valgrind --tool=callgrind --callgrind-out-file="$OUT_DIR/callgrind.out" \
+		"$HATGTD" -f -c "$T/hatgt.conf" > "$OUT_DIR/hatgtd.log" 2>&1 &
+else
+	"$HATGTD" -f -c "$T/hatgt.conf" > "$OUT_DIR/hatgtd.log" 2>&1 &
+fi
+DAEMON_PID=$!
+for i in $(seq 1 300); do
+	kill -0 "$DAEMON_PID" 2> /dev/null || die "hatgtd exited during start-up"
+	timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2> /dev/null && break
+	[ "$i" -lt 300 ] || die "hatgtd did not listen on $PORT"
+	sleep 0.1
+done
+URL=iscsi://127.0.0.1:$PORT/$IQN/0
+
+opts_of() {
+	case $1 in
+	4k-randread-qd1) echo "-b 4K -p rand -r 100 -q 1" ;;
+	4k-randread-qd32) echo "-b 4K -p rand -r 100 -q 32" ;;
+	4k-randwrite-qd32) echo "-b 4K -p rand -r 0 -q 32" ;;
+	1m-seqread-qd8) echo "-b 1M -p seq -r 100 -q 8" ;;
+	1m-seqwrite-qd8) echo "-b 1M -p seq -r 0 -q 8" ;;
+	*) die "unknown workload $1" ;;
+	esac
+}
+
+for w in $WORKLOADS; do
+	opts=$(opts_of "$w")
+	echo "## $w ($opts, $DUR s, $TOOL)"
+	if [ "$TOOL" = perf ]; then
+		# shellcheck disable=SC2086 # opts is a word list on purpose
+		"$HATGT_LOAD" -t $((DUR + 2)) -w 0 -L "$w" $opts "$URL" > "$OUT_DIR/$w.load" 2>&1 &
+		lp=$!
+		sleep 0.5
+		timeout $((DUR + 30)) perf record -q --call-graph dwarf,16384 -F 999 -p "$DAEMON_PID" \
+			-o "$OUT_DIR/$w.perf.data" -- sleep "$DUR" > /dev/null 2>&1 ||
+			die "perf record failed"
+		wait "$lp" || die "$w load failed: $(cat "$OUT_DIR/$w.load")"
+		grep '^hatgt-load:' "$OUT_DIR/$w.load"
+		echo '### self'
+		perf report -i "$OUT_DIR/$w.perf.data" --no-children --stdio --sort symbol \
+			-g none --percent-limit 1 2> /dev/null | grep -v '^#' | grep -v '^$' | head -n 30
+		echo '### inclusive (children)'
+		perf report -i "$OUT_DIR/$w.perf.data" --children --stdio --sort symbol \
+			-g none --percent-limit 4 2> /dev/null | grep -v '^#' | grep -v '^$' | head -n 40
+	else
+		# shellcheck disable=SC2086 # opts is a word list on purpose
+		"$HATGT_LOAD" -t "$DUR" -w 0 -L "$w" $opts "$URL" > "$OUT_DIR/$w.load" 2>&1 ||
+			die "$w load failed: $(cat "$OUT_DIR/$w.load")"
+		grep '^hatgt-load:' "$OUT_DIR/$w.load"
+	fi
+done
+if [ "$TOOL" = callgrind ]; then
+	kill -TERM "$DAEMON_PID"
+	timeout 60 tail --pid="$DAEMON_PID" -f /dev/null || die "hatgtd did not stop"
+	wait "$DAEMON_PID" || true
+	DAEMON_PID=
+	echo "## callgrind, all workloads together (inclusive)"
+	callgrind_annotate --inclusive=yes "$OUT_DIR"/callgrind.out* 2> /dev/null | head -n 60
+fi
