@@ -913,6 +913,11 @@ int pr_out_parse(const uint8_t *cdb, const uint8_t *param, size_t len,
 		pr_out_fail(res, PR_BAD_PARAM_LEN, false, -1, 0);
 		goto out;
 	}
+	/* SPEC_I_PT promises TransportIDs: an empty list is malformed. */
+	if (tlen == 0) {
+		pr_out_fail(res, PR_BAD_PARAM, false, 24, -1);
+		goto out;
+	}
 	ret = pr_out_tids(param + 28, tlen, 28, nexus, cmd, res);
 out:
 	if (ret < 0)

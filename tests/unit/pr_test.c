@@ -1005,6 +1005,20 @@ static void parse_of_spec_i_pt_with_register_ignore_is_invalid_param(void **stat
 	assert_int_equal(r.field_bit, 3);
 }
 
+static void parse_of_spec_i_pt_with_empty_transport_id_list_is_invalid_param(void **state)
+{
+	struct pout p;
+	struct pr_cmd c;
+	struct pr_result r;
+
+	pout_init(&p, PR_SA_REGISTER, 0, 0, 1);
+	p.param[20] = 0x08;
+	p.len = 28;
+	assert_int_equal(parse(&p, &c, &r, true), -EINVAL);
+	assert_int_equal(r.status, PR_BAD_PARAM);
+	assert_int_equal(r.field_byte, 24);
+}
+
 /* 7.6.4.6: every malformed TransportID is INVALID FIELD IN PARAMETER LIST. */
 static void parse_rejects_every_malformed_transport_id(void **state)
 {
@@ -1501,6 +1515,7 @@ int main(void)
 		T(parse_of_spec_i_pt_reads_both_transport_id_formats),
 		T(parse_of_spec_i_pt_with_wrong_transport_id_length_is_length_error),
 		T(parse_of_spec_i_pt_with_register_ignore_is_invalid_param),
+		T(parse_of_spec_i_pt_with_empty_transport_id_list_is_invalid_param),
 		T(parse_rejects_every_malformed_transport_id),
 		T(parse_of_register_and_move_to_other_port_id_is_invalid_param),
 		T(parse_of_register_and_move_to_itself_is_invalid_param),
