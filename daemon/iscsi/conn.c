@@ -606,6 +606,7 @@ static void conn_login_pdu(struct iscsi_conn *conn)
 	 * PDUs after the final Login Response (6.2). */
 	conn->sess = sess;
 	conn->params = *p;
+	p = &conn->params; /* the login, which p pointed into, goes now */
 	conn->state = CONN_FFP;
 	iscsi_login_destroy(conn->login);
 	conn->login = NULL;
