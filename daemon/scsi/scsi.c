@@ -58,7 +58,6 @@ static const struct scsi_opcode scsi_opcodes[256] = {
 	[0x9e] = {.name = "SERVICE ACTION IN(16)",
 		  .handler = sbc_cmd_service_action_in,
 		  .cdb_len = 16,
-		  .flags = SCSI_OP_PR_ALLOWED,
 		  .sa_mask = 1u << 0x10},
 	ROW(0xa0, "REPORT LUNS", spc_cmd_report_luns, 12, SPC_NO_UA | SCSI_OP_PR_ALLOWED),
 	ROW(0xa8, "READ(12)", sbc_cmd_read, 12, SCSI_OP_READS_MEDIUM),

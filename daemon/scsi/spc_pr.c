@@ -159,25 +159,47 @@ static enum sense_reason scsi_pr_result_reason(const struct scsi_pr_result *res,
 
 /* ---- reservation check in the dispatch path ---------------------------- */
 
+/*
+ * The class of a command for SPC-4 5.12.1 Table 63 and SBC-3 4.17 Table 13:
+ * from the dispatch flags, and for the few commands whose class depends on
+ * their CDB, from the CDB.
+ */
+static enum pr_class scsi_pr_class(const struct scsi_opcode *op, const uint8_t *cdb)
+{
+	if (op->flags & SCSI_OP_PR_ALLOWED)
+		return PR_CLASS_ALLOWED;
+	if (op->flags & SCSI_OP_PR_CMD)
+		return PR_CLASS_PR;
+	/* COMPARE AND WRITE, ORWRITE read and write: they conflict as writes. */
+	if (op->flags & SCSI_OP_WRITES_MEDIUM)
+		return PR_CLASS_WRITE;
+	if (op->flags & SCSI_OP_READS_MEDIUM)
+		return PR_CLASS_READ;
+	switch (cdb[0]) {
+	case 0x1b: /* START STOP UNIT with START=1 and no power condition */
+		return (cdb[4] & 0x01) && !(cdb[4] & 0xf0) ? PR_CLASS_ALLOWED : PR_CLASS_WRITE;
+	case 0x1e: /* PREVENT ALLOW MEDIUM REMOVAL with PREVENT=0 */
+		return (cdb[4] & 0x03) ? PR_CLASS_WRITE : PR_CLASS_ALLOWED;
+	case 0x9e: /* GET LBA STATUS reads; READ CAPACITY(16) is allowed */
+		return (cdb[1] & 0x1f) == 0x12 ? PR_CLASS_READ : PR_CLASS_ALLOWED;
+	case 0xa3: /* REPORT SUPPORTED OPERATION CODES / TASK MANAGEMENT FUNCTIONS */
+		return PR_CLASS_ALLOWED;
+	default:
+		return PR_CLASS_WRITE;
+	}
+}
+
 enum sense_reason scsi_pr_check(struct scsi_cmd *cmd)
 {
 	const struct scsi_task *task = cmd->task;
-	uint8_t flags = cmd->op->flags;
-	enum pr_class cls = PR_CLASS_WRITE;
 	struct pr_nexus n;
 
-	if (!cmd->lu || !cmd->lu->pr || !task->itn || (flags & SCSI_OP_PR_OWN))
+	if (!cmd->lu || !cmd->lu->pr || !task->itn || (cmd->op->flags & SCSI_OP_PR_OWN))
 		return SENSE_OK;
-	if (flags & SCSI_OP_PR_ALLOWED)
-		cls = PR_CLASS_ALLOWED;
-	else if (flags & SCSI_OP_PR_CMD)
-		cls = PR_CLASS_PR;
-	else if (flags & SCSI_OP_READS_MEDIUM)
-		cls = PR_CLASS_READ;
-	else if (task->cdb[0] == 0x1b && (task->cdb[4] & 0x01) && !(task->cdb[4] & 0xf0))
-		cls = PR_CLASS_ALLOWED; /* SBC-3 Table 13: START STOP UNIT, START=1, no power condition */
 	scsi_pr_nexus_of(&task->itn->id, &n);
-	return pr_check(cmd->lu->pr, &n, cls) ? SENSE_RESERVATION_CONFLICT : SENSE_OK;
+	return pr_check(cmd->lu->pr, &n, scsi_pr_class(cmd->op, task->cdb))
+		       ? SENSE_RESERVATION_CONFLICT
+		       : SENSE_OK;
 }
 
 /* ---- PERSISTENT RESERVE IN (SPC-4 6.15) -------------------------------- */

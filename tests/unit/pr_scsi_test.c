@@ -173,6 +173,24 @@ static void allowed_commands_pass_exclusive_access_of_other_nexus(void **state)
 	assert_int_equal(f->task.status, SCSI_STATUS_RESERVATION_CONFLICT);
 }
 
+/* SBC-3 4.17 Table 13: START STOP UNIT passes with START=1 only;
+ * READ CAPACITY(16) passes every reservation. */
+static void start_stop_unit_class_depends_on_its_cdb(void **state)
+{
+	struct prf *p = prf_of(state);
+	struct fix *f = &p->fix;
+
+	pr_out(p, f->itn, PR_SA_REGISTER, 0, 0, 0xa, 0);
+	pr_out(p, f->itn, PR_SA_RESERVE, PR_TYPE_EA, 0xa, 0, 0);
+	fix_run_on(f, f->lu, p->b, FIX_CDB(0x1b, 0, 0, 0, 0x01, 0), 0);
+	fix_assert_good(&f->task);
+	fix_run_on(f, f->lu, p->b, FIX_CDB(0x1b, 0, 0, 0, 0x00, 0), 0);
+	assert_int_equal(f->task.status, SCSI_STATUS_RESERVATION_CONFLICT);
+	fix_run_on(f, f->lu, p->b,
+		   FIX_CDB(0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0), 32);
+	fix_assert_good(&f->task);
+}
+
 /* SPC-2 5.5.1: PR IN conflicts under another nexus' RESERVE(6). */
 static void reserve6_blocks_other_nexus_until_its_nexus_is_lost(void **state)
 {
@@ -515,6 +533,7 @@ int main(void)
 		T(register_then_read_keys_reports_key_and_generation),
 		T(write_by_other_nexus_under_exclusive_access_conflicts),
 		T(allowed_commands_pass_exclusive_access_of_other_nexus),
+		T(start_stop_unit_class_depends_on_its_cdb),
 		T(reserve6_blocks_other_nexus_until_its_nexus_is_lost),
 		T(lu_reset_releases_reserve6),
 		T(reserve6_with_third_party_bit_is_invalid_field),
