@@ -44,8 +44,7 @@ bool pr_port_covers(const char *reg, const char *port)
 static bool pr_reg_covers(const struct pr_reg *r, const struct pr_nexus *n)
 {
 	/* One target port per target: ALL_TG_PT covers it like its own rtpi. */
-	return (r->all_tg_pt || r->nexus.rtpi == n->rtpi) &&
-	       pr_port_covers(r->nexus.port, n->port);
+	return (r->all_tg_pt || r->nexus.rtpi == n->rtpi) && pr_port_covers(r->nexus.port, n->port);
 }
 
 static bool pr_nexus_equal(const struct pr_nexus *a, const struct pr_nexus *b)
@@ -179,7 +178,8 @@ bool pr_state_equal(const struct pr_state *a, const struct pr_state *b)
 	if (a->spc2_reserved && !pr_nexus_equal(&a->spc2_holder, &b->spc2_holder))
 		return false;
 	for (i = 0; i < a->nregs; i++)
-		if (a->regs[i].key != b->regs[i].key || a->regs[i].all_tg_pt != b->regs[i].all_tg_pt ||
+		if (a->regs[i].key != b->regs[i].key ||
+		    a->regs[i].all_tg_pt != b->regs[i].all_tg_pt ||
 		    !pr_nexus_equal(&a->regs[i].nexus, &b->regs[i].nexus))
 			return false;
 	return true;
@@ -393,8 +393,7 @@ static enum pr_status pr_do_release(struct pr_state *s, const struct pr_cmd *c,
 }
 
 /* SPC-4 5.12.11.5: CLEAR. */
-static enum pr_status pr_do_clear(struct pr_state *s, const struct pr_cmd *c,
-				  struct pr_result *res)
+static enum pr_status pr_do_clear(struct pr_state *s, const struct pr_cmd *c, struct pr_result *res)
 {
 	enum pr_status st = pr_key_check(s, c);
 	size_t i;
@@ -793,9 +792,8 @@ static int pr_out_tids(const uint8_t *p, size_t len, size_t base, const struct p
 	return 0;
 }
 
-int pr_out_parse(const uint8_t *cdb, const uint8_t *param, size_t len,
-		 const struct pr_nexus *nexus, const struct pr_caps *caps, struct pr_cmd *cmd,
-		 struct pr_result *res)
+int pr_out_parse(const uint8_t *cdb, const uint8_t *param, size_t len, const struct pr_nexus *nexus,
+		 const struct pr_caps *caps, struct pr_cmd *cmd, struct pr_result *res)
 {
 	uint32_t plen = get_be32(cdb + 5), tlen;
 	int ret = -EINVAL;
@@ -1125,16 +1123,17 @@ int pr_cmd_decode(const uint8_t *buf, size_t len, struct pr_cmd *cmd)
 	cmd->sa_key = get_be64(h + 16);
 	memcpy(cmd->lu_id, h + 24, cmd->lu_id_len);
 	/* Only PR OUT carries service action fields. */
-	if (cmd->kind != PR_CMD_OUT && (h[2] || h[3] || h[4] || cmd->move_rtpi || cmd->key ||
-					cmd->sa_key))
+	if (cmd->kind != PR_CMD_OUT &&
+	    (h[2] || h[3] || h[4] || cmd->move_rtpi || cmd->key || cmd->sa_key))
 		goto out;
 	pr_r_nexus(&r, &cmd->nexus, false);
 	n = pr_r_u16(&r);
 	if (r.bad || n > PR_TIDS_MAX)
 		goto out;
 	/* REGISTER AND MOVE has exactly one TransportID; SPEC_I_PT some; else none. */
-	if (cmd->kind == PR_CMD_OUT && cmd->sa == PR_SA_REGISTER_MOVE ? n != 1
-	    : (n > 0) != (cmd->kind == PR_CMD_OUT && cmd->spec_i_pt))
+	if (cmd->kind == PR_CMD_OUT && cmd->sa == PR_SA_REGISTER_MOVE
+		    ? n != 1
+		    : (n > 0) != (cmd->kind == PR_CMD_OUT && cmd->spec_i_pt))
 		goto out;
 	if (n) {
 		cmd->tids = calloc(n, sizeof(*cmd->tids));

@@ -123,10 +123,10 @@ struct pr_reg {
 };
 
 struct pr_state {
-	uint32_t generation; /* PRgeneration (SPC-4 6.15.2) */
-	bool aptpl;	     /* SPC-4 5.12.5: persist through power loss */
-	uint8_t type;	     /* enum pr_type; PR_TYPE_NONE: no persistent reservation */
-	uint8_t scope;	     /* always 0 (LU_SCOPE) while reserved */
+	uint32_t generation;	/* PRgeneration (SPC-4 6.15.2) */
+	bool aptpl;		/* SPC-4 5.12.5: persist through power loss */
+	uint8_t type;		/* enum pr_type; PR_TYPE_NONE: no persistent reservation */
+	uint8_t scope;		/* always 0 (LU_SCOPE) while reserved */
 	struct pr_nexus holder; /* the holder, unless type is an all registrants type */
 	bool spc2_reserved;	/* SPC-2 RESERVE(6)/(10) */
 	struct pr_nexus spc2_holder;
@@ -191,9 +191,8 @@ bool pr_state_equal(const struct pr_state *a, const struct pr_state *b);
  * \return 0 (cmd filled; pr_cmd_release() it), -EINVAL with res->status and
  * field set (nothing to release), or -ENOMEM.
  */
-int pr_out_parse(const uint8_t *cdb, const uint8_t *param, size_t len,
-		 const struct pr_nexus *nexus, const struct pr_caps *caps, struct pr_cmd *cmd,
-		 struct pr_result *res);
+int pr_out_parse(const uint8_t *cdb, const uint8_t *param, size_t len, const struct pr_nexus *nexus,
+		 const struct pr_caps *caps, struct pr_cmd *cmd, struct pr_result *res);
 /** Free what a command owns (tids). Accepts a zeroed command. */
 void pr_cmd_release(struct pr_cmd *cmd);
 

@@ -248,8 +248,9 @@ int pr_store_read(const char *dir, const uint8_t *naa, size_t naa_len, uint64_t 
 	ret = pr_store_parse(file, got, naa, naa_len, epoch, gen, out, &why);
 out:
 	if (why && ret == -EINVAL)
-		qb_log(LOG_ERR, "APTPL state %s is corrupt (%s): refusing it; move it away to "
-				"start without the registrations it holds",
+		qb_log(LOG_ERR,
+		       "APTPL state %s is corrupt (%s): refusing it; move it away to "
+		       "start without the registrations it holds",
 		       path, why);
 	if (fd >= 0)
 		close(fd);

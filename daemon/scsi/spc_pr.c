@@ -120,7 +120,8 @@ static void scsi_pr_result_set(struct scsi_pr_result *out, enum sense_reason r,
 	memset(out, 0, sizeof(*out));
 	out->status = sense_status(r);
 	if (out->status == SCSI_STATUS_CHECK_CONDITION)
-		out->sense_len = (uint8_t)sense_build(r, field, false, out->sense, sizeof(out->sense));
+		out->sense_len =
+			(uint8_t)sense_build(r, field, false, out->sense, sizeof(out->sense));
 }
 
 /* The reverse, for a result that comes back through the committer. */
@@ -214,7 +215,7 @@ enum sense_reason spc_cmd_pr_in(struct scsi_cmd *cmd)
 
 	if (pr_in_build(cmd->lu->pr, cdb[1] & 0x1f, &caps, &data, &len) < 0) {
 		r = (cdb[1] & 0x1f) > PR_IN_READ_FULL_STATUS ? scsi_cmd_bad_field(cmd, 1, 4)
-							      : SENSE_BUSY;
+							     : SENSE_BUSY;
 		goto out;
 	}
 	r = scsi_cmd_data_in_bytes(cmd, data, len, get_be16(cdb + 7));
@@ -428,13 +429,12 @@ static void scsi_pr_log_change(const struct scsi_lu *lu, const struct pr_state *
 	if (old->type == now->type && strcmp(old->holder.port, now->holder.port) == 0)
 		return;
 	if (now->type == PR_TYPE_NONE)
-		qb_log(LOG_NOTICE, "%s: persistent reservation released (PRgeneration %u)", lu->path,
-		       now->generation);
+		qb_log(LOG_NOTICE, "%s: persistent reservation released (PRgeneration %u)",
+		       lu->path, now->generation);
 	else
 		qb_log(LOG_NOTICE, "%s: persistent reservation %s held by %s (PRgeneration %u)",
 		       lu->path, pr_type_name(now->type),
-		       now->holder.port[0] ? now->holder.port : "all registrants",
-		       now->generation);
+		       now->holder.port[0] ? now->holder.port : "all registrants", now->generation);
 }
 
 /* Apply \p c to \p lu: on a copy, persisted before it becomes the state. */
@@ -654,8 +654,10 @@ int scsi_pr_snapshot_install(const uint8_t *buf, size_t len)
 	for (i = 0; i < n; i++) {
 		if (!lus[i] || !lus[i]->pr)
 			continue; /* an LU this member does not serve */
-		if ((states[i]->aptpl || lus[i]->pr->aptpl) && scsi_pr_persist(lus[i], states[i]) < 0)
-			qb_log(LOG_ERR, "%s: APTPL state of the snapshot not written", lus[i]->path);
+		if ((states[i]->aptpl || lus[i]->pr->aptpl) &&
+		    scsi_pr_persist(lus[i], states[i]) < 0)
+			qb_log(LOG_ERR, "%s: APTPL state of the snapshot not written",
+			       lus[i]->path);
 		pr_state_destroy(lus[i]->pr);
 		lus[i]->pr = states[i];
 		states[i] = NULL;
@@ -681,8 +683,8 @@ static void scsi_lu_pr_show_json(const struct pr_state *s, struct buf *out)
 		buf_printf(out, "\"holder\":{\"port\":\"%s\",\"rtpi\":%u},", s->holder.port,
 			   s->holder.rtpi);
 	else
-		buf_printf(out, "\"holder\":%s,", s->type != PR_TYPE_NONE ? "\"all-registrants\""
-									 : "null");
+		buf_printf(out, "\"holder\":%s,",
+			   s->type != PR_TYPE_NONE ? "\"all-registrants\"" : "null");
 	if (s->spc2_reserved)
 		buf_printf(out, "\"spc2_holder\":{\"port\":\"%s\",\"rtpi\":%u},",
 			   s->spc2_holder.port, s->spc2_holder.rtpi);
@@ -690,8 +692,9 @@ static void scsi_lu_pr_show_json(const struct pr_state *s, struct buf *out)
 		buf_printf(out, "\"spc2_holder\":null,");
 	buf_printf(out, "\"registrations\":[");
 	for (i = 0; i < s->nregs; i++)
-		buf_printf(out, "%s{\"key\":\"0x%016llx\",\"port\":\"%s\",\"rtpi\":%u,"
-				"\"all_tg_pt\":%s,\"holder\":%s}",
+		buf_printf(out,
+			   "%s{\"key\":\"0x%016llx\",\"port\":\"%s\",\"rtpi\":%u,"
+			   "\"all_tg_pt\":%s,\"holder\":%s}",
 			   i ? "," : "", (unsigned long long)s->regs[i].key, s->regs[i].nexus.port,
 			   s->regs[i].nexus.rtpi, s->regs[i].all_tg_pt ? "true" : "false",
 			   pr_is_holder(s, &s->regs[i].nexus) ? "true" : "false");

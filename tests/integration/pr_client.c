@@ -139,8 +139,8 @@ static void prc_read_full_status(const struct scsi_task *t)
 
 		for (i = 0; i < 8; i++)
 			key = key << 8 | d[off + i];
-		dl = (size_t)d[off + 20] << 24 | (size_t)d[off + 21] << 16 | (size_t)d[off + 22] << 8 |
-		     d[off + 23];
+		dl = (size_t)d[off + 20] << 24 | (size_t)d[off + 21] << 16 |
+		     (size_t)d[off + 22] << 8 | d[off + 23];
 		port[0] = '\0';
 		if (dl > 4 && off + 24 + dl <= len)
 			snprintf(port, sizeof(port), "%.*s", (int)(dl - 4), d + off + 28);

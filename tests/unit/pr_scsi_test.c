@@ -186,8 +186,8 @@ static void start_stop_unit_class_depends_on_its_cdb(void **state)
 	fix_assert_good(&f->task);
 	fix_run_on(f, f->lu, p->b, FIX_CDB(0x1b, 0, 0, 0, 0x00, 0), 0);
 	assert_int_equal(f->task.status, SCSI_STATUS_RESERVATION_CONFLICT);
-	fix_run_on(f, f->lu, p->b,
-		   FIX_CDB(0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0), 32);
+	fix_run_on(f, f->lu, p->b, FIX_CDB(0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0),
+		   32);
 	fix_assert_good(&f->task);
 }
 
@@ -289,9 +289,9 @@ static void bad_transport_id_is_invalid_field_in_parameter_list(void **state)
 
 	memset(p->param, 0, sizeof(p->param));
 	put_be64(p->param + 8, 0xa);
-	p->param[20] = 0x08;	    /* SPEC_I_PT */
+	p->param[20] = 0x08;	     /* SPEC_I_PT */
 	put_be32(p->param + 24, 24); /* one 24-byte TransportID */
-	p->param[28] = 0x41;	    /* format 01b, protocol 1 (SPI): not ours */
+	p->param[28] = 0x41;	     /* format 01b, protocol 1 (SPI): not ours */
 	put_be16(p->param + 30, 20);
 	put_be32(cdb + 5, 52);
 	f->out = p->param;
@@ -515,8 +515,10 @@ static void show_lists_keys_holder_and_generation(void **state)
 	scsi_lu_pr_show(f->lu, false, &b);
 	buf_append(&b, "", 1);
 	assert_non_null(strstr((char *)b.data, "generation: 1\n"));
-	assert_non_null(strstr((char *)b.data, "reservation: WERO (type 5) scope LU holder " FIX_INITIATOR));
-	assert_non_null(strstr((char *)b.data, "key 0x000000000000000a " FIX_INITIATOR " rtpi 1 holder"));
+	assert_non_null(strstr((char *)b.data,
+			       "reservation: WERO (type 5) scope LU holder " FIX_INITIATOR));
+	assert_non_null(
+		strstr((char *)b.data, "key 0x000000000000000a " FIX_INITIATOR " rtpi 1 holder"));
 	buf_release(&b);
 	scsi_lu_pr_show(f->lu, true, &b);
 	buf_append(&b, "", 1);

@@ -469,8 +469,7 @@ static void preempt_of_holder_takes_reservation_and_removes_registration(void **
 	reg(s, PORT_A, 0xa);
 	reg(s, PORT_B, 0xb);
 	reserve(s, PORT_A, 0xa, PR_TYPE_WERO);
-	assert_int_equal(run(s, out_cmd(PORT_B, PR_SA_PREEMPT, 0xb, 0xa, PR_TYPE_WERO), &r),
-			 PR_OK);
+	assert_int_equal(run(s, out_cmd(PORT_B, PR_SA_PREEMPT, 0xb, 0xa, PR_TYPE_WERO), &r), PR_OK);
 	assert_string_equal(s->holder.port, PORT_B);
 	assert_int_equal(s->nregs, 1);
 	assert_int_equal(s->generation, 3);
@@ -744,7 +743,10 @@ struct matrix_row {
 	bool conflict;
 };
 
-#define M(rule, t, w, c, x) {rule, PR_TYPE_##t, w, PR_CLASS_##c, x}
+#define M(rule, t, w, c, x)                                                                        \
+	{                                                                                          \
+		rule, PR_TYPE_##t, w, PR_CLASS_##c, x                                              \
+	}
 static const struct matrix_row matrix[] = {
 	/* No reservation: registrations alone block nothing. */
 	M("5.12.1 none", NONE, REGISTRANT, READ, false),
