@@ -106,3 +106,24 @@ int backend_flush_sync(struct backend *be)
 {
 	return be->ops->flush_sync(be);
 }
+
+int backend_map_query(struct backend *be, uint64_t offset, bool *mapped, uint64_t *len)
+{
+	int ret = 0;
+
+	if (offset >= be->size) {
+		ret = -EINVAL;
+		goto out;
+	}
+	*mapped = true;
+	*len = be->size - offset;
+	if (be->ops->map_query)
+		ret = be->ops->map_query(be, offset, mapped, len);
+out:
+	return ret;
+}
+
+int backend_size_refresh(struct backend *be)
+{
+	return be->ops->size_refresh ? be->ops->size_refresh(be) : 0;
+}

@@ -85,6 +85,10 @@ struct backend_ops {
 	/* Start a request; 0 (done() will follow, never from inside submit) or -errno. */
 	int (*submit)(struct backend *be, struct backend_io *io);
 	int (*flush_sync)(struct backend *be);
+	/* Optional: is [offset, ...) allocated, and for how many bytes? */
+	int (*map_query)(struct backend *be, uint64_t offset, bool *mapped, uint64_t *len);
+	/* Optional: re-read the size of the backing file or device into be->size. */
+	int (*size_refresh)(struct backend *be);
 };
 
 /* Common part of every store; implementations embed it first. */
@@ -126,6 +130,14 @@ void backend_close(struct backend *be);
 int backend_submit(struct backend *be, struct backend_io *io);
 /** Make everything written so far durable. Blocking: demote/shutdown only. */
 int backend_flush_sync(struct backend *be);
+/** Provisioning state at byte \p offset (SBC-3 GET LBA STATUS): *mapped and
+ * the bytes *len from \p offset on that share it. A store that cannot tell
+ * reports everything mapped. Quick (lseek SEEK_DATA/SEEK_HOLE).
+ * \return 0 or -errno (-EINVAL offset at or past the end). */
+int backend_map_query(struct backend *be, uint64_t offset, bool *mapped, uint64_t *len);
+/** Re-read the store's size (after the file or device was resized).
+ * \return 0 or -errno; be->size is unchanged on error. */
+int backend_size_refresh(struct backend *be);
 
 static inline uint64_t backend_size(const struct backend *be)
 {

@@ -145,10 +145,73 @@ static int bs_file_flush_sync(struct backend *be)
 	return fdatasync(f->fd) < 0 ? -errno : 0;
 }
 
+/*
+ * SEEK_DATA / SEEK_HOLE from \p offset: in a hole, the extent runs to the
+ * next data; in data, to the next hole. Block devices have no holes to see.
+ */
+static int bs_file_map_query(struct backend *be, uint64_t offset, bool *mapped, uint64_t *len)
+{
+	struct bs_file *f = (struct bs_file *)be;
+	off_t data, hole;
+	int ret = 0;
+
+	if (be->caps & BACKEND_CAP_BLOCK_DEVICE)
+		goto out;
+	data = lseek(f->fd, (off_t)offset, SEEK_DATA);
+	if (data < 0 && errno != ENXIO) {
+		ret = -errno;
+		goto out;
+	}
+	if (data < 0 || (uint64_t)data >= be->size)
+		data = (off_t)be->size; /* ENXIO: only a hole to the end */
+	if ((uint64_t)data > offset) {
+		*mapped = false;
+		*len = (uint64_t)data - offset;
+		goto out;
+	}
+	hole = lseek(f->fd, (off_t)offset, SEEK_HOLE);
+	if (hole < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if ((uint64_t)hole > be->size)
+		hole = (off_t)be->size;
+	*mapped = true;
+	*len = (uint64_t)hole - offset;
+out:
+	return ret;
+}
+
+static int bs_file_size_refresh(struct backend *be)
+{
+	struct bs_file *f = (struct bs_file *)be;
+	struct stat st;
+	uint64_t size;
+	int ret = 0;
+
+	if (be->caps & BACKEND_CAP_BLOCK_DEVICE) {
+		if (ioctl(f->fd, BLKGETSIZE64, &size) < 0) {
+			ret = -errno;
+			goto out;
+		}
+	} else {
+		if (fstat(f->fd, &st) < 0) {
+			ret = -errno;
+			goto out;
+		}
+		size = (uint64_t)st.st_size;
+	}
+	be->size = size;
+out:
+	return ret;
+}
+
 const struct backend_ops backend_file_ops = {
 	.name = "file",
 	.open = bs_file_open,
 	.close = bs_file_close,
 	.submit = bs_file_submit,
 	.flush_sync = bs_file_flush_sync,
+	.map_query = bs_file_map_query,
+	.size_refresh = bs_file_size_refresh,
 };

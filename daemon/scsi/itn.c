@@ -138,6 +138,16 @@ void scsi_ua_establish(struct scsi_lu *lu, const struct scsi_itn_id *id, enum se
 			scsi_ua_slot_queue(&lu->ua[i], reason);
 }
 
+void scsi_ua_establish_others(struct scsi_lu *lu, const struct scsi_itn *itn,
+			      enum sense_reason reason)
+{
+	size_t i;
+
+	for (i = 0; i < lu->ua_count; i++)
+		if (lu->ua[i].instance != itn->instance)
+			scsi_ua_slot_queue(&lu->ua[i], reason);
+}
+
 void scsi_ua_slot_drop(struct scsi_lu *lu, uint64_t instance)
 {
 	size_t i;

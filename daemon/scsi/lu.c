@@ -185,6 +185,8 @@ int scsi_lu_create(const struct scsi_lu_config *cfg, struct scsi_lu **out)
 		goto out;
 	}
 	lu->nblocks = backend_size(lu->be) >> lu->block_shift;
+	/* SBC-3 6.4.5: the write cache starts enabled where there is one. */
+	lu->wce = backend_caps(lu->be) & BACKEND_CAP_VOLATILE_CACHE;
 	if (lu->nblocks == 0) {
 		qb_log(LOG_ERR, "%s is smaller than one %u-byte block", cfg->path, bs);
 		ret = -EINVAL;
@@ -234,4 +236,38 @@ void scsi_lu_reset(struct scsi_lu *lu)
 	scsi_ua_establish(lu, NULL, SENSE_UA_LU_RESET);
 	/* SPC-2 5.5.1: the SPC-2 reservation goes; persistent ones stay. */
 	scsi_lu_pr_reset(lu);
+}
+
+int scsi_lu_resize(struct scsi_lu *lu)
+{
+	uint64_t nblocks;
+	int ret;
+
+	ret = backend_size_refresh(lu->be);
+	if (ret < 0)
+		goto out;
+	nblocks = backend_size(lu->be) >> lu->block_shift;
+	if (nblocks == 0) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (nblocks != lu->nblocks) {
+		qb_log(LOG_NOTICE, "%s: capacity %llu -> %llu blocks", lu->path,
+		       (unsigned long long)lu->nblocks, (unsigned long long)nblocks);
+		lu->nblocks = nblocks;
+		/* SBC-3 4.10: CAPACITY DATA HAS CHANGED for every I_T nexus. */
+		scsi_ua_establish(lu, NULL, SENSE_UA_CAPACITY_CHANGED);
+	}
+out:
+	return ret;
+}
+
+void scsi_luns_changed(struct scsi_lu *const *lus, size_t count)
+{
+	size_t i;
+
+	/* SPC-4 6.33: REPORTED LUNS DATA HAS CHANGED on the target's other LUs. */
+	for (i = 0; i < count; i++)
+		if (lus[i])
+			scsi_ua_establish(lus[i], NULL, SENSE_UA_LUNS_CHANGED);
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * SBC-3 block commands: READ/WRITE(6/10/12/16), SYNCHRONIZE CACHE,
- * READ CAPACITY, START STOP UNIT, and the block VPD and mode pages.
- * Reads, writes and flushes go to the backend asynchronously and complete
- * through scsi_completion_run().
+ * READ CAPACITY, START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL, PRE-FETCH,
+ * READ DEFECT DATA, and the block VPD and mode pages. Reads, writes and
+ * flushes are jobs (sbc_job.c) that complete through scsi_completion_run().
  */
 #include "config.h"
 
@@ -18,22 +18,9 @@
 
 /* SBC-3 5.28 UNMAP: the opcode that must exist before we advertise LBPU. */
 #define SBC_OP_UNMAP 0x42
-
-/* An I/O command in flight: freed when it completes. */
-struct sbc_io {
-	struct backend_io bio; /* first: the completion gives us back this */
-	struct scsi_task *task;
-	struct scsi_lu *lu;
-};
-
-/* The decoded fields of a READ or WRITE CDB. */
-struct sbc_rw {
-	uint64_t lba;
-	uint32_t blocks;
-	bool fua;
-	uint8_t protect;  /* RDPROTECT / WRPROTECT */
-	uint8_t len_byte; /* where TRANSFER LENGTH starts, for the field pointer */
-};
+/* SBC-3 5.29 WRITE SAME(10) and 5.31 WRITE SAME(16): for LBPWS10 / LBPWS. */
+#define SBC_OP_WRITE_SAME10 0x41
+#define SBC_OP_WRITE_SAME16 0x93
 
 bool sbc_lu_unmap_supported(const struct scsi_lu *lu)
 {
@@ -41,114 +28,103 @@ bool sbc_lu_unmap_supported(const struct scsi_lu *lu)
 	       scsi_opcode_find(SBC_OP_UNMAP)->handler;
 }
 
-/* SBC-3 5.8, 5.9, 5.10, 5.11 (READ) and 5.36..5.39 (WRITE). */
-static void sbc_rw_decode(const uint8_t *cdb, struct sbc_rw *rw)
+/*
+ * SBC-3 4.2.2: the group code (opcode bits 7-5) gives the CDB layout:
+ * 0: 6 bytes, 21-bit LBA, 0 blocks means 256 (READ(6)/WRITE(6), SBC-3 5.8);
+ * 1, 2: 10 bytes; 5: 12 bytes; 4: 16 bytes. WRITE ATOMIC(16) (SBC-4 5.48)
+ * has a 16-bit TRANSFER LENGTH at byte 12 after its ATOMIC BOUNDARY.
+ */
+void sbc_rw_decode(const uint8_t *cdb, struct sbc_rw *rw)
 {
 	memset(rw, 0, sizeof(*rw));
-	if (cdb[0] == 0x08 || cdb[0] == 0x0a) {
-		/* READ(6), WRITE(6): 21-bit LBA, no FUA, 0 means 256 blocks (SBC-3 5.8). */
+	switch (cdb[0] >> 5) {
+	case 0:
 		rw->lba = get_be24(cdb + 1) & 0x1fffff;
 		rw->blocks = cdb[4] ? cdb[4] : 256;
 		rw->len_byte = 4;
 		return;
-	}
-	switch (cdb[0]) {
-	case 0x28: /* READ(10) */
-	case 0x2a: /* WRITE(10) */
+	case 1:
+	case 2:
 		rw->lba = get_be32(cdb + 2);
 		rw->blocks = get_be16(cdb + 7);
 		rw->len_byte = 7;
 		break;
-	case 0xa8: /* READ(12) */
-	case 0xaa: /* WRITE(12) */
+	case 5:
 		rw->lba = get_be32(cdb + 2);
 		rw->blocks = get_be32(cdb + 6);
 		rw->len_byte = 6;
 		break;
-	default: /* READ(16), WRITE(16) */
+	default:
 		rw->lba = get_be64(cdb + 2);
-		rw->blocks = get_be32(cdb + 10);
-		rw->len_byte = 10;
+		if (cdb[0] == 0x9c) {
+			rw->blocks = get_be16(cdb + 12);
+			rw->len_byte = 12;
+		} else {
+			rw->blocks = get_be32(cdb + 10);
+			rw->len_byte = 10;
+		}
 		break;
 	}
 	rw->protect = cdb[1] >> 5;
 	rw->fua = cdb[1] & 0x08;
 }
 
-/* SBC-3 4.5: [lba, lba + blocks) inside the medium. */
-static bool sbc_range_ok(const struct scsi_lu *lu, uint64_t lba, uint64_t blocks)
+bool sbc_range_ok(const struct scsi_lu *lu, uint64_t lba, uint64_t blocks)
 {
 	return lba < lu->nblocks && blocks <= lu->nblocks - lba;
 }
 
-static enum sense_reason sbc_io_reason(const struct sbc_io *io, int64_t res)
+uint32_t sbc_write_flags(const struct scsi_lu *lu, bool fua)
 {
-	if (res == -ENOSPC)
-		return SENSE_SPACE_ALLOC_FAILED;
-	if (res == -EROFS)
-		return SENSE_WRITE_PROTECTED;
-	return io->bio.op == BACKEND_OP_READ ? SENSE_READ_ERROR : SENSE_WRITE_ERROR;
+	/* SBC-3 6.4.5: with WCE off every write is durable before GOOD. */
+	return fua || !lu->wce ? BACKEND_IO_FUA : 0;
 }
 
-static void sbc_io_done(struct backend_io *bio, int64_t res)
+enum sense_reason sbc_rw_check(struct scsi_cmd *cmd, const struct sbc_rw *rw, bool write)
 {
-	struct sbc_io *io = (struct sbc_io *)bio;
-	struct scsi_task *task = io->task;
-	struct scsi_lu *lu = io->lu;
+	struct scsi_lu *lu = cmd->lu;
 	enum sense_reason r = SENSE_OK;
 
-	if (res < 0) {
-		qb_log(LOG_ERR, "%s: I/O error at offset %llu length %llu: %s", lu->path,
-		       (unsigned long long)bio->offset, (unsigned long long)bio->len,
-		       strerror((int)-res));
-		r = sbc_io_reason(io, res);
-	} else if (bio->op == BACKEND_OP_READ) {
-		task->in_len = (uint32_t)bio->len;
-	}
-	task->priv = NULL;
-	free(io);
-	scsi_task_finish(task, r, NULL);
-	scsi_lu_put(lu);
-}
-
-static enum sense_reason sbc_io_submit(struct scsi_cmd *cmd, enum backend_op op, uint64_t offset,
-				       uint64_t len, uint8_t *buf, uint32_t flags)
-{
-	enum sense_reason r = SENSE_ASYNC;
-	struct sbc_io *io;
-	int ret;
-
-	io = calloc(1, sizeof(*io));
-	if (!io) {
-		r = SENSE_BUSY;
+	/* SBC-3 4.22: no protection information: the PROTECT field must be 0. */
+	if (rw->protect) {
+		r = scsi_cmd_bad_field(cmd, 1, 7);
 		goto out;
 	}
-	io->bio.op = op;
-	io->bio.flags = flags;
-	io->bio.offset = offset;
-	io->bio.len = len;
-	io->bio.buf = buf;
-	io->bio.done = sbc_io_done;
-	io->task = cmd->task;
-	io->lu = cmd->lu;
-	/* The task holds the LU while I/O is in flight. */
-	scsi_lu_get(cmd->lu);
-	cmd->task->priv = io;
-	ret = backend_submit(cmd->lu->be, &io->bio);
-	if (ret < 0) {
-		cmd->task->priv = NULL;
-		scsi_lu_put(cmd->lu);
-		free(io);
-		if (ret == -EAGAIN)
-			r = SENSE_BUSY;
-		else if (ret == -EROFS)
-			r = SENSE_WRITE_PROTECTED;
-		else
-			r = SENSE_INTERNAL_FAILURE;
+	/* VPD B0h MAXIMUM TRANSFER LENGTH (SBC-3 6.5.3). */
+	if ((uint64_t)rw->blocks << lu->block_shift > SCSI_MAX_XFER_BYTES) {
+		r = scsi_cmd_bad_field(cmd, rw->len_byte, -1);
 		goto out;
 	}
+	if (write && scsi_lu_write_protected(lu)) {
+		r = lu->readonly ? SENSE_WRITE_PROTECTED : SENSE_SOFT_WRITE_PROTECTED;
+		goto out;
+	}
+	/* SBC-3 4.5: LBA OUT OF RANGE, also for TRANSFER LENGTH 0 past the end. */
+	if (!sbc_range_ok(lu, rw->lba, rw->blocks)) {
+		r = SENSE_LBA_OUT_OF_RANGE;
+		goto out;
+	}
+	cmd->task->xfer_len = rw->blocks << lu->block_shift;
 out:
 	return r;
+}
+
+static enum sense_reason sbc_read_step(struct sbc_job *job, int64_t res)
+{
+	struct scsi_task *task = job->task;
+
+	if (job->state++ == 0)
+		return sbc_job_io(job, job->lu->be, BACKEND_OP_READ, job->lba << job->lu->block_shift,
+				  task->in_len, task->in_buf, 0);
+	return res < 0 ? sbc_io_reason(BACKEND_OP_READ, res) : SENSE_OK;
+}
+
+static enum sense_reason sbc_write_step(struct sbc_job *job, int64_t res)
+{
+	if (job->state++ == 0)
+		return sbc_job_io(job, job->lu->be, BACKEND_OP_WRITE, job->lba << job->lu->block_shift,
+				  job->pos, (uint8_t *)job->task->out_buf, job->flags);
+	return res < 0 ? sbc_io_reason(BACKEND_OP_WRITE, res) : SENSE_OK;
 }
 
 /*
@@ -159,11 +135,12 @@ out:
  * conformance suites (libiscsi iSCSIResiduals) expect. A Data-Out that ends
  * inside a block cannot be written as such: INVALID FIELD IN INFORMATION UNIT.
  */
-static enum sense_reason sbc_write_start(struct scsi_cmd *cmd, uint64_t offset, uint64_t bytes,
-					 bool fua)
+enum sense_reason sbc_write_job(struct scsi_cmd *cmd, const struct sbc_rw *rw)
 {
 	struct scsi_task *task = cmd->task;
+	uint64_t bytes = (uint64_t)rw->blocks << cmd->lu->block_shift;
 	enum sense_reason r = SENSE_OK;
+	struct sbc_job *job;
 	uint64_t len = bytes;
 
 	if (task->out_len < bytes) {
@@ -179,9 +156,17 @@ static enum sense_reason sbc_write_start(struct scsi_cmd *cmd, uint64_t offset, 
 		r = SENSE_INTERNAL_FAILURE;
 		goto out;
 	}
-	/* The backend does not modify a write's buffer. */
-	r = sbc_io_submit(cmd, BACKEND_OP_WRITE, offset, len, (uint8_t *)task->out_buf,
-			  fua ? BACKEND_IO_FUA : 0);
+	job = sbc_job_create(cmd, sbc_write_step);
+	if (!job) {
+		r = SENSE_BUSY;
+		goto out;
+	}
+	job->lba = rw->lba;
+	job->pos = len; /* bytes to write */
+	job->flags = sbc_write_flags(cmd->lu, rw->fua);
+	job->range.lba = rw->lba;
+	job->range.blocks = len >> cmd->lu->block_shift;
+	r = sbc_job_run(job);
 out:
 	return r;
 }
@@ -189,56 +174,34 @@ out:
 static enum sense_reason sbc_rw_exec(struct scsi_cmd *cmd, bool write)
 {
 	struct scsi_task *task = cmd->task;
-	struct scsi_lu *lu = cmd->lu;
-	uint64_t bytes, offset;
+	struct sbc_job *job = NULL;
 	enum sense_reason r;
 	struct sbc_rw rw;
 	uint32_t len;
 
 	sbc_rw_decode(task->cdb, &rw);
-	/* SBC-3 4.22: no protection information: RDPROTECT/WRPROTECT must be 0. */
-	if (rw.protect) {
-		r = scsi_cmd_bad_field(cmd, 1, 7);
-		goto out;
-	}
-	/* VPD B0h MAXIMUM TRANSFER LENGTH (SBC-3 6.5.3). */
-	if ((uint64_t)rw.blocks << lu->block_shift > SCSI_MAX_XFER_BYTES) {
-		r = scsi_cmd_bad_field(cmd, rw.len_byte, -1);
-		goto out;
-	}
-	if (write && lu->readonly) {
-		r = SENSE_WRITE_PROTECTED;
-		goto out;
-	}
-	/* SBC-3 4.5: LBA OUT OF RANGE, also for TRANSFER LENGTH 0 past the end. */
-	if (!sbc_range_ok(lu, rw.lba, rw.blocks)) {
-		r = SENSE_LBA_OUT_OF_RANGE;
-		goto out;
-	}
-	bytes = (uint64_t)rw.blocks << lu->block_shift;
-	offset = rw.lba << lu->block_shift;
-	task->xfer_len = (uint32_t)bytes;
+	r = sbc_rw_check(cmd, &rw, write);
 	/* SBC-3 5.9: TRANSFER LENGTH 0 moves nothing and is not an error. */
-	if (bytes == 0) {
-		r = SENSE_OK;
+	if (r != SENSE_OK || rw.blocks == 0)
 		goto out;
-	}
 	if (write) {
-		r = sbc_write_start(cmd, offset, bytes, rw.fua);
+		r = sbc_write_job(cmd, &rw);
 		goto out;
 	}
 	/* Data-In is limited to the expected data transfer length (RFC 7143 11.4.5.1). */
-	len = bytes < task->edtl ? (uint32_t)bytes : task->edtl;
-	if (len == 0) {
-		r = SENSE_OK;
+	len = task->xfer_len < task->edtl ? task->xfer_len : task->edtl;
+	if (len == 0)
 		goto out;
-	}
 	task->in_buf = calloc(1, len);
-	if (!task->in_buf) {
+	if (task->in_buf)
+		job = sbc_job_create(cmd, sbc_read_step);
+	if (!job) {
 		r = SENSE_BUSY;
 		goto out;
 	}
-	r = sbc_io_submit(cmd, BACKEND_OP_READ, offset, len, task->in_buf, 0);
+	task->in_len = len;
+	job->lba = rw.lba;
+	r = sbc_job_run(job);
 out:
 	return r;
 }
@@ -253,6 +216,13 @@ enum sense_reason sbc_cmd_write(struct scsi_cmd *cmd)
 	return sbc_rw_exec(cmd, true);
 }
 
+static enum sense_reason sbc_flush_step(struct sbc_job *job, int64_t res)
+{
+	if (job->state++ == 0)
+		return sbc_job_io(job, job->lu->be, BACKEND_OP_FLUSH, 0, 0, NULL, 0);
+	return res < 0 ? sbc_io_reason(BACKEND_OP_FLUSH, res) : SENSE_OK;
+}
+
 /* SBC-3 5.22 / 5.23: SYNCHRONIZE CACHE(10/16); NUMBER OF BLOCKS 0: to the end. */
 enum sense_reason sbc_cmd_sync_cache(struct scsi_cmd *cmd)
 {
@@ -262,6 +232,7 @@ enum sense_reason sbc_cmd_sync_cache(struct scsi_cmd *cmd)
 	uint64_t lba = sixteen ? get_be64(cdb + 2) : get_be32(cdb + 2);
 	uint64_t blocks = sixteen ? get_be32(cdb + 10) : get_be16(cdb + 7);
 	enum sense_reason r = SENSE_OK;
+	struct sbc_job *job;
 
 	if (blocks == 0 && lba < lu->nblocks)
 		blocks = lu->nblocks - lba;
@@ -273,7 +244,8 @@ enum sense_reason sbc_cmd_sync_cache(struct scsi_cmd *cmd)
 	if (lu->readonly || !(backend_caps(lu->be) & BACKEND_CAP_VOLATILE_CACHE))
 		goto out;
 	/* IMMED may complete early; completing after the flush is always allowed. */
-	r = sbc_io_submit(cmd, BACKEND_OP_FLUSH, 0, 0, NULL, 0);
+	job = sbc_job_create(cmd, sbc_flush_step);
+	r = job ? sbc_job_run(job) : SENSE_BUSY;
 out:
 	return r;
 }
@@ -299,8 +271,8 @@ out:
 	return r;
 }
 
-/* SBC-3 5.16 READ CAPACITY(16), the only SERVICE ACTION IN(16) we have. */
-enum sense_reason sbc_cmd_service_action_in(struct scsi_cmd *cmd)
+/* SBC-3 5.16 READ CAPACITY(16). */
+static enum sense_reason sbc_read_capacity16(struct scsi_cmd *cmd)
 {
 	const uint8_t *cdb = cmd->task->cdb;
 	struct scsi_lu *lu = cmd->lu;
@@ -316,10 +288,76 @@ enum sense_reason sbc_cmd_service_action_in(struct scsi_cmd *cmd)
 	return scsi_cmd_data_in_bytes(cmd, d, sizeof(d), get_be32(cdb + 10));
 }
 
-/* SBC-3 5.25 START STOP UNIT: there is no medium to spin; accept. */
+/* SBC-3 5.16 / 5.6: SERVICE ACTION IN(16): READ CAPACITY(16), GET LBA STATUS. */
+enum sense_reason sbc_cmd_service_action_in(struct scsi_cmd *cmd)
+{
+	if ((cmd->task->cdb[1] & 0x1f) == 0x12)
+		return sbc_cmd_get_lba_status(cmd);
+	return sbc_read_capacity16(cmd);
+}
+
+/*
+ * SBC-3 5.25 START STOP UNIT: there is no medium to spin and none to eject
+ * (INQUIRY RMB = 0); accept, except an eject while removal is prevented.
+ */
 enum sense_reason sbc_cmd_start_stop_unit(struct scsi_cmd *cmd)
 {
-	return SENSE_OK;
+	const uint8_t *cdb = cmd->task->cdb;
+	enum sense_reason r = SENSE_OK;
+
+	if ((cdb[4] & 0xf0) == 0 && (cdb[4] & 0x03) == 0x02 && cmd->lu->prevent)
+		r = SENSE_REMOVAL_PREVENTED;
+	return r;
+}
+
+/* SBC-3 5.13 PREVENT ALLOW MEDIUM REMOVAL: PREVENT 00b allows, 01b prevents. */
+enum sense_reason sbc_cmd_prevent_allow(struct scsi_cmd *cmd)
+{
+	uint8_t prevent = cmd->task->cdb[4] & 0x03;
+	enum sense_reason r = SENSE_OK;
+
+	/* 10b and 11b are obsolete in SBC-3. */
+	if (prevent & 0x02)
+		r = scsi_cmd_bad_field(cmd, 4, 1);
+	else
+		cmd->lu->prevent = prevent;
+	return r;
+}
+
+/*
+ * SBC-3 5.19 / 5.20 READ DEFECT DATA(10/12): we know of no defects, so the
+ * lists are empty, in the format the initiator asked for (SBC-3 6.2).
+ */
+enum sense_reason sbc_cmd_read_defect_data(struct scsi_cmd *cmd)
+{
+	const uint8_t *cdb = cmd->task->cdb;
+	uint8_t d[8] = {0};
+
+	/* The header echoes REQ_PLIST, REQ_GLIST and the DEFECT LIST FORMAT. */
+	if (cdb[0] == 0xb7) {
+		d[1] = (uint8_t)(cdb[1] & 0x1f);
+		return scsi_cmd_data_in_bytes(cmd, d, 8, get_be32(cdb + 6));
+	}
+	d[1] = (uint8_t)(cdb[2] & 0x1f);
+	return scsi_cmd_data_in_bytes(cmd, d, 4, get_be16(cdb + 7));
+}
+
+/*
+ * SBC-3 5.10 / 5.11 PRE-FETCH(10/16): the page cache does its own read-ahead,
+ * so only the range is checked. GOOD, not CONDITION MET: we do not promise
+ * that the blocks stay cached.
+ */
+enum sense_reason sbc_cmd_prefetch(struct scsi_cmd *cmd)
+{
+	struct sbc_rw rw;
+	enum sense_reason r;
+
+	sbc_rw_decode(cmd->task->cdb, &rw);
+	if (!sbc_range_ok(cmd->lu, rw.lba, rw.blocks))
+		r = SENSE_LBA_OUT_OF_RANGE;
+	else
+		r = SENSE_OK;
+	return r;
 }
 
 /* SBC-3 6.5.3 Block Limits VPD page body (after the 4-byte header). */
@@ -328,14 +366,20 @@ void sbc_vpd_block_limits(const struct scsi_lu *lu, struct buf *b)
 	uint8_t d[0x3c] = {0};
 	uint32_t max_blocks = SCSI_MAX_XFER_BYTES >> lu->block_shift;
 
+	/* Offsets are page bytes minus the 4-byte header. */
+	d[1] = SBC_CAW_MAX_BLOCKS;   /* MAXIMUM COMPARE AND WRITE LENGTH */
 	put_be32(d + 4, max_blocks); /* MAXIMUM TRANSFER LENGTH */
 	put_be32(d + 8, max_blocks); /* OPTIMAL TRANSFER LENGTH */
+	put_be32(d + 12, max_blocks); /* MAXIMUM PREFETCH LENGTH */
 	if (sbc_lu_unmap_supported(lu)) {
 		put_be32(d + 16, max_blocks); /* MAXIMUM UNMAP LBA COUNT */
 		put_be32(d + 20, 256);	      /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
 		/* OPTIMAL UNMAP GRANULARITY: a 4 KiB filesystem block. */
 		put_be32(d + 24, 4096 >> lu->block_shift);
 	}
+	put_be64(d + 32, SBC_WRITE_SAME_MAX_BLOCKS(lu)); /* MAXIMUM WRITE SAME LENGTH */
+	/* SBC-4 6.6.4: MAXIMUM ATOMIC TRANSFER LENGTH; no alignment or granularity. */
+	put_be32(d + 40, SBC_ATOMIC_MAX_BYTES >> lu->block_shift);
 	buf_append(b, d, sizeof(d));
 }
 
@@ -355,6 +399,10 @@ void sbc_vpd_provisioning(const struct scsi_lu *lu, struct buf *b)
 
 	if (sbc_lu_unmap_supported(lu)) {
 		d[1] = 0x80; /* LBPU */
+		if (scsi_opcode_find(SBC_OP_WRITE_SAME16)->handler)
+			d[1] |= 0x40; /* LBPWS */
+		if (scsi_opcode_find(SBC_OP_WRITE_SAME10)->handler)
+			d[1] |= 0x20; /* LBPWS10 */
 		if (backend_caps(lu->be) & BACKEND_CAP_UNMAP_ZEROES)
 			d[1] |= 0x04; /* LBPRZ */
 		d[2] = 0x02;	      /* PROVISIONING TYPE: thin */
@@ -362,13 +410,16 @@ void sbc_vpd_provisioning(const struct scsi_lu *lu, struct buf *b)
 	buf_append(b, d, sizeof(d));
 }
 
-/* SBC-3 6.4.5 Caching mode page. Nothing is changeable (no MODE SELECT). */
+/*
+ * SBC-3 6.4.5 Caching mode page. WCE is changeable where the store has a
+ * volatile cache: with WCE 0 every write is written through (FUA).
+ */
 void sbc_mode_page_caching(const struct scsi_lu *lu, bool changeable, struct buf *b)
 {
 	uint8_t p[20] = {0x08, 0x12};
+	bool cache = backend_caps(lu->be) & BACKEND_CAP_VOLATILE_CACHE;
 
-	/* WCE: writes complete before they are durable unless FUA or SYNCHRONIZE CACHE. */
-	if (!changeable && (backend_caps(lu->be) & BACKEND_CAP_VOLATILE_CACHE))
+	if (changeable ? cache : lu->wce)
 		p[2] = 0x04;
 	buf_append(b, p, sizeof(p));
 }

@@ -31,12 +31,27 @@ static const struct scsi_opcode scsi_opcodes[256] = {
 	ROW(0x12, "INQUIRY", spc_cmd_inquiry, 6, SPC_NO_UA | SCSI_OP_PR_ALLOWED),
 	ROW(0x16, "RESERVE(6)", spc_cmd_reserve, 6, SCSI_OP_PR_OWN),
 	ROW(0x17, "RELEASE(6)", spc_cmd_release, 6, SCSI_OP_PR_OWN),
+	ROW(0x15, "MODE SELECT(6)", spc_cmd_mode_select, 6, 0),
 	ROW(0x1a, "MODE SENSE(6)", spc_cmd_mode_sense, 6, 0),
 	ROW(0x1b, "START STOP UNIT", sbc_cmd_start_stop_unit, 6, 0),
+	ROW(0x1e, "PREVENT ALLOW MEDIUM REMOVAL", sbc_cmd_prevent_allow, 6, 0),
 	ROW(0x25, "READ CAPACITY(10)", sbc_cmd_read_capacity10, 10, SCSI_OP_PR_ALLOWED),
 	ROW(0x28, "READ(10)", sbc_cmd_read, 10, SCSI_OP_READS_MEDIUM),
 	ROW(0x2a, "WRITE(10)", sbc_cmd_write, 10, SCSI_OP_WRITES_MEDIUM),
+	ROW(0x2e, "WRITE AND VERIFY(10)", sbc_cmd_write_verify, 10, SCSI_OP_WRITES_MEDIUM),
+	ROW(0x2f, "VERIFY(10)", sbc_cmd_verify, 10, SCSI_OP_READS_MEDIUM),
+	ROW(0x34, "PRE-FETCH(10)", sbc_cmd_prefetch, 10, SCSI_OP_READS_MEDIUM),
 	ROW(0x35, "SYNCHRONIZE CACHE(10)", sbc_cmd_sync_cache, 10, 0),
+	ROW(0x37, "READ DEFECT DATA(10)", sbc_cmd_read_defect_data, 10, 0),
+	ROW(0x41, "WRITE SAME(10)", sbc_cmd_write_same, 10, SCSI_OP_WRITES_MEDIUM),
+	ROW(0x42, "UNMAP", sbc_cmd_unmap, 10, SCSI_OP_WRITES_MEDIUM),
+	/* SBC-3 5.27: SANITIZE: OVERWRITE, BLOCK ERASE, EXIT FAILURE MODE. */
+	[0x48] = {.name = "SANITIZE",
+		  .handler = sbc_cmd_sanitize,
+		  .cdb_len = 10,
+		  .flags = SCSI_OP_WRITES_MEDIUM,
+		  .sa_mask = 1u << 0x01 | 1u << 0x02 | 1u << 0x1f},
+	ROW(0x55, "MODE SELECT(10)", spc_cmd_mode_select, 10, 0),
 	ROW(0x56, "RESERVE(10)", spc_cmd_reserve, 10, SCSI_OP_PR_OWN),
 	ROW(0x57, "RELEASE(10)", spc_cmd_release, 10, SCSI_OP_PR_OWN),
 	ROW(0x5a, "MODE SENSE(10)", spc_cmd_mode_sense, 10, 0),
@@ -52,21 +67,42 @@ static const struct scsi_opcode scsi_opcodes[256] = {
 		  .flags = SCSI_OP_PR_CMD,
 		  .sa_mask = 0xff},
 	ROW(0x88, "READ(16)", sbc_cmd_read, 16, SCSI_OP_READS_MEDIUM),
+	ROW(0x89, "COMPARE AND WRITE", sbc_cmd_compare_and_write, 16,
+	    SCSI_OP_READS_MEDIUM | SCSI_OP_WRITES_MEDIUM),
 	ROW(0x8a, "WRITE(16)", sbc_cmd_write, 16, SCSI_OP_WRITES_MEDIUM),
+	ROW(0x8b, "ORWRITE(16)", sbc_cmd_orwrite, 16, SCSI_OP_READS_MEDIUM | SCSI_OP_WRITES_MEDIUM),
+	ROW(0x8e, "WRITE AND VERIFY(16)", sbc_cmd_write_verify, 16, SCSI_OP_WRITES_MEDIUM),
+	ROW(0x8f, "VERIFY(16)", sbc_cmd_verify, 16, SCSI_OP_READS_MEDIUM),
+	ROW(0x90, "PRE-FETCH(16)", sbc_cmd_prefetch, 16, SCSI_OP_READS_MEDIUM),
 	ROW(0x91, "SYNCHRONIZE CACHE(16)", sbc_cmd_sync_cache, 16, 0),
-	/* SBC-3 5.16: SERVICE ACTION IN(16), only READ CAPACITY(16) = 10h. */
+	ROW(0x93, "WRITE SAME(16)", sbc_cmd_write_same, 16, SCSI_OP_WRITES_MEDIUM),
+	ROW(0x9c, "WRITE ATOMIC(16)", sbc_cmd_write_atomic, 16, SCSI_OP_WRITES_MEDIUM),
+	/* SBC-3 5.16 / 5.6: SERVICE ACTION IN(16): READ CAPACITY(16), GET LBA STATUS. */
 	[0x9e] = {.name = "SERVICE ACTION IN(16)",
 		  .handler = sbc_cmd_service_action_in,
 		  .cdb_len = 16,
-		  .sa_mask = 1u << 0x10},
+		  .sa_mask = 1u << 0x10 | 1u << 0x12},
 	ROW(0xa0, "REPORT LUNS", spc_cmd_report_luns, 12, SPC_NO_UA | SCSI_OP_PR_ALLOWED),
+	/* SPC-4 6.35 / 6.40: REPORT SUPPORTED OPERATION CODES / TASK MANAGEMENT FUNCTIONS. */
+	[0xa3] = {.name = "MAINTENANCE IN",
+		  .handler = spc_cmd_maintenance_in,
+		  .cdb_len = 12,
+		  .sa_mask = 1u << 0x0c | 1u << 0x0d},
 	ROW(0xa8, "READ(12)", sbc_cmd_read, 12, SCSI_OP_READS_MEDIUM),
 	ROW(0xaa, "WRITE(12)", sbc_cmd_write, 12, SCSI_OP_WRITES_MEDIUM),
+	ROW(0xae, "WRITE AND VERIFY(12)", sbc_cmd_write_verify, 12, SCSI_OP_WRITES_MEDIUM),
+	ROW(0xaf, "VERIFY(12)", sbc_cmd_verify, 12, SCSI_OP_READS_MEDIUM),
+	ROW(0xb7, "READ DEFECT DATA(12)", sbc_cmd_read_defect_data, 12, 0),
 };
 
 const struct scsi_opcode *scsi_opcode_find(uint8_t opcode)
 {
 	return &scsi_opcodes[opcode];
+}
+
+bool scsi_lu_write_protected(const struct scsi_lu *lu)
+{
+	return lu->readonly || lu->swp;
 }
 
 struct backend_engine *scsi_engine(void)
@@ -147,9 +183,10 @@ void scsi_task_finish(struct scsi_task *task, enum sense_reason reason,
 {
 	task->status = sense_status(reason);
 	task->sense_len = 0;
+	/* SPC-4 7.5.8: the control mode page's D_SENSE picks descriptor format. */
 	if (task->status == SCSI_STATUS_CHECK_CONDITION)
-		task->sense_len = (uint8_t)sense_build(reason, field, false, task->sense,
-						       sizeof(task->sense));
+		task->sense_len = (uint8_t)sense_build(reason, field, task->lu && task->lu->d_sense,
+						       task->sense, sizeof(task->sense));
 	if (task->status != SCSI_STATUS_GOOD) {
 		/* No data goes with an error status. */
 		free(task->in_buf);

@@ -87,6 +87,17 @@ const char *scsi_lu_path(const struct scsi_lu *lu);
 /** Flush the backing store's volatile cache (demote, shutdown). Blocking. */
 int scsi_lu_flush_sync(struct scsi_lu *lu);
 
+/** Re-read the size of the backing store (after it was resized, e.g. by
+ * hatgtadm). If the capacity changed, every I_T nexus gets the unit
+ * attention CAPACITY DATA HAS CHANGED (SBC-3 4.10).
+ * \return 0 or -errno (-EINVAL: now smaller than one block; the old size stays). */
+int scsi_lu_resize(struct scsi_lu *lu);
+/** A LUN was added to or removed from a target: queue REPORTED LUNS DATA HAS
+ * CHANGED (SPC-4 6.33) for every I_T nexus known to each of \p lus, the LUs
+ * the target has now (NULL entries are skipped). The daemon calls it after
+ * changing the target's LUN list. */
+void scsi_luns_changed(struct scsi_lu *const *lus, size_t count);
+
 /** Reset the logical unit (LOGICAL UNIT RESET, SAM-5 7.7): release SPC-2
  * reservations, set the reset unit attention for every nexus. The transport
  * aborts the tasks itself. */

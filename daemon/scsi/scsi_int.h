@@ -16,6 +16,31 @@
 /* Unit attentions queued per (LU, I_T nexus) before new ones are dropped. */
 #define SCSI_UA_QUEUE_MAX 8
 
+/* EXTENDED COPY (LID1) results kept per LU for RECEIVE COPY RESULTS (SPC-4 6.18.3). */
+#define SCSI_COPY_RESULTS_MAX 8
+
+struct scsi_copy_result {
+	bool used;
+	uint8_t list_id;
+	uint8_t status;	    /* SPC-4 Table 209 COPY MANAGER STATUS: 01h done, 02h failed */
+	uint16_t segments;  /* SEGMENTS PROCESSED */
+	uint64_t transfer;  /* TRANSFER COUNT in blocks */
+	struct scsi_itn_id id; /* the nexus that sent the EXTENDED COPY */
+};
+
+/*
+ * A range of blocks that a write-class command holds while it runs, so that
+ * COMPARE AND WRITE (SBC-3 5.3: atomic against other writes) and ORWRITE
+ * read-modify-write without another write landing in between. Overlapping
+ * requests wait in FIFO order; granted() runs when the range is taken.
+ */
+struct scsi_range {
+	uint64_t lba;
+	uint64_t blocks;
+	struct scsi_range *next;
+	void (*granted)(struct scsi_range *range);
+};
+
 /* Unit attention state of one I_T nexus on one LU, keyed by the nexus identity. */
 struct scsi_ua_slot {
 	struct scsi_itn_id id;
@@ -47,6 +72,17 @@ struct scsi_lu {
 	struct scsi_ua_slot *ua;
 	size_t ua_count;
 	size_t ua_cap;
+	/* Changeable mode parameters (MODE SELECT, SPC-4 6.9): caching page WCE,
+	 * control page D_SENSE and SWP. Not saved: they reset on restart. */
+	bool wce;
+	bool d_sense;
+	bool swp;
+	/* SBC-3 5.13 PREVENT ALLOW MEDIUM REMOVAL: nexuses preventing removal. */
+	unsigned int prevent;
+	/* Write ranges held and waiting (sbc_job.c). */
+	struct scsi_range *ranges_held;
+	struct scsi_range *ranges_wait;
+	struct scsi_copy_result copies[SCSI_COPY_RESULTS_MAX];
 	struct pr_state *pr; /* persistent and SPC-2 reservations (spc_pr.c) */
 	/* Every live LU, so that I_T nexus loss can drop its slots. */
 	struct scsi_lu *prev;
@@ -90,6 +126,8 @@ struct scsi_opcode {
 
 /* scsi.c */
 const struct scsi_opcode *scsi_opcode_find(uint8_t opcode);
+/** True when writes to the LU are refused (read-only config or SWP). */
+bool scsi_lu_write_protected(const struct scsi_lu *lu);
 struct backend_engine *scsi_engine(void);
 /** Point the field pointer at CDB byte \p byte, bit \p bit (-1: whole byte)
  * and return SENSE_INVALID_FIELD_IN_CDB. */
@@ -118,13 +156,15 @@ enum sense_reason scsi_ua_slot_pop(struct scsi_ua_slot *slot);
 void scsi_ua_slot_drop(struct scsi_lu *lu, uint64_t instance);
 void scsi_ua_release(struct scsi_lu *lu);
 
+/** Queue \p reason for every nexus known to \p lu except the nexus \p itn. */
+void scsi_ua_establish_others(struct scsi_lu *lu, const struct scsi_itn *itn,
+			      enum sense_reason reason);
+
 /* lu.c */
 /** I_T nexus loss: drop the nexus' unit attention slots in every LU. */
 void scsi_lu_all_itn_gone(const struct scsi_itn *itn);
 /** Walk the live LUs: NULL gives the first. */
 struct scsi_lu *scsi_lu_next(struct scsi_lu *lu);
-/** The live LU whose NAA designator is \p naa (\p len bytes), or NULL. */
-struct scsi_lu *scsi_lu_find_naa(const uint8_t *naa, size_t len);
 
 /* spc_pr.c: reservations (SPC-4 5.12, SPC-2 RESERVE/RELEASE). */
 enum sense_reason spc_cmd_pr_in(struct scsi_cmd *cmd);
@@ -151,6 +191,57 @@ int pr_store_read(const char *dir, const uint8_t *naa, size_t naa_len, uint64_t 
 		  uint64_t *gen, struct pr_state **out);
 int pr_store_parse(const uint8_t *file, size_t flen, const uint8_t *naa, size_t naa_len,
 		   uint64_t *epoch, uint64_t *gen, struct pr_state **out, const char **why);
+/** The live LU whose NAA designator is \p naa (\p len bytes), or NULL. */
+struct scsi_lu *scsi_lu_find_naa(const uint8_t *naa, size_t len);
+
+/* sbc_job.c: multi-step asynchronous commands and write range locks. */
+/** Take \p range on \p lu. \return true when taken now; false when queued:
+ * range->granted() runs once it is taken. */
+bool scsi_range_lock(struct scsi_lu *lu, struct scsi_range *range);
+/** Release a held range; waiters that no longer overlap are granted. */
+void scsi_range_unlock(struct scsi_lu *lu, struct scsi_range *range);
+
+struct sbc_job;
+/*
+ * One step of a job: called first with \p res 0 (after the job's range is
+ * held), then after each I/O the step submitted with its result (bytes or
+ * -errno). Returns SENSE_ASYNC after submitting more I/O, else the reason
+ * the command ends with.
+ */
+typedef enum sense_reason (*sbc_job_fn)(struct sbc_job *job, int64_t res);
+
+struct sbc_job {
+	struct backend_io bio; /* first: the completion gives us back this */
+	struct scsi_task *task;
+	struct scsi_lu *lu;
+	sbc_job_fn step;
+	struct sense_field field; /* field pointer / INFORMATION of the final sense */
+	struct scsi_range range;  /* blocks > 0: held for the whole job */
+	bool range_held;
+	int state;		  /* the step's own progress marker */
+	uint8_t *buf;		  /* scratch, freed with the job */
+	size_t buf_len;
+	uint64_t lba;		  /* command-specific: the blocks it works on */
+	uint64_t blocks;
+	uint64_t pos;		  /* blocks done so far */
+	uint32_t flags;
+	void *ctx;		  /* command-specific, freed with the job */
+	struct scsi_lu *lu2;	  /* a second LU the job holds a reference on */
+};
+
+/** A job for \p cmd with first step \p step. \return NULL on ENOMEM. */
+struct sbc_job *sbc_job_create(struct scsi_cmd *cmd, sbc_job_fn step);
+/** Start the job: take job->range if it has blocks, then run the step. The
+ * task is finished through the job, whatever happens: \return SENSE_ASYNC. */
+enum sense_reason sbc_job_run(struct sbc_job *job);
+/** Submit one backend request for the job. \return SENSE_ASYNC or the
+ * reason submission failed. */
+enum sense_reason sbc_job_io(struct sbc_job *job, struct backend *be, enum backend_op op,
+			     uint64_t offset, uint64_t len, uint8_t *buf, uint32_t flags);
+/** The sense reason for a failed I/O of \p op with \p res (-errno). */
+enum sense_reason sbc_io_reason(enum backend_op op, int64_t res);
+/** Free a job that never ran (sbc_job_run not called). Accepts NULL. */
+void sbc_job_destroy(struct sbc_job *job);
 
 /* spc.c */
 enum sense_reason spc_cmd_test_unit_ready(struct scsi_cmd *cmd);
@@ -158,6 +249,10 @@ enum sense_reason spc_cmd_inquiry(struct scsi_cmd *cmd);
 enum sense_reason spc_cmd_request_sense(struct scsi_cmd *cmd);
 enum sense_reason spc_cmd_report_luns(struct scsi_cmd *cmd);
 enum sense_reason spc_cmd_mode_sense(struct scsi_cmd *cmd);
+enum sense_reason spc_cmd_mode_select(struct scsi_cmd *cmd);
+
+/* spc_opcodes.c: MAINTENANCE IN (REPORT SUPPORTED OPERATION CODES / TMFs). */
+enum sense_reason spc_cmd_maintenance_in(struct scsi_cmd *cmd);
 
 /* sbc.c */
 enum sense_reason sbc_cmd_read(struct scsi_cmd *cmd);
@@ -166,6 +261,53 @@ enum sense_reason sbc_cmd_sync_cache(struct scsi_cmd *cmd);
 enum sense_reason sbc_cmd_read_capacity10(struct scsi_cmd *cmd);
 enum sense_reason sbc_cmd_service_action_in(struct scsi_cmd *cmd);
 enum sense_reason sbc_cmd_start_stop_unit(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_prevent_allow(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_read_defect_data(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_prefetch(struct scsi_cmd *cmd);
+/** SBC-3 4.5: [lba, lba + blocks) inside the medium. */
+bool sbc_range_ok(const struct scsi_lu *lu, uint64_t lba, uint64_t blocks);
+
+/* The LBA, TRANSFER LENGTH and flags of a block command's CDB. */
+struct sbc_rw {
+	uint64_t lba;
+	uint32_t blocks;
+	bool fua;
+	uint8_t protect;  /* RDPROTECT / WRPROTECT / VRPROTECT / ORPROTECT */
+	uint8_t len_byte; /* where TRANSFER LENGTH starts, for the field pointer */
+};
+
+/** Decode by the CDB's group code (SBC-3 4.2.2): 6, 10, 12 or 16 bytes. */
+void sbc_rw_decode(const uint8_t *cdb, struct sbc_rw *rw);
+/** Check PROTECT, the transfer limit and the range; set task->xfer_len to
+ * the blocks in bytes. \return SENSE_OK or the reason to fail with. */
+enum sense_reason sbc_rw_check(struct scsi_cmd *cmd, const struct sbc_rw *rw, bool write);
+/** Start writing \p bytes of Data-Out at \p offset as a job holding the range. */
+enum sense_reason sbc_write_job(struct scsi_cmd *cmd, const struct sbc_rw *rw);
+/** Backend flags for a write: FUA when asked, or always when WCE is off. */
+uint32_t sbc_write_flags(const struct scsi_lu *lu, bool fua);
+
+/* sbc_cmp.c: commands that compare or merge with the medium. */
+enum sense_reason sbc_cmd_verify(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_write_verify(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_compare_and_write(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_orwrite(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_write_atomic(struct scsi_cmd *cmd);
+
+/* sbc_thin.c: thin provisioning and whole-medium commands. */
+enum sense_reason sbc_cmd_write_same(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_unmap(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_get_lba_status(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_sanitize(struct scsi_cmd *cmd);
+/* VPD B0h MAXIMUM WRITE SAME LENGTH: the same bytes as MAXIMUM TRANSFER LENGTH. */
+#define SBC_WRITE_SAME_MAX_BLOCKS(lu) (SCSI_MAX_XFER_BYTES >> (lu)->block_shift)
+/* SBC-3 5.3: VPD B0h MAXIMUM COMPARE AND WRITE LENGTH in blocks (one byte). */
+#define SBC_CAW_MAX_BLOCKS 255
+/* SBC-4 6.6.4: MAXIMUM ATOMIC TRANSFER LENGTH in bytes. */
+#define SBC_ATOMIC_MAX_BYTES (1024u * 1024)
+
+/* sbc_xcopy.c: EXTENDED COPY (LID1) and RECEIVE COPY RESULTS. */
+enum sense_reason sbc_cmd_extended_copy(struct scsi_cmd *cmd);
+enum sense_reason sbc_cmd_receive_copy_results(struct scsi_cmd *cmd);
 /** SBC-3 VPD pages (B0h, B1h, B2h) into \p b, header included. */
 void sbc_vpd_block_limits(const struct scsi_lu *lu, struct buf *b);
 void sbc_vpd_block_characteristics(const struct scsi_lu *lu, struct buf *b);

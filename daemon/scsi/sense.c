@@ -16,6 +16,8 @@ enum {
 	SENSE_KEY_ILLEGAL_REQUEST = 0x5,
 	SENSE_KEY_UNIT_ATTENTION = 0x6,
 	SENSE_KEY_DATA_PROTECT = 0x7,
+	SENSE_KEY_COPY_ABORTED = 0xa,
+	SENSE_KEY_MISCOMPARE = 0xe,
 };
 
 struct sense_code {
@@ -47,6 +49,17 @@ static const struct sense_code sense_codes[SENSE_REASON_COUNT] = {
 	[SENSE_READ_ERROR] = CHECK(MEDIUM_ERROR, 0x11, 0x00),
 	[SENSE_WRITE_ERROR] = CHECK(MEDIUM_ERROR, 0x0c, 0x00),
 	[SENSE_INTERNAL_FAILURE] = CHECK(HARDWARE_ERROR, 0x44, 0x00),
+	[SENSE_MISCOMPARE] = CHECK(MISCOMPARE, 0x1d, 0x00),
+	[SENSE_SOFT_WRITE_PROTECTED] = CHECK(DATA_PROTECT, 0x27, 0x02),
+	[SENSE_REMOVAL_PREVENTED] = CHECK(ILLEGAL_REQUEST, 0x53, 0x02),
+	[SENSE_TOO_MANY_TARGET_DESCS] = CHECK(ILLEGAL_REQUEST, 0x26, 0x06),
+	[SENSE_UNSUPPORTED_TARGET_DESC] = CHECK(ILLEGAL_REQUEST, 0x26, 0x07),
+	[SENSE_TOO_MANY_SEGMENT_DESCS] = CHECK(ILLEGAL_REQUEST, 0x26, 0x08),
+	[SENSE_UNSUPPORTED_SEGMENT_DESC] = CHECK(ILLEGAL_REQUEST, 0x26, 0x09),
+	[SENSE_COPY_TARGET_UNREACHABLE] = CHECK(COPY_ABORTED, 0x0d, 0x02),
+	[SENSE_COPY_READ_ERROR] = CHECK(COPY_ABORTED, 0x11, 0x00),
+	[SENSE_COPY_WRITE_ERROR] = CHECK(COPY_ABORTED, 0x0c, 0x00),
+	[SENSE_INVALID_RELEASE_OF_PR] = CHECK(ILLEGAL_REQUEST, 0x26, 0x04),
 	[SENSE_UA_POWER_ON] = CHECK(UNIT_ATTENTION, 0x29, 0x00),
 	[SENSE_UA_LU_RESET] = CHECK(UNIT_ATTENTION, 0x29, 0x03),
 	[SENSE_UA_NEXUS_LOSS] = CHECK(UNIT_ATTENTION, 0x29, 0x07),
@@ -97,7 +110,8 @@ size_t sense_build(enum sense_reason reason, const struct sense_field *field, bo
 {
 	const struct sense_code *c = sense_code_get(reason);
 	bool sks = field && field->valid;
-	size_t len = 0;
+	bool info = field && field->info_valid;
+	size_t len = 0, pos;
 
 	if (c->status != SCSI_STATUS_GOOD && c->status != SCSI_STATUS_CHECK_CONDITION)
 		goto out;
@@ -105,7 +119,7 @@ size_t sense_build(enum sense_reason reason, const struct sense_field *field, bo
 		goto out;
 	if (desc) {
 		/* SPC-4 4.5.2: descriptor format, current error. */
-		len = 8 + (sks ? 8 : 0);
+		len = 8 + (info ? 12 : 0) + (sks ? 8 : 0);
 		if (cap < len) {
 			len = 0;
 			goto out;
@@ -116,14 +130,23 @@ size_t sense_build(enum sense_reason reason, const struct sense_field *field, bo
 		out[2] = c->asc;
 		out[3] = c->ascq;
 		out[7] = (uint8_t)(len - 8);
+		pos = 8;
+		if (info) {
+			/* 4.5.2.2: information sense data descriptor, VALID set. */
+			out[pos] = 0x00;
+			out[pos + 1] = 0x0a;
+			out[pos + 2] = 0x80;
+			put_be64(out + pos + 4, field->info);
+			pos += 12;
+		}
 		if (sks) {
 			/* 4.5.2.4.1: sense key specific sense data descriptor. */
-			out[8] = 0x02;
-			out[9] = 0x06;
-			sense_sks_put(out + 12, field);
+			out[pos] = 0x02;
+			out[pos + 1] = 0x06;
+			sense_sks_put(out + pos + 4, field);
 		}
 	} else {
-		/* SPC-4 4.5.3: fixed format, current error, no INFORMATION. */
+		/* SPC-4 4.5.3: fixed format, current error. */
 		len = SENSE_FIXED_LEN;
 		if (cap < len) {
 			len = 0;
@@ -135,6 +158,11 @@ size_t sense_build(enum sense_reason reason, const struct sense_field *field, bo
 		out[7] = SENSE_FIXED_LEN - 8;
 		out[12] = c->asc;
 		out[13] = c->ascq;
+		/* INFORMATION holds 32 bits here; larger values need descriptor format. */
+		if (info && field->info <= 0xffffffffu) {
+			out[0] |= 0x80; /* VALID */
+			put_be32(out + 3, (uint32_t)field->info);
+		}
 		if (sks)
 			sense_sks_put(out + 15, field);
 	}

@@ -28,6 +28,17 @@ enum sense_reason {
 	SENSE_READ_ERROR,		   /* 3/11/00 UNRECOVERED READ ERROR */
 	SENSE_WRITE_ERROR,		   /* 3/0C/00 */
 	SENSE_INTERNAL_FAILURE,		   /* 4/44/00 INTERNAL TARGET FAILURE */
+	SENSE_MISCOMPARE,		   /* E/1D/00 MISCOMPARE DURING VERIFY OPERATION */
+	SENSE_SOFT_WRITE_PROTECTED,	   /* 7/27/02 LOGICAL UNIT SOFTWARE WRITE PROTECTED */
+	SENSE_REMOVAL_PREVENTED,	   /* 5/53/02 MEDIUM REMOVAL PREVENTED */
+	SENSE_TOO_MANY_TARGET_DESCS,	   /* 5/26/06 TOO MANY TARGET DESCRIPTORS */
+	SENSE_UNSUPPORTED_TARGET_DESC,	   /* 5/26/07 UNSUPPORTED TARGET DESCRIPTOR TYPE CODE */
+	SENSE_TOO_MANY_SEGMENT_DESCS,	   /* 5/26/08 TOO MANY SEGMENT DESCRIPTORS */
+	SENSE_UNSUPPORTED_SEGMENT_DESC,	   /* 5/26/09 UNSUPPORTED SEGMENT DESCRIPTOR TYPE CODE */
+	SENSE_COPY_TARGET_UNREACHABLE,	   /* A/0D/02 COPY TARGET DEVICE NOT REACHABLE */
+	SENSE_COPY_READ_ERROR,		   /* A/11/00 COPY ABORTED, UNRECOVERED READ ERROR */
+	SENSE_COPY_WRITE_ERROR,		   /* A/0C/00 COPY ABORTED, WRITE ERROR */
+	SENSE_INVALID_RELEASE_OF_PR,	   /* 5/26/04 INVALID RELEASE OF PERSISTENT RESERVATION */
 	/* Unit attentions (SAM-5 5.14, SPC-4 Table F.1); sense key 6. */
 	SENSE_UA_POWER_ON,		  /* 29/00 POWER ON, RESET, OR BUS DEVICE RESET OCCURRED */
 	SENSE_UA_LU_RESET,		  /* 29/03 BUS DEVICE RESET FUNCTION OCCURRED */
@@ -47,12 +58,16 @@ struct sense_field {
 	bool in_cdb;   /* C/D: the error is in the CDB (else in parameter data) */
 	uint16_t byte; /* field pointer: the byte in error */
 	int8_t bit;    /* bit pointer 0..7, or -1 when the whole byte is meant */
+	/* SPC-4 4.5.2.2 / 4.5.3: the INFORMATION field (e.g. the offset of a
+	 * MISCOMPARE, SBC-3 5.3 and 5.34), independent of the field pointer. */
+	bool info_valid;
+	uint64_t info;
 };
 
 /* Sense data sizes we produce: fixed (SPC-4 4.5.3) and descriptor (4.5.2)
- * with one sense-key-specific descriptor. */
+ * with an information descriptor and a sense-key-specific descriptor. */
 #define SENSE_FIXED_LEN 18
-#define SENSE_DESC_LEN_MAX 16
+#define SENSE_DESC_LEN_MAX 28
 
 /** The SCSI status a reason ends the command with. */
 uint8_t sense_status(enum sense_reason reason);
@@ -63,7 +78,7 @@ bool sense_is_ua(enum sense_reason reason);
 bool sense_is_reset_ua(enum sense_reason reason);
 /**
  * Build sense data for \p reason into \p out (\p cap bytes).
- * \param field  sense-key-specific field pointer, or NULL
+ * \param field  sense-key-specific field pointer and INFORMATION, or NULL
  * \param desc   descriptor format (0x72) instead of fixed (0x70)
  * \return bytes written (0 for reasons without sense data: SENSE_BUSY,
  * SENSE_RESERVATION_CONFLICT, SENSE_ASYNC, or cap too small). SENSE_OK

@@ -264,14 +264,19 @@ static void spc_mode_page_rw_recovery(const struct scsi_lu *lu, bool changeable,
 	buf_append(b, p, sizeof(p));
 }
 
-/* SPC-4 7.5.8 control mode page. Nothing is changeable (no MODE SELECT). */
+/* SPC-4 7.5.8 control mode page: D_SENSE and SWP are changeable. */
 static void spc_mode_page_control(const struct scsi_lu *lu, bool changeable, struct buf *b)
 {
 	uint8_t p[12] = {0x0a, 0x0a};
 
-	if (!changeable) {
+	if (changeable) {
+		p[2] = 0x04; /* D_SENSE */
+		p[4] = 0x08; /* SWP */
+	} else {
+		if (lu->d_sense)
+			p[2] = 0x04;
 		p[3] = 0x10; /* QUEUE ALGORITHM MODIFIER 1: unrestricted reordering */
-		if (lu->readonly)
+		if (lu->swp)
 			p[4] = 0x08;	 /* SWP */
 		put_be16(p + 8, 0xffff); /* BUSY TIMEOUT PERIOD: unlimited */
 	}
@@ -346,19 +351,132 @@ enum sense_reason spc_cmd_mode_sense(struct scsi_cmd *cmd)
 		r = SENSE_BUSY;
 		goto out;
 	}
-	/* SBC-3 6.3.1: WP for read-only LUs, DPOFUA: we honour DPO and FUA. */
+	/* SBC-3 6.3.1: WP for write-protected LUs, DPOFUA: we honour DPO and FUA. */
 	if (ten) {
 		put_be16(b.data, (uint16_t)(b.len - 2));
-		b.data[3] = (uint8_t)((cmd->lu->readonly ? 0x80 : 0) | 0x10);
+		b.data[3] = (uint8_t)((scsi_lu_write_protected(cmd->lu) ? 0x80 : 0) | 0x10);
 		b.data[4] = llba ? 0x01 : 0; /* LONGLBA */
 		put_be16(b.data + 6, (uint16_t)blen);
 	} else {
 		b.data[0] = (uint8_t)(b.len - 1);
-		b.data[2] = (uint8_t)((cmd->lu->readonly ? 0x80 : 0) | 0x10);
+		b.data[2] = (uint8_t)((scsi_lu_write_protected(cmd->lu) ? 0x80 : 0) | 0x10);
 		b.data[3] = (uint8_t)blen;
 	}
 	r = scsi_cmd_data_in(cmd, &b, ten ? get_be16(cdb + 7) : cdb[4]);
 out:
 	buf_release(&b);
+	return r;
+}
+
+/*
+ * One page of a MODE SELECT parameter list: the page must be one we have,
+ * with our length, and differ from the current values only in changeable
+ * bits (SPC-4 6.9: else INVALID FIELD IN PARAMETER LIST). \p off is the
+ * page's offset in the parameter list, for the field pointer.
+ */
+static enum sense_reason spc_mode_select_page(struct scsi_cmd *cmd, const uint8_t *pg, size_t len,
+					      size_t off, bool *changed)
+{
+	struct buf cur = BUF_INIT, mask = BUF_INIT;
+	struct scsi_lu *lu = cmd->lu;
+	enum sense_reason r = SENSE_INVALID_FIELD_IN_PARAM;
+	size_t i, n;
+
+	cmd->field = (struct sense_field){.valid = true, .byte = (uint16_t)off, .bit = -1};
+	/* SPF (subpage format) pages: we have none. */
+	if (len < 2 || (pg[0] & 0x40))
+		goto out;
+	for (i = 0; i < sizeof(spc_mode_pages) / sizeof(spc_mode_pages[0]); i++)
+		if (spc_mode_pages[i].code == (pg[0] & 0x3f))
+			break;
+	if (i == sizeof(spc_mode_pages) / sizeof(spc_mode_pages[0]))
+		goto out;
+	spc_mode_pages[i].build(lu, false, &cur);
+	spc_mode_pages[i].build(lu, true, &mask);
+	if (cur.err || mask.err) {
+		r = SENSE_BUSY;
+		goto out;
+	}
+	n = cur.len;
+	if (len != n || pg[1] != cur.data[1]) {
+		cmd->field.byte = (uint16_t)(off + 1);
+		goto out;
+	}
+	for (i = 2; i < n; i++) {
+		if ((pg[i] ^ cur.data[i]) & ~mask.data[i]) {
+			cmd->field.byte = (uint16_t)(off + i);
+			goto out;
+		}
+	}
+	if (memcmp(pg + 2, cur.data + 2, n - 2))
+		*changed = true;
+	switch (pg[0] & 0x3f) {
+	case 0x08:
+		lu->wce = pg[2] & 0x04;
+		break;
+	case 0x0a:
+		lu->d_sense = pg[2] & 0x04;
+		lu->swp = pg[4] & 0x08;
+		break;
+	}
+	cmd->field.valid = false;
+	r = SENSE_OK;
+out:
+	buf_release(&cur);
+	buf_release(&mask);
+	return r;
+}
+
+/*
+ * SPC-4 6.9 / 6.10 MODE SELECT(6/10): set the changeable values of the
+ * caching and control pages. Saved pages (SP) are not supported. Other
+ * I_T nexuses get MODE PARAMETERS CHANGED (SPC-4 7.5.1).
+ */
+enum sense_reason spc_cmd_mode_select(struct scsi_cmd *cmd)
+{
+	struct scsi_task *task = cmd->task;
+	const uint8_t *cdb = task->cdb, *p = task->out_buf;
+	bool ten = cdb[0] == 0x55, changed = false;
+	uint32_t plen = ten ? get_be16(cdb + 7) : cdb[4];
+	size_t hlen = ten ? 8 : 4, off, bdlen, pl;
+	enum sense_reason r = SENSE_OK;
+
+	task->xfer_len = plen;
+	if (cdb[1] & 0x01) {
+		r = scsi_cmd_bad_field(cmd, 1, 0);
+		goto out;
+	}
+	if (plen == 0)
+		goto out;
+	/* Only the SPC page format (PF 1) is known. */
+	if (!(cdb[1] & 0x10)) {
+		r = scsi_cmd_bad_field(cmd, 1, 4);
+		goto out;
+	}
+	if (plen < hlen || task->out_len < plen || !p) {
+		r = SENSE_PARAM_LIST_LENGTH_ERROR;
+		goto out;
+	}
+	bdlen = ten ? get_be16(p + 6) : p[3];
+	off = hlen + bdlen;
+	if (off > plen) {
+		r = SENSE_PARAM_LIST_LENGTH_ERROR;
+		goto out;
+	}
+	/* Block descriptors are accepted and ignored: the geometry is fixed. */
+	while (off < plen) {
+		pl = off + 1 < plen ? (size_t)p[off + 1] + 2 : plen - off;
+		if (off + pl > plen) {
+			r = SENSE_PARAM_LIST_LENGTH_ERROR;
+			goto out;
+		}
+		r = spc_mode_select_page(cmd, p + off, pl, off, &changed);
+		if (r != SENSE_OK)
+			goto out;
+		off += pl;
+	}
+	if (changed && task->itn)
+		scsi_ua_establish_others(cmd->lu, task->itn, SENSE_UA_MODE_PARAMS_CHANGED);
+out:
 	return r;
 }

@@ -354,7 +354,7 @@ static void read_capacity10_with_lba_but_no_pmi_is_invalid_field(void **state)
 	fix_assert_invalid_field(&f->task, 2);
 }
 
-static void read_capacity16_reports_last_lba_and_no_provisioning(void **state)
+static void read_capacity16_reports_last_lba_and_thin_provisioning(void **state)
 {
 	struct fix *f = *state;
 
@@ -363,8 +363,8 @@ static void read_capacity16_reports_last_lba_and_no_provisioning(void **state)
 	assert_int_equal(f->task.in_len, 32);
 	assert_int_equal(get_be64(f->task.in_buf), LAST_LBA);
 	assert_int_equal(get_be32(f->task.in_buf + 8), 512);
-	/* No UNMAP command yet: LBPME stays 0 whatever the backend can do. */
-	assert_int_equal(f->task.in_buf[14] & 0x80, 0);
+	/* SBC-3 5.16: the temp file can punch holes: LBPME and LBPRZ. */
+	assert_int_equal(f->task.in_buf[14] & 0xc0, 0xc0);
 }
 
 static void read_capacity16_is_truncated_to_allocation_length(void **state)
@@ -406,7 +406,7 @@ static void block_limits_page_reports_maximum_transfer_length(void **state)
 	fix_assert_good(&f->task);
 	assert_int_equal(get_be16(f->task.in_buf + 2), 0x3c);
 	assert_int_equal(get_be32(f->task.in_buf + 8), 16384);
-	assert_int_equal(get_be32(f->task.in_buf + 20), 0); /* no UNMAP yet */
+	assert_int_equal(get_be32(f->task.in_buf + 24), 256); /* MAXIMUM UNMAP BLOCK DESCRIPTORS */
 }
 
 static void block_characteristics_page_reports_non_rotating_medium(void **state)
@@ -418,14 +418,16 @@ static void block_characteristics_page_reports_non_rotating_medium(void **state)
 	assert_int_equal(get_be16(f->task.in_buf + 4), 1);
 }
 
-static void provisioning_page_claims_nothing_without_unmap_command(void **state)
+/* SBC-3 6.5.4: LBPU, LBPWS, LBPWS10 and LBPRZ, thin provisioning. */
+static void provisioning_page_claims_unmap_and_write_same(void **state)
 {
 	struct fix *f = *state;
 
 	fix_run(f, FIX_CDB(0x12, 1, 0xb2, 0, 255, 0), 255);
 	fix_assert_good(&f->task);
 	assert_int_equal(get_be16(f->task.in_buf + 2), 4);
-	assert_int_equal(f->task.in_buf[5], 0);
+	assert_int_equal(f->task.in_buf[5], 0x80 | 0x40 | 0x20 | 0x04);
+	assert_int_equal(f->task.in_buf[6] & 0x07, 0x02);
 }
 
 /* The store shrank under the LU: the short read is an unrecovered read error. */
@@ -493,13 +495,13 @@ int main(void)
 		T(synchronize_cache_on_read_only_lu_needs_no_flush),
 		T(read_capacity10_reports_last_lba_and_block_length),
 		T(read_capacity10_with_lba_but_no_pmi_is_invalid_field),
-		T(read_capacity16_reports_last_lba_and_no_provisioning),
+		T(read_capacity16_reports_last_lba_and_thin_provisioning),
 		T(read_capacity16_is_truncated_to_allocation_length),
 		T(block_size_4096_is_reported),
 		T(start_stop_unit_is_accepted),
 		T(block_limits_page_reports_maximum_transfer_length),
 		T(block_characteristics_page_reports_non_rotating_medium),
-		T(provisioning_page_claims_nothing_without_unmap_command),
+		T(provisioning_page_claims_unmap_and_write_same),
 		T(read_past_a_shrunk_file_is_medium_error),
 		T(read_buffer_allocation_failure_is_busy),
 		T(io_request_allocation_failure_is_busy),

@@ -385,14 +385,16 @@ static void caching_page_reports_write_cache_enabled(void **state)
 	assert_int_equal(f->task.in_buf[6] & 0x04, 0x04);
 }
 
-static void changeable_values_are_all_zero(void **state)
+/* SBC-3 6.4.5: only WCE of the caching page is changeable. */
+static void caching_page_changeable_values_are_only_wce(void **state)
 {
-	static const uint8_t zero[18] = {0};
+	static const uint8_t zero[17] = {0};
 	struct fix *f = *state;
 
 	fix_run(f, MODE_SENSE6(0x08, 0x40 | 0x08, 0, 255), 255);
 	fix_assert_good(&f->task);
-	assert_memory_equal(f->task.in_buf + 6, zero, sizeof(zero));
+	assert_int_equal(f->task.in_buf[6], 0x04);
+	assert_memory_equal(f->task.in_buf + 7, zero, sizeof(zero));
 }
 
 /* SPC-4 6.11: PC 11b (saved values) is not supported. */
@@ -515,7 +517,7 @@ int main(void)
 		T(request_sense_without_lu_reports_lun_not_supported),
 		T(mode_sense_all_pages_returns_recovery_caching_control),
 		T(caching_page_reports_write_cache_enabled),
-		T(changeable_values_are_all_zero),
+		T(caching_page_changeable_values_are_only_wce),
 		T(saved_values_are_not_supported),
 		T(unknown_mode_page_is_invalid_field),
 		T(unknown_subpage_is_invalid_field),
