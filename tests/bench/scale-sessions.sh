@@ -97,18 +97,22 @@ for i in $(seq 1 50); do
 	timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2> /dev/null || break
 done
 mkdir -p "$T/state"
-cat > "$T/hatgt.conf" << EOF
-[global]
-listen = 127.0.0.1:$PORT
-state_dir = $T/state
-admin_name = hatgt-scale-$$
-log_level = warning
-max_sessions = $((NSESS + 16))
-
-[target $IQN]
-lun0 = $T/lun0.img
-lun0_size = 16M
-EOF
+# write_conf [LIMIT_KEYS...]: the config, with every limit that would stop
+# SESSIONS logins from one address raised to SESSIONS + 16 (docs/limits.md).
+write_conf() {
+	local k
+	{
+		printf '[global]\nlisten = 127.0.0.1:%s\nstate_dir = %s\n' "$PORT" "$T/state"
+		printf 'admin_name = hatgt-scale-%s\nlog_level = warning\n' "$$"
+		for k in "$@"; do
+			printf '%s = %s\n' "$k" $((NSESS + 16))
+		done
+		printf '\n[target %s]\nlun0 = %s\nlun0_size = 16M\n' "$IQN" "$T/lun0.img"
+	} > "$T/hatgt.conf"
+}
+write_conf max_sessions max_connections max_connections_per_address max_sessions_per_target
+# Older daemons know only max_sessions.
+"$HATGTD" -t -c "$T/hatgt.conf" > /dev/null 2>&1 || write_conf max_sessions
 "$HATGTD" -f -c "$T/hatgt.conf" > "$T/hatgtd.log" 2>&1 &
 DAEMON_PID=$!
 for i in $(seq 1 100); do
