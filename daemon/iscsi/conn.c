@@ -349,6 +349,28 @@ static int conn_flush(struct iscsi_conn *conn)
 	return 0;
 }
 
+static void server_flush_job(void *data)
+{
+	struct iscsi_server *srv = data;
+
+	srv->flush_scheduled = false;
+	iscsi_server_flush(srv);
+}
+
+void iscsi_server_flush(struct iscsi_server *srv)
+{
+	struct iscsi_conn *conn;
+
+	while (!list_empty(&srv->dirty)) {
+		conn = list_first_entry(&srv->dirty, struct iscsi_conn, dirty_node);
+		list_del(&conn->dirty_node);
+		conn->dirty = false;
+		if (conn->state != CONN_CLOSED && conn_flush(conn) < 0)
+			conn_close(conn, "send failed");
+		conn_put(conn);
+	}
+}
+
 int conn_send(struct iscsi_conn *conn, const uint8_t *bhs, const uint8_t *data, uint32_t len,
 	      struct iscsi_task *task)
 {
@@ -405,11 +427,19 @@ int conn_send(struct iscsi_conn *conn, const uint8_t *bhs, const uint8_t *data, 
 		    (len && conn->params.data_digest ? 4 : 0);
 	list_add_tail(&tx->node, &conn->txq);
 	/* Send at once unless output is already backed up. */
-	if (!conn->polled_out) {
-		rc = conn_flush(conn);
-		if (rc < 0) {
-			conn_close(conn, "send failed");
-			return rc;
+	/* Output goes out once per loop iteration (iscsi_server_flush), so
+	 * the responses of a batch of completions share one sendmsg. */
+	if (!conn->polled_out && !conn->dirty) {
+		struct iscsi_server *srv = conn->srv;
+
+		conn->dirty = true;
+		conn_get(conn);
+		list_add_tail(&conn->dirty_node, &srv->dirty);
+		/* The socket and completion handlers flush when they are done;
+		 * anything else (timers, admin) is caught by this job. */
+		if (!srv->flush_scheduled) {
+			rc = qb_loop_job_add(srv->loop, QB_LOOP_HIGH, srv, server_flush_job);
+			srv->flush_scheduled = rc == 0;
 		}
 	}
 	return 0;
@@ -928,6 +958,7 @@ static int32_t conn_io_cb(int32_t fd, int32_t revents, void *data)
 		else if (rc < 0)
 			conn_close(conn, strerror(-rc));
 	}
+	iscsi_server_flush(conn->srv);
 	conn_put(conn);
 	return 0;
 }

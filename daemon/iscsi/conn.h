@@ -163,6 +163,8 @@ struct iscsi_conn {
 
 	/* Transmit queue */
 	struct list_head txq;
+	struct list_head dirty_node; /* in srv->dirty while output waits for the flush */
+	bool dirty;
 
 	/* Tasks of this connection */
 	struct list_head tasks;
@@ -183,6 +185,7 @@ struct iscsi_conn {
 };
 
 /* conn.c */
+
 int conn_create(struct iscsi_server *srv, int fd);
 void conn_close(struct iscsi_conn *conn, const char *why);
 /** Stop reading new PDUs (draining); responses still go out. */

@@ -23,6 +23,8 @@ struct iscsi_server {
 	const struct hatgt_config *cfg; /* the config in effect; not owned */
 	struct iscsi_login_env login_env;
 	struct list_head conns;         /* every connection, logged in or not */
+	struct list_head dirty;         /* connections with queued output to flush */
+	bool flush_scheduled;
 	struct list_head sessions;
 	int listen_fds[HATGT_MAX_PORTALS];
 	size_t nlisten;
@@ -58,6 +60,10 @@ void iscsi_server_undrain(struct iscsi_server *srv);
  * complete later with nobody to answer. */
 void iscsi_server_stop_now(struct iscsi_server *srv);
 void iscsi_server_fini(struct iscsi_server *srv);
+
+/** Write the queued output of every connection (once per loop iteration:
+ * responses produced in one wake-up go out in one sendmsg per connection). */
+void iscsi_server_flush(struct iscsi_server *srv);
 
 /** Describe sessions for hatgtadm (a table, or a JSON array). */
 void iscsi_server_sessions_show(const struct iscsi_server *srv, bool json, struct buf *out);

@@ -47,6 +47,7 @@ int iscsi_server_init(struct iscsi_server *srv, qb_loop_t *loop, struct target_r
 	srv->reg = reg;
 	srv->cfg = cfg;
 	list_init(&srv->conns);
+	list_init(&srv->dirty);
 	list_init(&srv->sessions);
 	server_login_env_update(srv);
 	scsi_abort_hook_set(server_abort_nexus, srv);
@@ -197,6 +198,7 @@ void iscsi_server_fini(struct iscsi_server *srv)
 {
 	struct iscsi_conn *c, *tmp;
 
+	iscsi_server_flush(srv);
 	iscsi_server_unlisten(srv);
 	list_for_each_entry_safe(c, tmp, &srv->conns, node)
 		conn_close(c, NULL);

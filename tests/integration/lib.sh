@@ -99,11 +99,13 @@ port_in_use() {
 	bounded 2 bash -c "exec 3<>/dev/tcp/$IT_HOST/$1" 2> /dev/null
 }
 
-# it_pick_port: a port nobody listens on, random so parallel tests differ.
+# it_pick_port: a port nobody listens on, random so parallel tests differ,
+# below the kernel's ephemeral range (32768-60999) so that no outgoing
+# connection of a parallel test can hold it.
 it_pick_port() {
 	local i p
 	for i in $(seq 1 50); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM + $$ + i) % 40000))
+		p=$((20000 + (RANDOM * 32768 + RANDOM + $$ + i) % 12700))
 		if ! port_in_use "$p"; then
 			PORT=$p
 			return 0
