@@ -62,8 +62,8 @@ struct load_opts {
 	unsigned int read_pct;
 	double duration;
 	double warmup;
-	uint64_t ios;	/* per session; 0: run for duration */
-	uint64_t span;	/* bytes of the LUN to use; 0: all */
+	uint64_t ios;  /* per session; 0: run for duration */
+	uint64_t span; /* bytes of the LUN to use; 0: all */
 	bool verify;
 	bool wait_signal;
 	uint64_t seed;
@@ -88,7 +88,7 @@ struct load_sess {
 	int lun;
 	unsigned int idx;
 	uint64_t rng;
-	uint64_t seq_next;	/* next I/O unit for sequential access */
+	uint64_t seq_next; /* next I/O unit for sequential access */
 	uint64_t submitted;
 	uint64_t inflight;
 	uint64_t done;
@@ -99,7 +99,7 @@ struct load_sess {
 struct load_stats {
 	uint64_t hist[LOAD_HIST_BUCKETS];
 	uint64_t ios;
-	uint64_t ios_total;	/* completed, warm-up and drain included */
+	uint64_t ios_total; /* completed, warm-up and drain included */
 	uint64_t reads;
 	uint64_t writes;
 	uint64_t errors;
@@ -116,9 +116,9 @@ struct load_run {
 	struct load_sess *sess;
 	unsigned int nsess;
 	uint32_t block_len;
-	uint64_t nblocks;	/* LUN blocks used (span) */
-	uint64_t units;		/* I/O units of bs in the span */
-	int64_t t_measure;	/* start of the measured window */
+	uint64_t nblocks;  /* LUN blocks used (span) */
+	uint64_t units;	   /* I/O units of bs in the span */
+	int64_t t_measure; /* start of the measured window */
 	int64_t t_end;
 	bool stopping;
 	struct load_stats st;
@@ -247,8 +247,10 @@ static void load_verify(struct load_run *r, const struct load_slot *s)
 			r->st.unwritten++;
 		} else {
 			if (r->st.mismatches == 0)
-				fprintf(stderr, "hatgt-load: session %u: data mismatch at LBA %" PRIu64
-						"\n", s->sess->idx, s->lba + i);
+				fprintf(stderr,
+					"hatgt-load: session %u: data mismatch at LBA %" PRIu64
+					"\n",
+					s->sess->idx, s->lba + i);
 			r->st.mismatches++;
 		}
 	}
@@ -320,7 +322,8 @@ static void load_io_done(struct iscsi_context *iscsi, int status, void *command_
 	r->st.ios_total++;
 	if (status != SCSI_STATUS_GOOD) {
 		if (r->st.errors == 0)
-			fprintf(stderr, "hatgt-load: session %u: %s at LBA %" PRIu64 " failed: %s\n",
+			fprintf(stderr,
+				"hatgt-load: session %u: %s at LBA %" PRIu64 " failed: %s\n",
 				ss->idx, s->is_read ? "READ(16)" : "WRITE(16)", s->lba,
 				iscsi_get_error(iscsi));
 		r->st.errors++;
@@ -417,8 +420,9 @@ static int load_capacity_read(struct load_run *r)
 	r->block_len = rc16->block_length;
 	r->nblocks = rc16->returned_lba + 1;
 	if (r->o.bs % r->block_len != 0) {
-		fprintf(stderr, "hatgt-load: block size %" PRIu64
-				" is not a multiple of the LUN's %u-byte blocks\n",
+		fprintf(stderr,
+			"hatgt-load: block size %" PRIu64
+			" is not a multiple of the LUN's %u-byte blocks\n",
 			r->o.bs, r->block_len);
 		rc = -EINVAL;
 		goto out;
@@ -428,7 +432,8 @@ static int load_capacity_read(struct load_run *r)
 		span_blocks = r->nblocks;
 	r->units = span_blocks / (r->o.bs / r->block_len);
 	if (r->units == 0) {
-		fprintf(stderr, "hatgt-load: the LUN (%" PRIu64 " blocks) is smaller than one I/O\n",
+		fprintf(stderr,
+			"hatgt-load: the LUN (%" PRIu64 " blocks) is smaller than one I/O\n",
 			r->nblocks);
 		rc = -EINVAL;
 		goto out;
@@ -449,7 +454,8 @@ static int load_poll_once(struct load_run *r, struct pollfd *pfd, int timeout_ms
 
 	for (i = 0; i < r->nsess; i++) {
 		pfd[i].fd = r->sess[i].failed ? -1 : iscsi_get_fd(r->sess[i].iscsi);
-		pfd[i].events = (short)(r->sess[i].failed ? 0 : iscsi_which_events(r->sess[i].iscsi));
+		pfd[i].events =
+			(short)(r->sess[i].failed ? 0 : iscsi_which_events(r->sess[i].iscsi));
 		pfd[i].revents = 0;
 	}
 	n = poll(pfd, r->nsess, timeout_ms);
@@ -488,6 +494,13 @@ static void load_sig_handler(int sig)
 		load_interrupted = 1;
 }
 
+static const char *load_verify_note(const struct load_run *r)
+{
+	if (!r->o.verify)
+		return "";
+	return r->st.mismatches ? ", DATA MISMATCH" : ", data verified";
+}
+
 static void load_report(const struct load_run *r, double secs, unsigned int sessions_ok)
 {
 	const struct load_stats *st = &r->st;
@@ -496,14 +509,15 @@ static void load_report(const struct load_run *r, double secs, unsigned int sess
 	double mean = st->ios ? st->lat_sum / (double)st->ios / 1000.0 : 0;
 
 	printf("hatgt-load: label=%s sessions=%u sessions_ok=%u qd=%u bs=%" PRIu64
-	       " pattern=%s read_pct=%u secs=%.3f ios=%" PRIu64 " ios_total=%" PRIu64 " reads=%" PRIu64
-	       " writes=%" PRIu64 " errors=%" PRIu64 " iops=%.0f mbps=%.1f lat_us_mean=%.1f"
+	       " pattern=%s read_pct=%u secs=%.3f ios=%" PRIu64 " ios_total=%" PRIu64
+	       " reads=%" PRIu64 " writes=%" PRIu64 " errors=%" PRIu64
+	       " iops=%.0f mbps=%.1f lat_us_mean=%.1f"
 	       " lat_us_min=%.1f lat_us_p50=%.1f lat_us_p90=%.1f lat_us_p99=%.1f"
 	       " lat_us_p999=%.1f lat_us_max=%.1f verified_blocks=%" PRIu64
 	       " unwritten_blocks=%" PRIu64 " mismatches=%" PRIu64 "\n",
 	       r->o.label, r->nsess, sessions_ok, r->o.qd, r->o.bs, r->o.random ? "random" : "seq",
-	       r->o.read_pct, secs, st->ios, st->ios_total, st->reads, st->writes, st->errors, iops, mbps, mean,
-	       (double)st->lat_min / 1000.0, load_hist_quantile(st, 0.50),
+	       r->o.read_pct, secs, st->ios, st->ios_total, st->reads, st->writes, st->errors, iops,
+	       mbps, mean, (double)st->lat_min / 1000.0, load_hist_quantile(st, 0.50),
 	       load_hist_quantile(st, 0.90), load_hist_quantile(st, 0.99),
 	       load_hist_quantile(st, 0.999), (double)st->lat_max / 1000.0, st->verified,
 	       st->unwritten, st->mismatches);
@@ -514,8 +528,7 @@ static void load_report(const struct load_run *r, double secs, unsigned int sess
 		r->o.label, r->nsess, r->o.qd, r->o.bs, r->o.random ? "random" : "sequential",
 		r->o.read_pct, iops, mbps, load_hist_quantile(st, 0.50),
 		load_hist_quantile(st, 0.99), load_hist_quantile(st, 0.999), st->ios, secs,
-		st->errors, r->o.verify ? (st->mismatches ? ", DATA MISMATCH" : ", data verified")
-					: "");
+		st->errors, load_verify_note(r));
 	fflush(stdout);
 }
 
@@ -559,8 +572,7 @@ static int load_run_io(struct load_run *r)
 		if (!r->sess[i].failed && r->sess[i].done > 0)
 			sessions_ok++;
 	}
-	load_report(r, (double)((r->o.ios ? t_stop : r->t_end) - r->t_measure) / 1e9,
-		    sessions_ok);
+	load_report(r, (double)((r->o.ios ? t_stop : r->t_end) - r->t_measure) / 1e9, sessions_ok);
 	rc = (r->st.errors || r->st.mismatches || load_interrupted) ? -EIO : 0;
 out:
 	free(pfd);
@@ -588,22 +600,25 @@ out:
 /* Parse a size with an optional K/M/G suffix (powers of 1024). */
 static int load_size_parse(const char *s, uint64_t *out)
 {
+	static const char suffixes[] = "kmg";
 	unsigned long long v;
+	unsigned int shift = 0;
+	const char *sfx;
 	char *end;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno != 0 || end == s || s[0] == '-')
 		return -EINVAL;
-	switch (*end) {
-	case 'K': case 'k': v <<= 10; end++; break;
-	case 'M': case 'm': v <<= 20; end++; break;
-	case 'G': case 'g': v <<= 30; end++; break;
-	default: break;
+	if (*end != '\0') {
+		sfx = strchr(suffixes, *end | 0x20);
+		if (!sfx || end[1] != '\0')
+			return -EINVAL;
+		shift = 10u * (unsigned int)(sfx - suffixes + 1);
 	}
-	if (*end != '\0')
-		return -EINVAL;
-	*out = v;
+	if (v > (ULLONG_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -635,52 +650,59 @@ static int load_secs_parse(const char *s, double *out)
 
 static void load_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: hatgt-load [options] iscsi://HOST[:PORT]/TARGET-IQN/LUN\n"
-		"  -i, --initiator IQN   initiator name (iqn.2026-11.org.hatgt:load)\n"
-		"  -s, --sessions N      sessions, each with its own connection (1)\n"
-		"  -q, --qd N            commands outstanding per session (1)\n"
-		"  -b, --bs SIZE         bytes per command, K/M suffix (4K)\n"
-		"  -p, --pattern P       rand | seq (rand)\n"
-		"  -r, --read-pct N      percentage of reads, 0..100 (100)\n"
-		"  -t, --duration SECS   measured time (5)\n"
-		"  -w, --warmup SECS     unmeasured time before it (1)\n"
-		"  -n, --ios N           instead of a duration: N commands per session\n"
-		"  -z, --span SIZE       use only the first SIZE bytes of the LUN\n"
-		"  -V, --verify          write an LBA pattern, check it on reads\n"
-		"  -W, --wait-signal     log in, then keep sessions idle until SIGUSR1\n"
-		"  -S, --seed N          random seed (1)\n"
-		"  -L, --label TEXT      label in the output lines (load)\n");
+	fprintf(f, "usage: hatgt-load [options] iscsi://HOST[:PORT]/TARGET-IQN/LUN\n"
+		   "  -i, --initiator IQN   initiator name (iqn.2026-11.org.hatgt:load)\n"
+		   "  -s, --sessions N      sessions, each with its own connection (1)\n"
+		   "  -q, --qd N            commands outstanding per session (1)\n"
+		   "  -b, --bs SIZE         bytes per command, K/M suffix (4K)\n"
+		   "  -p, --pattern P       rand | seq (rand)\n"
+		   "  -r, --read-pct N      percentage of reads, 0..100 (100)\n"
+		   "  -t, --duration SECS   measured time (5)\n"
+		   "  -w, --warmup SECS     unmeasured time before it (1)\n"
+		   "  -n, --ios N           instead of a duration: N commands per session\n"
+		   "  -z, --span SIZE       use only the first SIZE bytes of the LUN\n"
+		   "  -V, --verify          write an LBA pattern, check it on reads\n"
+		   "  -W, --wait-signal     log in, then keep sessions idle until SIGUSR1\n"
+		   "  -S, --seed N          random seed (1)\n"
+		   "  -L, --label TEXT      label in the output lines (load)\n");
 }
 
 static int load_opts_parse(int argc, char **argv, struct load_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "initiator", required_argument, NULL, 'i' },
-		{ "sessions", required_argument, NULL, 's' },
-		{ "qd", required_argument, NULL, 'q' },
-		{ "bs", required_argument, NULL, 'b' },
-		{ "pattern", required_argument, NULL, 'p' },
-		{ "read-pct", required_argument, NULL, 'r' },
-		{ "duration", required_argument, NULL, 't' },
-		{ "warmup", required_argument, NULL, 'w' },
-		{ "ios", required_argument, NULL, 'n' },
-		{ "span", required_argument, NULL, 'z' },
-		{ "verify", no_argument, NULL, 'V' },
-		{ "wait-signal", no_argument, NULL, 'W' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "label", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"initiator", required_argument, NULL, 'i'},
+		{"sessions", required_argument, NULL, 's'},
+		{"qd", required_argument, NULL, 'q'},
+		{"bs", required_argument, NULL, 'b'},
+		{"pattern", required_argument, NULL, 'p'},
+		{"read-pct", required_argument, NULL, 'r'},
+		{"duration", required_argument, NULL, 't'},
+		{"warmup", required_argument, NULL, 'w'},
+		{"ios", required_argument, NULL, 'n'},
+		{"span", required_argument, NULL, 'z'},
+		{"verify", no_argument, NULL, 'V'},
+		{"wait-signal", no_argument, NULL, 'W'},
+		{"seed", required_argument, NULL, 'S'},
+		{"label", required_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	int c, rc = 0;
 
 	while ((c = getopt_long(argc, argv, "i:s:q:b:p:r:t:w:n:z:VWS:L:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'i': o->initiator = optarg; break;
-		case 's': rc = load_uint_parse(optarg, 1, 4096, &o->sessions); break;
-		case 'q': rc = load_uint_parse(optarg, 1, 1024, &o->qd); break;
-		case 'b': rc = load_size_parse(optarg, &o->bs); break;
+		case 'i':
+			o->initiator = optarg;
+			break;
+		case 's':
+			rc = load_uint_parse(optarg, 1, 4096, &o->sessions);
+			break;
+		case 'q':
+			rc = load_uint_parse(optarg, 1, 1024, &o->qd);
+			break;
+		case 'b':
+			rc = load_size_parse(optarg, &o->bs);
+			break;
 		case 'p':
 			if (strcmp(optarg, "rand") == 0 || strcmp(optarg, "random") == 0)
 				o->random = true;
@@ -689,17 +711,39 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
 			else
 				rc = -EINVAL;
 			break;
-		case 'r': rc = load_uint_parse(optarg, 0, 100, &o->read_pct); break;
-		case 't': rc = load_secs_parse(optarg, &o->duration); break;
-		case 'w': rc = load_secs_parse(optarg, &o->warmup); break;
-		case 'n': rc = load_size_parse(optarg, &o->ios); break;
-		case 'z': rc = load_size_parse(optarg, &o->span); break;
-		case 'V': o->verify = true; break;
-		case 'W': o->wait_signal = true; break;
-		case 'S': rc = load_size_parse(optarg, &o->seed); break;
-		case 'L': o->label = optarg; break;
-		case 'h': load_usage(stdout); exit(0);
-		default: rc = -EINVAL; break;
+		case 'r':
+			rc = load_uint_parse(optarg, 0, 100, &o->read_pct);
+			break;
+		case 't':
+			rc = load_secs_parse(optarg, &o->duration);
+			break;
+		case 'w':
+			rc = load_secs_parse(optarg, &o->warmup);
+			break;
+		case 'n':
+			rc = load_size_parse(optarg, &o->ios);
+			break;
+		case 'z':
+			rc = load_size_parse(optarg, &o->span);
+			break;
+		case 'V':
+			o->verify = true;
+			break;
+		case 'W':
+			o->wait_signal = true;
+			break;
+		case 'S':
+			rc = load_size_parse(optarg, &o->seed);
+			break;
+		case 'L':
+			o->label = optarg;
+			break;
+		case 'h':
+			load_usage(stdout);
+			exit(0);
+		default:
+			rc = -EINVAL;
+			break;
 		}
 		if (rc != 0) {
 			if (c != '?')
@@ -727,7 +771,7 @@ out:
 int main(int argc, char **argv)
 {
 	struct load_run *r = calloc(1, sizeof(*r));
-	struct sigaction sa = { .sa_handler = load_sig_handler };
+	struct sigaction sa = {.sa_handler = load_sig_handler};
 	unsigned int i, q;
 	int rc, status = 3;
 
