@@ -304,7 +304,7 @@ cluster = ${LAB_HATGT_CLUSTER:-corosync}
 
 [target iqn.2026-11.org.hatgt.lab:disk1]
 lun0 = $LAB_DIR/shared/disk1.img
-lun0_size = 64M
+lun0_size = 1G
 EOF
 }
 
