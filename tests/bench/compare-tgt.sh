@@ -56,14 +56,11 @@ BUILD=$(cd "$1" && pwd)
 HATGTD=${HATGTD:-$BUILD/daemon/hatgtd}
 HATGT_LOAD=${HATGT_LOAD:-$BUILD/tests/bench/hatgt-load}
 
-log() {
-	printf 'compare-tgt: %s\n' "$*" >&2
-}
-
-die() {
-	log "ERROR: $*"
-	exit 1
-}
+BENCH_NAME=compare-tgt
+# shellcheck source=bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+log() { bench_log "$@"; }
+die() { bench_die "$@"; }
 
 for c in tgtd tgtadm timeout awk; do
 	command -v "$c" > /dev/null 2>&1 || {
@@ -74,9 +71,7 @@ done
 [ -x "$HATGTD" ] || die "no hatgtd at $HATGTD"
 [ -x "$HATGT_LOAD" ] || die "no hatgt-load at $HATGT_LOAD (make -C tests/bench)"
 
-SHM=/dev/shm
-[ -d "$SHM" ] && [ -w "$SHM" ] || SHM=${TMPDIR:-/tmp}
-T=$(mktemp -d "$SHM/hatgt-bench.XXXXXX")
+T=$(mktemp -d "$(bench_shm_dir)/hatgt-bench.XXXXXX")
 RESULTS_DIR=${RESULTS_DIR:-}
 [ -n "$RESULTS_DIR" ] && KEEP=1
 RESULTS_DIR=${RESULTS_DIR:-$T/results}
@@ -85,19 +80,14 @@ TGT_PID=
 HATGT_PID=
 
 cleanup() {
-	local rc=$? p
+	local rc=$?
 	set +e
 	if [ -n "$TGT_PID" ]; then
 		TGT_IPC_SOCKET=$T/tgt.sock timeout 5 tgtadm --op delete --mode system \
 			> /dev/null 2>&1
 	fi
-	for p in $HATGT_PID $TGT_PID; do
-		kill -TERM "$p" 2> /dev/null
-	done
-	for p in $HATGT_PID $TGT_PID; do
-		timeout 10 tail --pid="$p" -f /dev/null 2> /dev/null || kill -KILL "$p" 2> /dev/null
-		wait "$p" 2> /dev/null
-	done
+	# shellcheck disable=SC2086 # empty when not started
+	bench_stop $HATGT_PID $TGT_PID
 	rm -f "$T"/*.img
 	if [ "$KEEP" = 1 ]; then
 		log "results kept in $RESULTS_DIR"
@@ -109,33 +99,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-port_free() {
-	! timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2> /dev/null
-}
-
-pick_port() {
-	local i p
-	for i in $(seq 1 50); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM + i) % 40000))
-		if port_free "$p"; then
-			echo "$p"
-			return 0
-		fi
-	done
-	die "no free TCP port"
-}
-
-# wait_port PORT PID: until PORT accepts (10 s), failing if PID exits.
-wait_port() {
-	local i
-	for i in $(seq 1 100); do
-		kill -0 "$2" 2> /dev/null || return 1
-		port_free "$1" || return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # cpu_ticks PID: utime + stime of the whole process, in clock ticks. The
 # command name (field 2) may hold spaces, so count fields after its ')'.
@@ -150,11 +113,11 @@ for f in hatgt tgt; do
 		die "cannot write $T/$f.img"
 done
 
-PORT_T=$(pick_port)
+PORT_T=$(bench_pick_port)
 export TGT_IPC_SOCKET=$T/tgt.sock
 tgtd -f --iscsi portal=127.0.0.1:"$PORT_T" > "$RESULTS_DIR/tgtd.log" 2>&1 &
 TGT_PID=$!
-wait_port "$PORT_T" "$TGT_PID" || die "tgtd did not listen on $PORT_T (log: $RESULTS_DIR/tgtd.log)"
+bench_wait_port "$PORT_T" "$TGT_PID" || die "tgtd did not listen on $PORT_T (log: $RESULTS_DIR/tgtd.log)"
 # tgtd accepts before its IPC socket is up: retry the first tgtadm briefly.
 for i in $(seq 1 50); do
 	timeout 5 tgtadm --lld iscsi --mode target --op new --tid 1 -T "$IQN_T" 2> /dev/null && break
@@ -165,8 +128,8 @@ timeout 5 tgtadm --lld iscsi --mode logicalunit --op new --tid 1 --lun 1 -b "$T/
 	die "tgtadm cannot add LUN 1"
 timeout 5 tgtadm --lld iscsi --mode target --op bind --tid 1 -I ALL || die "tgtadm bind failed"
 
-PORT_H=$(pick_port)
-[ "$PORT_H" != "$PORT_T" ] || PORT_H=$(pick_port)
+PORT_H=$(bench_pick_port)
+[ "$PORT_H" != "$PORT_T" ] || PORT_H=$(bench_pick_port)
 cat > "$T/hatgt.conf" << EOF
 [global]
 listen = 127.0.0.1:$PORT_H
@@ -180,7 +143,7 @@ lun0_size = $SIZE
 EOF
 "$HATGTD" -f -c "$T/hatgt.conf" > "$RESULTS_DIR/hatgtd.log" 2>&1 &
 HATGT_PID=$!
-wait_port "$PORT_H" "$HATGT_PID" || die "hatgtd did not listen on $PORT_H (log: $RESULTS_DIR/hatgtd.log)"
+bench_wait_port "$PORT_H" "$HATGT_PID" || die "hatgtd did not listen on $PORT_H (log: $RESULTS_DIR/hatgtd.log)"
 
 URL_T=iscsi://127.0.0.1:$PORT_T/$IQN_T/1
 URL_H=iscsi://127.0.0.1:$PORT_H/$IQN_H/0

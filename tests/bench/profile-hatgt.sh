@@ -44,14 +44,11 @@ WORKLOADS=${*:-4k-randread-qd32 1m-seqread-qd8 1m-seqwrite-qd8}
 HATGTD=${HATGTD:-$BUILD/daemon/hatgtd}
 HATGT_LOAD=${HATGT_LOAD:-$BUILD/tests/bench/hatgt-load}
 
-log() {
-	printf 'profile-hatgt: %s\n' "$*" >&2
-}
-
-die() {
-	log "ERROR: $*"
-	exit 1
-}
+BENCH_NAME=profile-hatgt
+# shellcheck source=bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+log() { bench_log "$@"; }
+die() { bench_die "$@"; }
 
 [ -x "$HATGTD" ] || die "no hatgtd at $HATGTD"
 [ -x "$HATGT_LOAD" ] || die "no hatgt-load at $HATGT_LOAD (make -C tests/bench)"
@@ -61,9 +58,7 @@ if [ "$TOOL" = perf ] && ! perf record -q -o /dev/null -- true > /dev/null 2>&1;
 fi
 [ "$TOOL" = perf ] || command -v valgrind > /dev/null || die "neither perf nor valgrind works"
 
-SHM=/dev/shm
-[ -d "$SHM" ] && [ -w "$SHM" ] || SHM=${TMPDIR:-/tmp}
-T=$(mktemp -d "$SHM/hatgt-prof.XXXXXX")
+T=$(mktemp -d "$(bench_shm_dir)/hatgt-prof.XXXXXX")
 OUT_DIR=${OUT_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/hatgt-prof-out.XXXXXX")}
 mkdir -p "$OUT_DIR" "$T/state"
 DAEMON_PID=
@@ -71,12 +66,7 @@ DAEMON_PID=
 cleanup() {
 	local rc=$?
 	set +e
-	if [ -n "$DAEMON_PID" ]; then
-		kill -TERM "$DAEMON_PID" 2> /dev/null
-		timeout 30 tail --pid="$DAEMON_PID" -f /dev/null 2> /dev/null ||
-			kill -KILL "$DAEMON_PID" 2> /dev/null
-		wait "$DAEMON_PID" 2> /dev/null
-	fi
+	[ -z "$DAEMON_PID" ] || bench_stop "$DAEMON_PID"
 	rm -rf "$T"
 	log "profiles in $OUT_DIR"
 	exit "$rc"
@@ -84,10 +74,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-for i in $(seq 1 50); do
-	PORT=$((20000 + (RANDOM * 32768 + RANDOM + i) % 40000))
-	timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2> /dev/null || break
-done
+PORT=$(bench_pick_port)
 timeout 60 dd if=/dev/zero of="$T/lun0.img" bs=1M count=1024 status=none || die "cannot fill the LUN"
 cat > "$T/hatgt.conf" << EOF
 [global]
@@ -108,12 +95,8 @@ else
 	"$HATGTD" -f -c "$T/hatgt.conf" > "$OUT_DIR/hatgtd.log" 2>&1 &
 fi
 DAEMON_PID=$!
-for i in $(seq 1 300); do
-	kill -0 "$DAEMON_PID" 2> /dev/null || die "hatgtd exited during start-up"
-	timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2> /dev/null && break
-	[ "$i" -lt 300 ] || die "hatgtd did not listen on $PORT"
-	sleep 0.1
-done
+# valgrind starts slowly: 30 s.
+bench_wait_port "$PORT" "$DAEMON_PID" 300 || die "hatgtd did not listen on $PORT"
 URL=iscsi://127.0.0.1:$PORT/$IQN/0
 
 opts_of() {
@@ -155,7 +138,7 @@ for w in $WORKLOADS; do
 done
 if [ "$TOOL" = callgrind ]; then
 	kill -TERM "$DAEMON_PID"
-	timeout 60 tail --pid="$DAEMON_PID" -f /dev/null || die "hatgtd did not stop"
+	bench_wait_pid "$DAEMON_PID" 60 || die "hatgtd did not stop"
 	wait "$DAEMON_PID" || true
 	DAEMON_PID=
 	echo "## callgrind, all workloads together (inclusive)"

@@ -49,14 +49,11 @@ BUILD=$(cd "$1" && pwd)
 HATGTD=${HATGTD:-$BUILD/daemon/hatgtd}
 HATGT_LOAD=${HATGT_LOAD:-$BUILD/tests/bench/hatgt-load}
 
-log() {
-	printf 'scale-sessions: %s\n' "$*" >&2
-}
-
-die() {
-	log "ERROR: $*"
-	exit 1
-}
+BENCH_NAME=scale-sessions
+# shellcheck source=bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+log() { bench_log "$@"; }
+die() { bench_die "$@"; }
 
 [ -x "$HATGTD" ] || die "no hatgtd at $HATGTD"
 [ -x "$HATGT_LOAD" ] || die "no hatgt-load at $HATGT_LOAD (make -C tests/bench)"
@@ -66,15 +63,10 @@ DAEMON_PID=
 LOAD_PIDS=
 
 cleanup() {
-	local rc=$? p
+	local rc=$?
 	set +e
-	for p in $LOAD_PIDS $DAEMON_PID; do
-		kill -TERM "$p" 2> /dev/null
-	done
-	for p in $LOAD_PIDS $DAEMON_PID; do
-		timeout 10 tail --pid="$p" -f /dev/null 2> /dev/null || kill -KILL "$p" 2> /dev/null
-		wait "$p" 2> /dev/null
-	done
+	# shellcheck disable=SC2086 # empty when not started
+	bench_stop $LOAD_PIDS $DAEMON_PID
 	if [ "$rc" -ne 0 ] && [ -f "$T/hatgtd.log" ]; then
 		log "---- hatgtd log (last 40 lines) ----"
 		tail -n 40 "$T/hatgtd.log" >&2
@@ -92,10 +84,7 @@ rss_kib() {
 # Every session is a socket in the daemon and in a load process.
 ulimit -n $((NSESS + 256)) 2> /dev/null || ulimit -n "$(ulimit -Hn)"
 
-for i in $(seq 1 50); do
-	PORT=$((20000 + (RANDOM * 32768 + RANDOM + i) % 40000))
-	timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2> /dev/null || break
-done
+PORT=$(bench_pick_port)
 mkdir -p "$T/state"
 # write_conf [LIMIT_KEYS...]: the config, with every limit that would stop
 # SESSIONS logins from one address raised to SESSIONS + 16 (docs/limits.md).
@@ -115,12 +104,7 @@ write_conf max_sessions max_connections max_connections_per_address max_sessions
 "$HATGTD" -t -c "$T/hatgt.conf" > /dev/null 2>&1 || write_conf max_sessions
 "$HATGTD" -f -c "$T/hatgt.conf" > "$T/hatgtd.log" 2>&1 &
 DAEMON_PID=$!
-for i in $(seq 1 100); do
-	kill -0 "$DAEMON_PID" 2> /dev/null || die "hatgtd exited during start-up"
-	timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2> /dev/null && break
-	[ "$i" -lt 100 ] || die "hatgtd did not listen on $PORT"
-	sleep 0.1
-done
+bench_wait_port "$PORT" "$DAEMON_PID" || die "hatgtd did not listen on $PORT"
 sleep 0.5
 RSS0=$(rss_kib "$DAEMON_PID")
 T0=$(date +%s.%N)
@@ -154,7 +138,7 @@ for p in $LOAD_PIDS; do
 done
 fails=0
 for p in $LOAD_PIDS; do
-	timeout 60 tail --pid="$p" -f /dev/null 2> /dev/null || fails=$((fails + 1))
+	bench_wait_pid "$p" 60 || fails=$((fails + 1))
 	wait "$p" || fails=$((fails + 1))
 done
 LOAD_PIDS=
