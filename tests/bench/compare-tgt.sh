@@ -35,7 +35,7 @@ IQN_T=iqn.2026-11.org.tgt.bench:disk
 INIT=iqn.2026-11.org.hatgt.bench:load
 
 usage() {
-	sed -n '4,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '7p' "$0" | sed 's/^# */usage: /' >&2
 	exit 2
 }
 

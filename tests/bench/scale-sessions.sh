@@ -23,7 +23,7 @@ HOLD=6
 IQN=iqn.2026-11.org.hatgt.bench:scale
 
 usage() {
-	sed -n '4,5p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6p' "$0" | sed 's/^# */usage: /' >&2
 	exit 2
 }
 
