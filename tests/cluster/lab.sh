@@ -366,6 +366,135 @@ lab_stonith_add() {
 	lab_cib_pcs "$f" property set stonith-enabled=true
 }
 
+LAB_TARGET=iqn.2026-11.org.hatgt.lab:disk1
+LAB_URL=iscsi://$LAB_PORTAL_IP:3260/$LAB_TARGET/0
+LAB_INIT1=iqn.2026-11.org.hatgt.lab:client1
+
+# lab_hatgt_deploy: the deployment of conf/deploy-two-node.sh, built offline
+# with pcs -f: fencing, the target as a promotable clone, the portal IP
+# colocated with the Promoted role and ordered after promote. Returns once
+# the target is promoted and its portal accepts iSCSI logins.
+lab_hatgt_deploy() {
+	local f=$LAB_DIR/cib-hatgt.xml
+	[ -x "$LAB_DIR/overlay/sbin/hatgtd" ] || lab_skip "no hatgtd (set LAB_BUILD to a build tree)"
+	lab_cib_pull "$f" || return 1
+	lab_stonith_add "$f" || return 1
+	lab_cib_pcs "$f" resource create target ocf:hatgt:hatgt config=/etc/hatgt/hatgt.conf \
+		op monitor interval=5s role=Promoted timeout=20s \
+		op monitor interval=6s role=Unpromoted timeout=20s \
+		promotable notify=true || return 1
+	lab_cib_pcs "$f" resource create portal-ip ocf:heartbeat:IPaddr2 ip="$LAB_PORTAL_IP" \
+		cidr_netmask=24 op monitor interval=5s || return 1
+	lab_cib_pcs "$f" constraint colocation add portal-ip with Promoted target-clone INFINITY ||
+		return 1
+	lab_cib_pcs "$f" constraint order promote target-clone 'then' start portal-ip || return 1
+	lab_cib_push "$f" || return 1
+	lab_wait 60 "a promoted target" lab_promoted_node || return 1
+	lab_wait 30 "the portal answers iSCSI" lab_client timeout 5 iscsi-inq "$LAB_URL"
+}
+
+# lab_promoted_node: print the node where the target is promoted.
+lab_promoted_node() {
+	local n p
+	for n in $LAB_NODES; do
+		lab_node_powered "$n" || continue
+		p=$(lab_on "$n" timeout -k 1 10 crm_resource --locate --resource target-clone \
+			2> /dev/null | awk '/Promoted/ { print $(NF - 1); exit }')
+		[ -n "$p" ] || return 1
+		echo "$p"
+		return 0
+	done
+	return 1
+}
+
+# lab_promoted_is NODE: the target is promoted on NODE.
+lab_promoted_is() {
+	[ "$(lab_promoted_node)" = "$1" ]
+}
+
+# lab_hatgt_role NODE: the daemon's own word for its role on NODE.
+lab_hatgt_role() {
+	lab_on "$1" timeout -k 1 5 hatgtadm -s hatgt --timeout 4000 role 2> /dev/null || echo down
+}
+
+# lab_role_is NODE ROLE: the daemon on NODE reports ROLE.
+lab_role_is() {
+	[ "$(lab_hatgt_role "$1")" = "$2" ]
+}
+
+# lab_serving_count: how many daemons say "promoted" right now (never > 1).
+lab_serving_count() {
+	local n c=0
+	for n in $LAB_NODES; do
+		lab_node_powered "$n" || continue
+		[ "$(lab_hatgt_role "$n")" = promoted ] && c=$((c + 1))
+	done
+	echo "$c"
+}
+
+# lab_writer_start SECS: hatgt-writer in the client namespace (and the
+# client's cgroup), acks to $LAB_DIR/acks.txt; sets LAB_WRITER_PID.
+lab_writer_start() {
+	local w=$LAB_BUILD/tests/cluster/hatgt-writer
+	[ -x "$w" ] || lab_skip "no $w"
+	mkdir -p "$LAB_CG/client"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec ip netns exec "$1" "$2" write "$3" "$4" "$5"' \
+		"$LAB_CG/client" "$LAB_CL" "$w" "$LAB_URL" "$1" "$LAB_INIT1" \
+		> "$LAB_DIR/acks.txt" 2> "$LAB_DIR/writer.log" &
+	LAB_WRITER_PID=$!
+}
+
+# lab_writer_wait: wait for the writer (bounded by its own SECS + 30 s).
+lab_writer_wait() {
+	local i=0
+	while kill -0 "$LAB_WRITER_PID" 2> /dev/null; do
+		i=$((i + 1))
+		[ "$i" -le 600 ] || {
+			kill "$LAB_WRITER_PID"
+			lab_log "the writer did not finish"
+			return 1
+		}
+		sleep 0.2
+	done
+	wait "$LAB_WRITER_PID"
+}
+
+# lab_writer_acks: number of acknowledged writes; lab_writer_gap_ms: the
+# longest time between two acknowledgements (the failover as the initiator
+# sees it).
+lab_writer_acks() {
+	grep -c '^ack ' "$LAB_DIR/acks.txt" || true
+}
+
+lab_writer_gap_ms() {
+	awk '/^ack / { if (prev && $3 - prev > gap) gap = $3 - prev; prev = $3 }
+		END { printf "%d\n", gap / 1000000 }' "$LAB_DIR/acks.txt"
+}
+
+# lab_writer_verify: every acknowledged write reads back (exit 1 if not).
+lab_writer_verify() {
+	local n
+	n=$(lab_writer_acks)
+	lab_client timeout 300 "$LAB_BUILD/tests/cluster/hatgt-writer" verify "$LAB_URL" "$n" \
+		"$LAB_INIT1" | tail -n 1 >&2
+	return "${PIPESTATUS[0]}"
+}
+
+# lab_pr ARGS < SCRIPT: pr_client (tests/integration) against the portal.
+lab_pr() {
+	local p=$LAB_BUILD/tests/integration/pr_client
+	[ -x "$p" ] || lab_skip "no $p"
+	lab_client timeout 60 "$p" "$LAB_PORTAL_IP:3260" "$LAB_TARGET" 0 "$@"
+}
+
+# lab_pr_state: the PR state as the initiators see it (keys, holder, type,
+# PRgeneration), one canonical text block.
+lab_pr_state() {
+	printf 'A read-full-status\nA read-reservation\nA read-keys\n' |
+		lab_pr iqn.2026-11.org.hatgt.lab:guest1 iqn.2026-11.org.hatgt.lab:guest2
+}
+
 # lab_pcs ARGS...: pcs on the first powered node.
 lab_pcs() {
 	local n
@@ -440,6 +569,11 @@ lab_resource_node() {
 lab_fence_count() {
 	lab_on "$1" timeout -k 1 10 stonith_admin --history "$2" 2> /dev/null |
 		grep -c "of $2 successful" || true
+}
+
+# lab_fenced NODE VICTIM: NODE's history has VICTIM fenced at least once.
+lab_fenced() {
+	[ "$(lab_fence_count "$1" "$2")" -ge 1 ]
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Network partition: the promoted node's cable is cut (its switch port goes
+# down) while the client writes. Both nodes lose each other and race to
+# fence; fence_heuristics_ping in the fencing level makes the isolated node
+# lose (it cannot reach the client). The survivor fences it and is promoted.
+# At no sampled moment (every 0.3 s) do two daemons report "promoted", and
+# every acknowledged write reads back.
+#
+#   client .50 --- switch --X-- node1 [promoted]   (cable cut)
+#                         \---- node2              (wins the fence race)
+
+. "$(dirname "$0")/lab.sh"
+lab_scenario_begin 240
+
+lab_up
+lab_hatgt_deploy || lab_fail "deployment did not come up"
+cut=$(lab_promoted_node)
+survivor=$(lab_other "$cut")
+lab_wait 30 "$survivor unpromoted" lab_role_is "$survivor" unpromoted || lab_fail "$survivor not synced"
+
+lab_writer_start 30
+sleep 5
+ip -n "$LAB_SW" link set "v-$cut" down
+lab_log "cable of $cut cut"
+two=0
+end=$(($(date +%s) + 30))
+until lab_promoted_is "$survivor" && ! lab_node_powered "$cut"; do
+	[ "$(date +%s)" -lt "$end" ] || lab_fail "no clean takeover by $survivor within 30 s"
+	[ "$(lab_serving_count)" -le 1 ] || two=1
+	sleep 0.3
+done
+[ "$two" -eq 0 ] || lab_fail "two daemons reported promoted at the same time"
+[ "$(lab_fence_count "$survivor" "$cut")" -ge 1 ] || lab_fail "$survivor did not fence $cut"
+lab_writer_wait || lab_fail "writer"
+lab_log "partition: $(lab_writer_acks) acknowledged writes, longest gap $(lab_writer_gap_ms) ms"
+lab_writer_verify || lab_fail "acknowledged writes lost"
+exit 0

@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# A guest cluster's persistent reservations survive failover bit for bit
+# (design.md section 3 rule 5): two initiators registered, one holding a
+# type 5 (Write Exclusive - Registrants Only) reservation. After a planned
+# failover (standby) and then an unplanned one (power-off), READ FULL STATUS,
+# READ RESERVATION and READ KEYS answer exactly as before: keys, holder,
+# type, PRgeneration. Then a PREEMPT AND ABORT by the other guest (the way
+# a guest cluster fences its peer) works on the new promoted node.
+#
+#   guest1 (A, key 0xa1, holder)   guest2 (B, key 0xb2)
+#        \___ portal .100 ___/  node1 [promoted] -> node2 -> node1
+
+. "$(dirname "$0")/lab.sh"
+lab_scenario_begin 300
+G1=iqn.2026-11.org.hatgt.lab:guest1
+G2=iqn.2026-11.org.hatgt.lab:guest2
+
+lab_up
+lab_hatgt_deploy || lab_fail "deployment did not come up"
+out=$(printf 'A register 0 0xa1\nB register 0 0xb2\nA reserve 0xa1 5\n' | lab_pr "$G1" "$G2") ||
+	lab_fail "pr_client failed"
+echo "$out" | grep -vq ': GOOD' && lab_fail "PR setup not GOOD: $out"
+before=$(lab_pr_state) || lab_fail "cannot read the PR state"
+lab_log "PR state before failover: $(echo "$before" | tr '\n' ' ')"
+echo "$before" | grep -q 'type=5' || lab_fail "no type 5 reservation in: $before"
+
+first=$(lab_promoted_node)
+second=$(lab_other "$first")
+lab_wait 30 "$second unpromoted" lab_role_is "$second" unpromoted || lab_fail "$second not synced"
+lab_pcs node standby "$first" > /dev/null || lab_fail "standby $first"
+lab_wait 40 "promoted on $second" lab_promoted_is "$second" || lab_fail "no failover to $second"
+lab_wait 30 "portal answers" lab_client timeout 5 iscsi-inq "$LAB_URL" || lab_fail "portal"
+after=$(lab_pr_state) || lab_fail "cannot read the PR state after standby"
+[ "$after" = "$before" ] || lab_fail "PR state changed by the planned failover:
+before: $before
+after:  $after"
+
+lab_pcs node unstandby "$first" > /dev/null || lab_fail "unstandby $first"
+lab_wait 60 "$first synced" lab_role_is "$first" unpromoted || lab_fail "$first not synced"
+lab_node_kill "$second"
+lab_wait 40 "promoted on $first" lab_promoted_is "$first" || lab_fail "no failover to $first"
+lab_wait 30 "portal answers" lab_client timeout 5 iscsi-inq "$LAB_URL" || lab_fail "portal"
+after=$(lab_pr_state) || lab_fail "cannot read the PR state after power-off"
+[ "$after" = "$before" ] || lab_fail "PR state changed by the power-off failover:
+before: $before
+after:  $after"
+
+out=$(printf 'B preempt-abort 0xb2 0xa1 5\nB read-reservation\n' | lab_pr "$G1" "$G2")
+echo "$out" | grep -q 'preempt-abort: GOOD' || lab_fail "preempt-abort after failover: $out"
+echo "$out" | grep -q 'key=0xb2\|key=178' || lab_fail "guest2 does not hold the reservation: $out"
+exit 0
