@@ -105,7 +105,7 @@ static enum sense_reason scsi_pr_reason(const struct pr_result *res, struct sens
 		return SENSE_PARAM_LIST_LENGTH_ERROR;
 	case PR_INVALID_RELEASE:
 		field->valid = false;
-		return SENSE_INVALID_FIELD_IN_PARAM; /* TODO: 5/26/04 once sense.h has it */
+		return SENSE_INVALID_RELEASE_OF_PR;
 	case PR_NO_RESOURCES:
 	default:
 		/* SPC-4 wants 5/55/04 INSUFFICIENT REGISTRATION RESOURCES (no reason yet). */

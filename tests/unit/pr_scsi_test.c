@@ -268,6 +268,17 @@ static void preempt_and_abort_asks_transport_to_abort_victim(void **state)
 	assert_string_equal(p->aborted.initiator_port, FIX_INITIATOR);
 }
 
+/* SPC-4 5.12.11.2: the holder releasing with another type. */
+static void release_with_wrong_type_is_invalid_release_of_persistent_reservation(void **state)
+{
+	struct prf *p = prf_of(state);
+
+	pr_out(p, p->fix.itn, PR_SA_REGISTER, 0, 0, 0xa, 0);
+	pr_out(p, p->fix.itn, PR_SA_RESERVE, PR_TYPE_EA, 0xa, 0, 0);
+	pr_out(p, p->fix.itn, PR_SA_RELEASE, PR_TYPE_WE, 0xa, 0, 0);
+	fix_assert_sense(&p->fix.task, 0x5, 0x26, 0x04);
+}
+
 static void short_parameter_list_is_parameter_list_length_error(void **state)
 {
 	struct prf *p = prf_of(state);
@@ -541,6 +552,7 @@ int main(void)
 		T(reserve6_with_third_party_bit_is_invalid_field),
 		T(preempt_queues_registrations_preempted_for_victim),
 		T(preempt_and_abort_asks_transport_to_abort_victim),
+		T(release_with_wrong_type_is_invalid_release_of_persistent_reservation),
 		T(short_parameter_list_is_parameter_list_length_error),
 		T(bad_transport_id_is_invalid_field_in_parameter_list),
 		T(aptpl_state_is_written_and_loaded_with_a_new_lu),
