@@ -191,6 +191,30 @@ static void start_stop_unit_class_depends_on_its_cdb(void **state)
 	fix_assert_good(&f->task);
 }
 
+/* SBC-3 4.17 Table 13: COMPARE AND WRITE reads and writes: a write;
+ * GET LBA STATUS is a read. */
+static void compare_and_write_conflicts_as_a_write_and_get_lba_status_as_a_read(void **state)
+{
+	struct prf *p = prf_of(state);
+	struct fix *f = &p->fix;
+
+	pr_out(p, f->itn, PR_SA_REGISTER, 0, 0, 0xa, 0);
+	pr_out(p, f->itn, PR_SA_RESERVE, PR_TYPE_WE, 0xa, 0, 0);
+	f->out = p->param;
+	f->out_len = 0;
+	fix_run_on(f, f->lu, p->b, FIX_CDB(0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0), 0);
+	f->out = NULL;
+	assert_int_equal(f->task.status, SCSI_STATUS_RESERVATION_CONFLICT);
+	fix_run_on(f, f->lu, p->b, FIX_CDB(0x9e, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0),
+		   32);
+	fix_assert_good(&f->task);
+	pr_out(p, f->itn, PR_SA_PREEMPT, PR_TYPE_EA, 0xa, 0xa, 0);
+	fix_assert_good(&f->task);
+	fix_run_on(f, f->lu, p->b, FIX_CDB(0x9e, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0),
+		   32);
+	assert_int_equal(f->task.status, SCSI_STATUS_RESERVATION_CONFLICT);
+}
+
 /* SPC-2 5.5.1: PR IN conflicts under another nexus' RESERVE(6). */
 static void reserve6_blocks_other_nexus_until_its_nexus_is_lost(void **state)
 {
@@ -547,6 +571,7 @@ int main(void)
 		T(write_by_other_nexus_under_exclusive_access_conflicts),
 		T(allowed_commands_pass_exclusive_access_of_other_nexus),
 		T(start_stop_unit_class_depends_on_its_cdb),
+		T(compare_and_write_conflicts_as_a_write_and_get_lba_status_as_a_read),
 		T(reserve6_blocks_other_nexus_until_its_nexus_is_lost),
 		T(lu_reset_releases_reserve6),
 		T(reserve6_with_third_party_bit_is_invalid_field),
