@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,6 +98,20 @@ static int mkdir_p(const char *path)
 		tmp[i] = path[i];
 	}
 	return 0;
+}
+
+/* Every connection is a descriptor: take the hard limit, not the 1,024
+ * soft default, so max_connections is what limits sessions. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			qb_log(LOG_WARNING, "cannot raise the open files limit: %s",
+			       strerror(errno));
+	}
 }
 
 static int pid_file_write(const char *path)
@@ -275,6 +290,7 @@ int main(int argc, char **argv)
 		goto out_cfg;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	/*
 	 * Data buffers (up to 8 MiB per command) come and go at I/O rate.
 	 * Keep them in the heap instead of fresh mmap()s, and keep the heap:
