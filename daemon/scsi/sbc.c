@@ -389,6 +389,9 @@ void sbc_vpd_block_characteristics(const struct scsi_lu *lu, struct buf *b)
 	uint8_t d[0x3c] = {0};
 
 	put_be16(d, 0x0001); /* MEDIUM ROTATION RATE: non-rotating medium */
+	/* SBC-3 6.5.2 WABEREQ 01b: reads after a SANITIZE BLOCK ERASE succeed. */
+	if (sbc_lu_unmap_supported(lu))
+		d[3] = 0x40;
 	buf_append(b, d, sizeof(d));
 }
 

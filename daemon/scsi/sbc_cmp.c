@@ -211,9 +211,15 @@ enum sense_reason sbc_cmd_compare_and_write(struct scsi_cmd *cmd)
 		goto out;
 	}
 	r = sbc_rw_check(cmd, &rw, true);
-	/* SBC-3 5.3: NUMBER OF LOGICAL BLOCKS 0 is not an error. */
-	if (r != SENSE_OK || rw.blocks == 0)
+	if (r != SENSE_OK)
 		goto out;
+	/* SBC-3 5.3: NUMBER OF LOGICAL BLOCKS 0 is not an error, but Data-Out
+	 * with it is a CDB that does not say what it carries. */
+	if (rw.blocks == 0) {
+		if (task->edtl)
+			r = scsi_cmd_bad_field(cmd, 13, -1);
+		goto out;
+	}
 	bytes = (uint64_t)rw.blocks << lu->block_shift;
 	task->xfer_len = (uint32_t)(2 * bytes);
 	/* Both halves are needed: anything else is not a COMPARE AND WRITE. */

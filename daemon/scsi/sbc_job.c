@@ -121,13 +121,28 @@ void sbc_job_destroy(struct sbc_job *job)
 
 static void sbc_job_finish(struct sbc_job *job, enum sense_reason r)
 {
-	struct scsi_task *task = job->task;
+	struct scsi_task *task = job->detached ? NULL : job->task;
 	struct sense_field field = job->field;
 
-	task->priv = NULL;
+	if (job->detached && r != SENSE_OK)
+		qb_log(LOG_ERR, "%s: background command 0x%02x failed: reason %d", job->lu->path,
+		       job->flags, (int)r);
+	if (task)
+		task->priv = NULL;
 	/* Release the range (waking waiters) before the initiator hears of it. */
 	sbc_job_destroy(job);
-	scsi_task_finish(task, r, &field);
+	if (task)
+		scsi_task_finish(task, r, &field);
+}
+
+void sbc_job_detach(struct sbc_job *job)
+{
+	struct scsi_task *task = job->task;
+
+	job->detached = true;
+	job->task = NULL;
+	task->priv = NULL;
+	scsi_task_finish(task, SENSE_OK, NULL);
 }
 
 static void sbc_job_continue(struct sbc_job *job, int64_t res)

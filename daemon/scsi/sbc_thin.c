@@ -22,6 +22,8 @@
 /* Job flags. */
 #define SBC_THIN_DEALLOCATE (1u << 0) /* unmap instead of writing */
 #define SBC_THIN_INVERT (1u << 1)     /* SANITIZE OVERWRITE INVERT */
+#define SBC_THIN_SANITIZE (1u << 2)   /* the LU is sanitizing while the job runs */
+#define SBC_THIN_IMMED (1u << 3)      /* GOOD at once, then run in the background */
 
 /* Fill \p buf (\p len bytes, whole blocks) with \p pattern repeated per block. */
 static void sbc_thin_fill(uint8_t *buf, size_t len, const uint8_t *pattern, size_t plen,
@@ -39,11 +41,12 @@ static void sbc_thin_fill(uint8_t *buf, size_t len, const uint8_t *pattern, size
  * chunk by chunk, or deallocate the range in one request. job->ctx holds
  * how many passes are left (SANITIZE OVERWRITE COUNT).
  */
-static enum sense_reason sbc_thin_step(struct sbc_job *job, int64_t res)
+static enum sense_reason sbc_thin_run(struct sbc_job *job, int64_t res)
 {
 	struct scsi_lu *lu = job->lu;
 	uint64_t left, n;
 	unsigned int *passes = job->ctx;
+	uint32_t wflags;
 	size_t i;
 
 	if (res < 0)
@@ -68,8 +71,24 @@ static enum sense_reason sbc_thin_step(struct sbc_job *job, int64_t res)
 	if (n > left)
 		n = left;
 	job->pos += n;
+	/* SBC-3 4.11: a sanitized medium holds no old data, not even in a cache. */
+	wflags = sbc_write_flags(lu, job->flags & SBC_THIN_SANITIZE);
 	return sbc_job_io(job, lu->be, BACKEND_OP_WRITE, (job->lba + job->pos - n) << lu->block_shift,
-			  n << lu->block_shift, job->buf, sbc_write_flags(lu, false));
+			  n << lu->block_shift, job->buf, wflags);
+}
+
+static enum sense_reason sbc_thin_step(struct sbc_job *job, int64_t res)
+{
+	enum sense_reason r;
+
+	if (job->state == 0 && job->pos == 0 && (job->flags & SBC_THIN_SANITIZE))
+		job->lu->sanitizing = true;
+	r = sbc_thin_run(job, res);
+	if (r == SENSE_ASYNC && (job->flags & SBC_THIN_IMMED) && !job->detached)
+		sbc_job_detach(job);
+	if (r != SENSE_ASYNC && (job->flags & SBC_THIN_SANITIZE))
+		job->lu->sanitizing = false;
+	return r;
 }
 
 /* A job writing \p pattern (one block) over the range, or deallocating it. */
@@ -118,9 +137,11 @@ enum sense_reason sbc_cmd_write_same(struct scsi_cmd *cmd)
 	const uint8_t *cdb = task->cdb;
 	struct scsi_lu *lu = cmd->lu;
 	enum sense_reason r;
+	uint8_t *zero = NULL;
 	struct sbc_rw rw;
 	uint64_t blocks;
 	uint32_t flags = 0;
+	bool ndob;
 
 	sbc_rw_decode(cdb, &rw);
 	/* ANCHOR (ANC_SUP 0), PBDATA and LBDATA (obsolete) are not supported. */
@@ -145,11 +166,20 @@ enum sense_reason sbc_cmd_write_same(struct scsi_cmd *cmd)
 		r = scsi_cmd_bad_field(cmd, rw.len_byte, -1);
 		goto out;
 	}
-	task->xfer_len = lu->block_size;
-	/* Exactly one block of data (SBC-3 5.41). */
-	if (task->out_len != lu->block_size || !task->out_buf) {
+	/* SBC-4 5.50 WRITE SAME(16) NDOB: no Data-Out, the block is zeros. */
+	ndob = cdb[0] == 0x93 && (cdb[1] & 0x01);
+	task->xfer_len = ndob ? 0 : lu->block_size;
+	/* Exactly one block of data (SBC-3 5.41), or none with NDOB. */
+	if (task->out_len != task->xfer_len || (!ndob && !task->out_buf)) {
 		r = SENSE_INVALID_FIELD_IN_IU;
 		goto out;
+	}
+	if (ndob) {
+		zero = calloc(1, lu->block_size);
+		if (!zero) {
+			r = SENSE_BUSY;
+			goto out;
+		}
 	}
 	/*
 	 * SBC-3 4.7.3.4.4: with UNMAP the blocks are deallocated where we can
@@ -157,8 +187,10 @@ enum sense_reason sbc_cmd_write_same(struct scsi_cmd *cmd)
 	 */
 	if ((cdb[1] & 0x08) && sbc_lu_unmap_supported(lu))
 		flags |= SBC_THIN_DEALLOCATE;
-	r = sbc_thin_start(cmd, rw.lba, blocks, task->out_buf, lu->block_size, flags, 1);
+	r = sbc_thin_start(cmd, rw.lba, blocks, ndob ? zero : task->out_buf, lu->block_size, flags,
+			   1);
 out:
+	free(zero);
 	return r;
 }
 
@@ -237,7 +269,8 @@ enum sense_reason sbc_cmd_unmap(struct scsi_cmd *cmd)
 	for (i = 0; i < n; i++) {
 		c->lba[i] = get_be64(p + 8 + 16 * i);
 		c->blocks[i] = get_be32(p + 16 + 16 * i);
-		if (!sbc_range_ok(lu, c->lba[i], c->blocks[i])) {
+		/* SBC-3 5.28.2: past the capacity; 0 blocks at the end is fine. */
+		if (c->lba[i] > lu->nblocks || c->blocks[i] > lu->nblocks - c->lba[i]) {
 			r = SENSE_LBA_OUT_OF_RANGE;
 			goto out;
 		}
@@ -341,14 +374,26 @@ enum sense_reason sbc_cmd_sanitize(struct scsi_cmd *cmd)
 	struct scsi_lu *lu = cmd->lu;
 	uint8_t sa = cdb[1] & 0x1f;
 	enum sense_reason r = SENSE_OK;
-	uint32_t flags = 0;
-	unsigned int passes;
+	uint32_t flags;
+	unsigned int passes, i;
 
 	task->xfer_len = plen;
+	/* Reserved: byte 1 bit 6, bytes 2..6. */
+	if (cdb[1] & 0x40) {
+		r = scsi_cmd_bad_field(cmd, 1, 6);
+		goto out;
+	}
+	for (i = 2; i <= 6; i++) {
+		if (cdb[i]) {
+			r = scsi_cmd_bad_field(cmd, (uint16_t)i, -1);
+			goto out;
+		}
+	}
 	if (scsi_lu_write_protected(lu)) {
 		r = lu->readonly ? SENSE_WRITE_PROTECTED : SENSE_SOFT_WRITE_PROTECTED;
 		goto out;
 	}
+	flags = SBC_THIN_SANITIZE | (cdb[1] & 0x80 ? SBC_THIN_IMMED : 0);
 	switch (sa) {
 	case 0x01: /* OVERWRITE, SBC-3 5.27.2 */
 		if (plen < 5 || plen > lu->block_size + 4) {
@@ -386,7 +431,7 @@ enum sense_reason sbc_cmd_sanitize(struct scsi_cmd *cmd)
 			r = scsi_cmd_bad_field(cmd, 1, 4);
 			goto out;
 		}
-		r = sbc_thin_start(cmd, 0, lu->nblocks, NULL, 0, SBC_THIN_DEALLOCATE, 1);
+		r = sbc_thin_start(cmd, 0, lu->nblocks, NULL, 0, flags | SBC_THIN_DEALLOCATE, 1);
 		break;
 	case 0x1f: /* EXIT FAILURE MODE */
 		if (plen)

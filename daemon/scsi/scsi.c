@@ -66,6 +66,16 @@ static const struct scsi_opcode scsi_opcodes[256] = {
 		  .cdb_len = 10,
 		  .flags = SCSI_OP_PR_CMD,
 		  .sa_mask = 0xff},
+	/* SPC-4 6.4 / 6.18: EXTENDED COPY (LID1), RECEIVE COPY RESULTS. */
+	[0x83] = {.name = "EXTENDED COPY",
+		  .handler = sbc_cmd_extended_copy,
+		  .cdb_len = 16,
+		  .flags = SCSI_OP_READS_MEDIUM | SCSI_OP_WRITES_MEDIUM,
+		  .sa_mask = 1u << 0x00},
+	[0x84] = {.name = "RECEIVE COPY RESULTS",
+		  .handler = sbc_cmd_receive_copy_results,
+		  .cdb_len = 16,
+		  .sa_mask = 1u << 0x00 | 1u << 0x03},
 	ROW(0x88, "READ(16)", sbc_cmd_read, 16, SCSI_OP_READS_MEDIUM),
 	ROW(0x89, "COMPARE AND WRITE", sbc_cmd_compare_and_write, 16,
 	    SCSI_OP_READS_MEDIUM | SCSI_OP_WRITES_MEDIUM),
@@ -223,6 +233,9 @@ static enum sense_reason scsi_cmd_dispatch(struct scsi_cmd *cmd)
 	if (!op->handler) {
 		cmd->field = (struct sense_field){true, true, 0, -1};
 		r = SENSE_INVALID_OPCODE;
+	} else if (cmd->lu && cmd->lu->sanitizing && !(op->flags & SCSI_OP_NO_LU)) {
+		/* SBC-3 4.11: only INQUIRY, REPORT LUNS, REQUEST SENSE during SANITIZE. */
+		r = SENSE_SANITIZE_IN_PROGRESS;
 	} else if (task->cdb_len < op->cdb_len) {
 		r = scsi_cmd_bad_field(cmd, 0, -1);
 	} else if (task->cdb[op->cdb_len - 1] & 0x04) {

@@ -79,6 +79,8 @@ struct scsi_lu {
 	bool swp;
 	/* SBC-3 5.13 PREVENT ALLOW MEDIUM REMOVAL: nexuses preventing removal. */
 	unsigned int prevent;
+	/* SBC-3 4.11: a SANITIZE is running; most commands get NOT READY. */
+	bool sanitizing;
 	/* Write ranges held and waiting (sbc_job.c). */
 	struct scsi_range *ranges_held;
 	struct scsi_range *ranges_wait;
@@ -225,6 +227,7 @@ struct sbc_job {
 	uint64_t blocks;
 	uint64_t pos;		  /* blocks done so far */
 	uint32_t flags;
+	bool detached;		  /* the task already finished (IMMED): end silently */
 	void *ctx;		  /* command-specific, freed with the job */
 	struct scsi_lu *lu2;	  /* a second LU the job holds a reference on */
 };
@@ -240,6 +243,9 @@ enum sense_reason sbc_job_io(struct sbc_job *job, struct backend *be, enum backe
 			     uint64_t offset, uint64_t len, uint8_t *buf, uint32_t flags);
 /** The sense reason for a failed I/O of \p op with \p res (-errno). */
 enum sense_reason sbc_io_reason(enum backend_op op, int64_t res);
+/** Finish the job's task now with GOOD and let the job run on without it
+ * (IMMED). Call from a step; the job keeps its LU reference and range. */
+void sbc_job_detach(struct sbc_job *job);
 /** Free a job that never ran (sbc_job_run not called). Accepts NULL. */
 void sbc_job_destroy(struct sbc_job *job);
 
