@@ -389,6 +389,11 @@ lab_hatgt_deploy() {
 		return 1
 	lab_cib_pcs "$f" constraint order promote target-clone 'then' start portal-ip || return 1
 	lab_cib_push "$f" || return 1
+	lab_wait 60 "hatgtd answering on node1" lab_role_known node1 || return 1
+	case $(lab_hatgt_role node1) in
+	promoted | unpromoted | syncing) ;;
+	*) lab_skip "hatgtd has no cluster roles (hatgtadm role: $(lab_hatgt_role node1))" ;;
+	esac
 	lab_wait 60 "a promoted target" lab_promoted_node || return 1
 	lab_wait 30 "the portal answers iSCSI" lab_client timeout 5 iscsi-inq "$LAB_URL"
 }
@@ -413,8 +418,21 @@ lab_promoted_is() {
 }
 
 # lab_hatgt_role NODE: the daemon's own word for its role on NODE.
+# "down" when the daemon does not answer, "no-role-verb" when it answers
+# but does not know the verb (a daemon without cluster support).
 lab_hatgt_role() {
-	lab_on "$1" timeout -k 1 5 hatgtadm -s hatgt --timeout 4000 role 2> /dev/null || echo down
+	local out rc=0
+	out=$(lab_on "$1" timeout -k 1 5 hatgtadm -s hatgt --timeout 4000 role 2> /dev/null) || rc=$?
+	case $rc in
+	0) echo "$out" ;;
+	4 | 124 | 125 | 137) echo down ;;
+	*) echo no-role-verb ;;
+	esac
+}
+
+# lab_role_known NODE: hatgtd on NODE answers "hatgtadm role" (any word).
+lab_role_known() {
+	[ "$(lab_hatgt_role "$1")" != down ]
 }
 
 # lab_role_is NODE ROLE: the daemon on NODE reports ROLE.
