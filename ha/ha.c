@@ -153,6 +153,22 @@ static void ha_op_leave(void *ctx)
 	}
 }
 
+static void ha_disconnect(struct ha *ha, const char *why);
+
+static void ha_diverged_job(void *data)
+{
+	struct ha *ha = data;
+
+	ha_disconnect(ha, "PR state diverged from the cluster's");
+}
+
+static void ha_op_diverged(void *ctx)
+{
+	struct ha *ha = ctx;
+
+	qb_loop_job_add(ha->loop, QB_LOOP_HIGH, ha, ha_diverged_job);
+}
+
 static void ha_op_log(void *ctx, int level, const char *msg)
 {
 	qb_log(level, "%s", msg);
@@ -167,6 +183,7 @@ static const struct repl_ops ha_repl_ops = {
 	.fenced = ha_op_fenced,
 	.now = ha_op_now,
 	.leave = ha_op_leave,
+	.diverged = ha_op_diverged,
 	.log = ha_op_log,
 };
 
@@ -252,7 +269,6 @@ static void ha_quorum_notify(quorum_handle_t h, uint32_t quorate, uint64_t ring_
 		ha->cb.must_stop_serving(ha->cb.ctx, "quorum lost");
 }
 
-static void ha_disconnect(struct ha *ha, const char *why);
 
 static int32_t ha_cpg_dispatch(int32_t fd, int32_t revents, void *data)
 {

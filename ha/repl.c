@@ -283,9 +283,22 @@ static void repl_apply(struct repl *r, const uint8_t *cmd, size_t len, uint32_t 
 
 	memset(&res, 0, sizeof(res));
 	rc = r->ops.apply(r->ops.ctx, cmd, len, &res);
-	if (rc < 0)
+	if (rc == -EIO || rc == -ENOMEM) {
+		/* The others applied it; we could not. Our state is no longer
+		 * theirs: we must not acknowledge, and must resync. Leaving the
+		 * group releases the sender (a clean LEAVE). */
+		repl_log(r, LOG_ERR, "PR command %u:%u/%llu failed here (%s) but not on the other "
+			 "members: leaving the group to resynchronise", nodeid, pid,
+			 (unsigned long long)seq, strerror(-rc));
+		r->state = REPL_SYNCING;
+		if (r->ops.diverged)
+			r->ops.diverged(r->ops.ctx);
+		if (!repl_is_me(r, nodeid, pid))
+			return;
+	} else if (rc < 0) {
 		repl_log(r, LOG_ERR, "PR command %u:%u/%llu could not be applied here: %s", nodeid,
 			 pid, (unsigned long long)seq, strerror(-rc));
+	}
 	r->generation++;
 	if (r->ops.position)
 		r->ops.position(r->ops.ctx, r->epoch, r->generation);

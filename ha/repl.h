@@ -57,6 +57,10 @@ struct repl_ops {
 	uint64_t (*now)(void *ctx);
 	/** Leave the group for good (our config differs from the cluster's). */
 	void (*leave)(void *ctx);
+	/** This member failed to apply a command the others applied: leave
+	 * and rejoin as a syncing member, from the loop (not from inside a
+	 * delivery). */
+	void (*diverged)(void *ctx);
 	/** A line for the log; level is a syslog priority. */
 	void (*log)(void *ctx, int level, const char *msg);
 	void *ctx;

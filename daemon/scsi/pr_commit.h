@@ -61,7 +61,9 @@ void scsi_pr_committer_set(const struct scsi_pr_committer *c);
  * Apply one message on this node (see above). res may be NULL on members
  * that did not originate it. \return 0, or -errno for a message that
  * cannot be decoded or names an LU this node does not have (logged; the
- * state is unchanged).
+ * state is unchanged), or -EIO / -ENOMEM when this node could not apply
+ * or persist a change that the others will have applied: its state has
+ * diverged and it must resynchronise (ha/ leaves and rejoins).
  */
 int scsi_pr_deliver(const uint8_t *msg, size_t len, struct scsi_pr_result *res);
 

@@ -459,6 +459,8 @@ static int scsi_pr_lu_apply(struct scsi_lu *lu, const struct pr_cmd *c, struct s
 		/* SPC-4 5.12.5: never GOOD for a change that is not persisted. */
 		qb_log(LOG_ERR, "%s: APTPL state not written: the PR command fails", lu->path);
 		scsi_pr_result_set(out, SENSE_INTERNAL_FAILURE, NULL);
+		/* This member now differs from the others: tell the committer. */
+		ret = -EIO;
 		goto out;
 	}
 	if (res.changed) {

@@ -32,6 +32,8 @@ struct node {
 	uint8_t log[LOG_MAX]; /* concatenated applied commands: the "PR state" */
 	size_t log_len;
 	bool fail_install;
+	bool fail_apply;
+	int diverged;
 	int left_group;
 	int done_calls;
 	uint8_t last_status;
@@ -65,6 +67,8 @@ static int fake_apply(void *ctx, const uint8_t *cmd, size_t len, struct scsi_pr_
 {
 	struct node *n = ctx;
 
+	if (n->fail_apply)
+		return -EIO;
 	assert_true(n->log_len + len <= LOG_MAX);
 	memcpy(n->log + n->log_len, cmd, len);
 	n->log_len += len;
@@ -110,7 +114,15 @@ static void fake_leave(void *ctx)
 	n->left_group++;
 }
 
+static void fake_diverged(void *ctx)
+{
+	struct node *n = ctx;
+
+	n->diverged++;
+}
+
 static const struct repl_ops fake_ops = {
+	.diverged = fake_diverged,
 	.send = fake_send,
 	.apply = fake_apply,
 	.snapshot = fake_snapshot,
@@ -427,6 +439,25 @@ static void three_members_need_both_acks(void **state)
 	(void)ab;
 }
 
+/* A member that cannot apply (or persist) what the others applied must not
+ * acknowledge it: it leaves to resync, and its clean leave releases the
+ * sender. */
+static void member_that_fails_to_apply_does_not_ack_and_resyncs(void **state)
+{
+	const int a[] = {0}, b[] = {1};
+
+	two_synced();
+	nodes[1].fail_apply = true;
+	submit(0, "REGISTER;");
+	deliver_all();
+	assert_int_equal(nodes[1].diverged, 1);
+	assert_int_equal(repl_sync_state(nodes[1].r), REPL_SYNCING);
+	assert_int_equal(nodes[0].done_calls, 0);
+	confchg(a, 1, NULL, 0, b, 1, REPL_LEFT_CLEANLY);
+	deliver_all();
+	assert_int_equal(nodes[0].done_calls, 1);
+}
+
 /* The message codec rejects what does not add up. */
 static void codec_round_trip_and_strict_decode(void **state)
 {
@@ -474,6 +505,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(malformed_message_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(three_members_need_both_acks, setup, teardown),
+		cmocka_unit_test_setup_teardown(member_that_fails_to_apply_does_not_ack_and_resyncs,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(codec_round_trip_and_strict_decode, setup,
 						teardown),
 	};
