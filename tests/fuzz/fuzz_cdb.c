@@ -94,6 +94,21 @@ static void fuzz_cdb_drain(void)
 	FUZZ_CHECK(fuzz_cdb.done_calls == 1);
 }
 
+static void fuzz_cdb_clear_ua(struct scsi_itn *itn)
+{
+	struct scsi_task tur = {0};
+
+	tur.lu = fuzz_cdb.lu;
+	tur.itn = itn;
+	tur.lun_list = &fuzz_cdb.lun_list;
+	tur.cdb_len = 16;
+	tur.done = fuzz_cdb_done;
+	fuzz_cdb.done_calls = 0;
+	scsi_task_exec(&tur);
+	fuzz_cdb_drain();
+	scsi_task_release(&tur);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = {data, size};
@@ -141,6 +156,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(param);
 		return 0;
 	}
+	/* A new nexus starts with a unit attention (SAM-5 5.14) that would
+	 * answer every command but a few; a TEST UNIT READY consumes it. */
+	fuzz_cdb_clear_ua(task.itn);
 	task.lu = (mode & 8) ? NULL : fuzz_cdb.lu;
 	task.lun = 0;
 	task.lun_list = &fuzz_cdb.lun_list;
