@@ -54,7 +54,8 @@ static void fuzz_cdb_setup(void)
 	struct scsi_lu_config cfg = {0};
 	const char *tmp = getenv("TMPDIR");
 
-	snprintf(fuzz_cdb.dir, sizeof(fuzz_cdb.dir), "%s/hatgt-fuzz-cdb.XXXXXX", tmp ? tmp : "/tmp");
+	snprintf(fuzz_cdb.dir, sizeof(fuzz_cdb.dir), "%s/hatgt-fuzz-cdb.XXXXXX",
+		 tmp ? tmp : "/tmp");
 	FUZZ_CHECK(mkdtemp(fuzz_cdb.dir) != NULL);
 	snprintf(fuzz_cdb.path, sizeof(fuzz_cdb.path), "%s/lun0.img", fuzz_cdb.dir);
 	cfg.path = fuzz_cdb.path;

@@ -32,9 +32,8 @@
 #define FUZZ_MUTUAL_SECRET "target-secret-456"
 #define FUZZ_TARGET_PREFIX "iqn.2026-11.org.example:"
 
-static enum iscsi_lookup_result fuzz_login_lookup(void *ctx, const char *target,
-						   const char *initiator,
-						   struct iscsi_auth_cfg *auth)
+static enum iscsi_lookup_result
+fuzz_login_lookup(void *ctx, const char *target, const char *initiator, struct iscsi_auth_cfg *auth)
 {
 	memset(auth, 0, sizeof(*auth));
 	if (strcmp(target, FUZZ_TARGET_PREFIX "disk1") == 0)

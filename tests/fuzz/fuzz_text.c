@@ -93,8 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, in.p, in.n);
 	fuzz_text_walk(text, in.n);
-	fuzz_text_negotiate(text, in.n,
-			    (mode & 1) ? ISCSI_STAGE_OPERATIONAL : ISCSI_STAGE_SECURITY, mode & 2);
+	fuzz_text_negotiate(text, in.n, (mode & 1) ? ISCSI_STAGE_OPERATIONAL : ISCSI_STAGE_SECURITY,
+			    mode & 2);
 	free(text);
 	return 0;
 }
