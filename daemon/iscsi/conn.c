@@ -61,8 +61,10 @@ bool conn_log_allowed(void)
 
 	if (now - start >= CONN_LOG_PERIOD || now < start) {
 		if (suppressed)
-			qb_log(LOG_WARNING, "%u log lines about failed logins or refused "
-			       "connections suppressed in %d s", suppressed, CONN_LOG_PERIOD);
+			qb_log(LOG_WARNING,
+			       "%u log lines about failed logins or refused connections "
+			       "suppressed in %d s",
+			       suppressed, CONN_LOG_PERIOD);
 		start = now;
 		logged = 0;
 		suppressed = 0;
@@ -152,8 +154,10 @@ int conn_create(struct iscsi_server *srv, int fd)
 	if (conn_count_from(srv, conn->peer) >= srv->cfg->max_connections_per_address) {
 		/* docs/limits.md: closed at once, before any allocation. */
 		if (conn_log_allowed())
-			qb_log(LOG_WARNING, "refusing connection from %s: max_connections_per_address "
-			       "(%u) reached", conn->peer, srv->cfg->max_connections_per_address);
+			qb_log(LOG_WARNING,
+			       "refusing connection from %s: max_connections_per_address (%u) "
+			       "reached",
+			       conn->peer, srv->cfg->max_connections_per_address);
 		rc = -EMFILE;
 		goto fail;
 	}

@@ -73,7 +73,8 @@ static int32_t server_accept_cb(int32_t fd, int32_t revents, void *data)
 		if (!srv->draining && srv->nconns >= srv->cfg->max_connections) {
 			/* docs/limits.md: closed at once, before any allocation. */
 			if (conn_log_allowed())
-				qb_log(LOG_WARNING, "refusing a connection: max_connections (%u) reached",
+				qb_log(LOG_WARNING,
+				       "refusing a connection: max_connections (%u) reached",
 				       srv->cfg->max_connections);
 			close(cfd);
 			continue;
