@@ -54,9 +54,47 @@ timeout 20 "$agent" monitor
 mrc=$?
 kill -CONT "$pid"
 [ "$mrc" -eq 1 ] || { log "FAIL: monitor of a wedged daemon returned $mrc, not 1 (OCF_ERR_GENERIC)"; rc=1; }
+
+# The cluster roles, with a hatgtadm stand-in that answers "role",
+# "promote" and "demote" from a file and passes other verbs to the real one
+# (the real daemon stays the process behind the pid file).
+cat > "$T/hatgtadm" << EOM
+#!/bin/sh
+for a in "\$@"; do v=\$a; done
+case \$v in
+role) cat "$T/role" ;;
+promote) [ "\$(cat "$T/role")" = syncing ] && { echo "syncing" >&2; exit 1; }; echo promoted > "$T/role" ;;
+demote) echo unpromoted > "$T/role" ;;
+*) exec "$hatgtadm" "\$@" ;;
+esac
+EOM
+chmod +x "$T/hatgtadm"
+# role_case ROLE ACTION WANT: with the daemon in ROLE, ACTION exits WANT.
+role_case() {
+	local got
+	echo "$1" > "$T/role"
+	OCF_RESKEY_hatgtadm=$T/hatgtadm timeout 20 "$agent" "$2" 2> /dev/null
+	got=$?
+	[ "$got" -eq "$3" ] || {
+		log "FAIL: $2 with the daemon $1 returned $got, not $3"
+		rc=1
+	}
+}
+role_case promoted monitor 8
+role_case unpromoted monitor 0
+role_case syncing monitor 0
+role_case syncing promote 1
+role_case unpromoted promote 0
+[ "$(cat "$T/role")" = promoted ] || { log "FAIL: promote did not call hatgtadm promote"; rc=1; }
+role_case promoted promote 0
+role_case promoted demote 0
+[ "$(cat "$T/role")" = unpromoted ] || { log "FAIL: demote did not call hatgtadm demote"; rc=1; }
+role_case unpromoted demote 0
+
 timeout 70 "$agent" stop || { log "FAIL: stop"; rc=1; }
 timeout 20 "$agent" monitor
 mrc=$?
 [ "$mrc" -eq 7 ] || { log "FAIL: monitor after stop returned $mrc, not 7"; rc=1; }
+role_case promoted promote 7
 [ "$rc" -eq 0 ] && log PASS
 exit "$rc"

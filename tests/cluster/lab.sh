@@ -39,6 +39,9 @@ LAB_NET=198.18.0
 LAB_CLIENT_IP=$LAB_NET.50
 LAB_PORTAL_IP=$LAB_NET.100
 LAB_NODES="node1 node2"
+if [ "${LAB_MOCK_ROLES:-0}" = 1 ]; then
+	LAB_LISTEN=0.0.0.0
+fi
 if [ -z "${LAB_BUILD:-}" ] && [ -x ./daemon/hatgtd ]; then
 	LAB_BUILD=$(pwd)
 fi
@@ -139,7 +142,38 @@ lab_overlay_prepare() {
 	if [ -n "$LAB_BUILD" ] && [ -x "$LAB_BUILD/daemon/hatgtd" ]; then
 		install -m 0755 "$LAB_BUILD/daemon/hatgtd" "$o/sbin/hatgtd"
 		install -m 0755 "$LAB_BUILD/daemon/admin/hatgtadm" "$o/sbin/hatgtadm"
+		if [ "${LAB_MOCK_ROLES:-0}" = 1 ]; then
+			lab_mock_roles_install "$o/sbin"
+		fi
 	fi
+}
+
+# LAB_MOCK_ROLES=1: a self-test of the harness and the agent for as long as
+# hatgtd has no cluster roles. hatgtadm becomes a wrapper that keeps the role
+# in /run (per node, lost at power-off) and passes every other verb on; the
+# daemons listen on every address, so only the portal IP decides who serves.
+# No PR replication: only the write scenarios make sense in this mode.
+lab_mock_roles_install() {
+	mv "$1/hatgtadm" "$1/hatgtadm.real"
+	cat > "$1/hatgtadm" << 'MOCK'
+#!/bin/sh
+# hatgtadm role mock (tests/cluster/lab.sh LAB_MOCK_ROLES=1)
+f=/run/hatgt-mock-role
+for a in "$@"; do v=$a; done
+case $v in
+role)
+	/usr/sbin/hatgtadm.real "$@" > /dev/null 2>&1
+	rc=$?
+	[ "$rc" -eq 4 ] || [ "$rc" -eq 0 ] || rc=0
+	[ "$rc" -eq 0 ] || exit "$rc"
+	cat "$f" 2> /dev/null || echo unpromoted
+	;;
+promote) echo promoted > "$f" ;;
+demote) echo unpromoted > "$f" ;;
+*) exec /usr/sbin/hatgtadm.real "$@" ;;
+esac
+MOCK
+	chmod 0755 "$1/hatgtadm"
 }
 
 # lab_cluster_files: corosync.conf (pcs, no pcsd), authkey and a seeded CIB.
@@ -295,7 +329,7 @@ lab_hatgt_conf_write() {
 	mkdir -p "$LAB_DIR/common" "$LAB_DIR/shared"
 	cat > "$LAB_DIR/common/hatgt.conf" << EOF
 [global]
-listen = $LAB_PORTAL_IP:3260
+listen = ${LAB_LISTEN:-$LAB_PORTAL_IP}:3260
 state_dir = /var/lib/hatgt
 pid_file = /run/hatgtd.pid
 admin_name = hatgt
