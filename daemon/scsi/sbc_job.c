@@ -101,6 +101,7 @@ struct sbc_job *sbc_job_create(struct scsi_cmd *cmd, sbc_job_fn step)
 	job->lu = cmd->lu;
 	job->step = step;
 	job->field = cmd->field;
+	job->opcode = cmd->task->cdb[0];
 	scsi_lu_get(cmd->lu);
 out:
 	return job;
@@ -113,8 +114,10 @@ void sbc_job_destroy(struct sbc_job *job)
 	if (job->range_held)
 		scsi_range_unlock(job->lu, &job->range);
 	free(job->buf);
-	free(job->ctx);
-	scsi_lu_put(job->lu2);
+	if (job->ctx_free)
+		job->ctx_free(job->ctx);
+	else
+		free(job->ctx);
 	scsi_lu_put(job->lu);
 	free(job);
 }
@@ -126,7 +129,7 @@ static void sbc_job_finish(struct sbc_job *job, enum sense_reason r)
 
 	if (job->detached && r != SENSE_OK)
 		qb_log(LOG_ERR, "%s: background command 0x%02x failed: reason %d", job->lu->path,
-		       job->flags, (int)r);
+		       job->opcode, (int)r);
 	if (task)
 		task->priv = NULL;
 	/* Release the range (waking waiters) before the initiator hears of it. */

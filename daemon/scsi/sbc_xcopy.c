@@ -37,6 +37,7 @@ struct xcopy_seg {
 };
 
 struct xcopy_ctx {
+	struct scsi_lu *refs[XCOPY_MAX_CSCD]; /* the CSCD LUs, held while copying */
 	struct xcopy_seg segs[XCOPY_MAX_SEGMENTS];
 	unsigned int count;
 	unsigned int cur;
@@ -45,6 +46,18 @@ struct xcopy_ctx {
 	uint64_t total; /* blocks copied */
 	struct scsi_copy_result *result;
 };
+
+static void xcopy_ctx_free(void *p)
+{
+	struct xcopy_ctx *x = p;
+	size_t i;
+
+	if (!x)
+		return;
+	for (i = 0; i < XCOPY_MAX_CSCD; i++)
+		scsi_lu_put(x->refs[i]);
+	free(x);
+}
 
 static enum sense_reason xcopy_param_error(struct scsi_cmd *cmd, enum sense_reason r,
 					   uint16_t byte)
@@ -269,6 +282,11 @@ enum sense_reason sbc_cmd_extended_copy(struct scsi_cmd *cmd)
 	x->count = nseg;
 	if (nseg == 0)
 		goto out;
+	/* A LUN removed at run time must not free an LU the copy still uses. */
+	for (i = 0; i < ncscd; i++) {
+		scsi_lu_get(cscd[i]);
+		x->refs[i] = cscd[i];
+	}
 	job = sbc_job_create(cmd, xcopy_step);
 	if (!job) {
 		r = SENSE_BUSY;
@@ -289,12 +307,13 @@ enum sense_reason sbc_cmd_extended_copy(struct scsi_cmd *cmd)
 		x->result->id = task->itn->id;
 	}
 	job->ctx = x;
+	job->ctx_free = xcopy_ctx_free;
 	x = NULL;
 	r = sbc_job_run(job);
 	job = NULL;
 out:
 	sbc_job_destroy(job);
-	free(x);
+	xcopy_ctx_free(x);
 	return r;
 }
 

@@ -228,8 +228,9 @@ struct sbc_job {
 	uint64_t pos;		  /* blocks done so far */
 	uint32_t flags;
 	bool detached;		  /* the task already finished (IMMED): end silently */
+	uint8_t opcode;		  /* of the command, for the log */
 	void *ctx;		  /* command-specific, freed with the job */
-	struct scsi_lu *lu2;	  /* a second LU the job holds a reference on */
+	void (*ctx_free)(void *ctx); /* NULL: free() */
 };
 
 /** A job for \p cmd with first step \p step. \return NULL on ENOMEM. */
