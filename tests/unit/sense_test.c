@@ -32,6 +32,18 @@ static const struct sense_case sense_cases[] = {
 	{SENSE_READ_ERROR, 0x3, 0x11, 0x00},
 	{SENSE_WRITE_ERROR, 0x3, 0x0c, 0x00},
 	{SENSE_INTERNAL_FAILURE, 0x4, 0x44, 0x00},
+	{SENSE_MISCOMPARE, 0xe, 0x1d, 0x00},
+	{SENSE_SOFT_WRITE_PROTECTED, 0x7, 0x27, 0x02},
+	{SENSE_REMOVAL_PREVENTED, 0x5, 0x53, 0x02},
+	{SENSE_TOO_MANY_TARGET_DESCS, 0x5, 0x26, 0x06},
+	{SENSE_UNSUPPORTED_TARGET_DESC, 0x5, 0x26, 0x07},
+	{SENSE_TOO_MANY_SEGMENT_DESCS, 0x5, 0x26, 0x08},
+	{SENSE_UNSUPPORTED_SEGMENT_DESC, 0x5, 0x26, 0x09},
+	{SENSE_COPY_ABORTED, 0xa, 0x00, 0x00},
+	{SENSE_COPY_TARGET_UNREACHABLE, 0xa, 0x0d, 0x02},
+	{SENSE_COPY_READ_ERROR, 0xa, 0x11, 0x00},
+	{SENSE_COPY_WRITE_ERROR, 0xa, 0x0c, 0x00},
+	{SENSE_SANITIZE_IN_PROGRESS, 0x2, 0x04, 0x1b},
 	{SENSE_UA_POWER_ON, 0x6, 0x29, 0x00},
 	{SENSE_UA_LU_RESET, 0x6, 0x29, 0x03},
 	{SENSE_UA_NEXUS_LOSS, 0x6, 0x29, 0x07},
@@ -114,6 +126,44 @@ static void field_pointer_in_descriptor_format_is_a_key_specific_descriptor(void
 	assert_int_equal(s[14], 2);
 }
 
+/* SPC-4 4.5.3: INFORMATION with VALID, e.g. the offset of a MISCOMPARE. */
+static void information_in_fixed_format_sets_valid(void **state)
+{
+	struct sense_field f = {.info_valid = true, .info = 0x01020304};
+	uint8_t s[18];
+
+	assert_int_equal(sense_build(SENSE_MISCOMPARE, &f, false, s, sizeof(s)), 18);
+	assert_int_equal(s[0], 0xf0);
+	assert_int_equal(s[3], 0x01);
+	assert_int_equal(s[6], 0x04);
+}
+
+/* Fixed format holds 32 bits of INFORMATION: larger values leave VALID clear. */
+static void information_beyond_32_bits_is_not_valid_in_fixed_format(void **state)
+{
+	struct sense_field f = {.info_valid = true, .info = 0x100000000ull};
+	uint8_t s[18];
+
+	sense_build(SENSE_MISCOMPARE, &f, false, s, sizeof(s));
+	assert_int_equal(s[0], 0x70);
+}
+
+/* SPC-4 4.5.2.2: information descriptor first, then the key specific one. */
+static void information_and_field_pointer_in_descriptor_format(void **state)
+{
+	struct sense_field f = {.valid = true, .in_cdb = true, .byte = 1, .bit = -1,
+				.info_valid = true, .info = 0x100000000ull};
+	uint8_t s[SENSE_DESC_LEN_MAX];
+
+	assert_int_equal(sense_build(SENSE_MISCOMPARE, &f, true, s, sizeof(s)), 28);
+	assert_int_equal(s[7], 20);
+	assert_int_equal(s[8], 0x00);
+	assert_int_equal(s[9], 0x0a);
+	assert_int_equal(s[10], 0x80);
+	assert_int_equal(s[15], 0x01);
+	assert_int_equal(s[20], 0x02);
+}
+
 static void ok_builds_no_sense_for_request_sense(void **state)
 {
 	uint8_t s[18];
@@ -171,6 +221,9 @@ int main(void)
 		cmocka_unit_test(field_pointer_in_fixed_format_names_byte_and_bit),
 		cmocka_unit_test(field_pointer_without_bit_leaves_bpv_clear),
 		cmocka_unit_test(field_pointer_in_descriptor_format_is_a_key_specific_descriptor),
+		cmocka_unit_test(information_in_fixed_format_sets_valid),
+		cmocka_unit_test(information_beyond_32_bits_is_not_valid_in_fixed_format),
+		cmocka_unit_test(information_and_field_pointer_in_descriptor_format),
 		cmocka_unit_test(ok_builds_no_sense_for_request_sense),
 		cmocka_unit_test(busy_and_conflict_have_status_and_no_sense),
 		cmocka_unit_test(too_small_buffer_builds_nothing),
