@@ -114,16 +114,17 @@ static enum sense_reason sbc_read_step(struct sbc_job *job, int64_t res)
 	struct scsi_task *task = job->task;
 
 	if (job->state++ == 0)
-		return sbc_job_io(job, job->lu->be, BACKEND_OP_READ, job->lba << job->lu->block_shift,
-				  task->in_len, task->in_buf, 0);
+		return sbc_job_io(job, job->lu->be, BACKEND_OP_READ,
+				  job->lba << job->lu->block_shift, task->in_len, task->in_buf, 0);
 	return res < 0 ? sbc_io_reason(BACKEND_OP_READ, res) : SENSE_OK;
 }
 
 static enum sense_reason sbc_write_step(struct sbc_job *job, int64_t res)
 {
 	if (job->state++ == 0)
-		return sbc_job_io(job, job->lu->be, BACKEND_OP_WRITE, job->lba << job->lu->block_shift,
-				  job->pos, (uint8_t *)job->task->out_buf, job->flags);
+		return sbc_job_io(job, job->lu->be, BACKEND_OP_WRITE,
+				  job->lba << job->lu->block_shift, job->pos,
+				  (uint8_t *)job->task->out_buf, job->flags);
 	return res < 0 ? sbc_io_reason(BACKEND_OP_WRITE, res) : SENSE_OK;
 }
 
@@ -367,9 +368,9 @@ void sbc_vpd_block_limits(const struct scsi_lu *lu, struct buf *b)
 	uint32_t max_blocks = SCSI_MAX_XFER_BYTES >> lu->block_shift;
 
 	/* Offsets are page bytes minus the 4-byte header. */
-	d[1] = SBC_CAW_MAX_BLOCKS;   /* MAXIMUM COMPARE AND WRITE LENGTH */
-	put_be32(d + 4, max_blocks); /* MAXIMUM TRANSFER LENGTH */
-	put_be32(d + 8, max_blocks); /* OPTIMAL TRANSFER LENGTH */
+	d[1] = SBC_CAW_MAX_BLOCKS;    /* MAXIMUM COMPARE AND WRITE LENGTH */
+	put_be32(d + 4, max_blocks);  /* MAXIMUM TRANSFER LENGTH */
+	put_be32(d + 8, max_blocks);  /* OPTIMAL TRANSFER LENGTH */
 	put_be32(d + 12, max_blocks); /* MAXIMUM PREFETCH LENGTH */
 	if (sbc_lu_unmap_supported(lu)) {
 		put_be32(d + 16, max_blocks); /* MAXIMUM UNMAP LBA COUNT */

@@ -73,8 +73,9 @@ static enum sense_reason sbc_thin_run(struct sbc_job *job, int64_t res)
 	job->pos += n;
 	/* SBC-3 4.11: a sanitized medium holds no old data, not even in a cache. */
 	wflags = sbc_write_flags(lu, job->flags & SBC_THIN_SANITIZE);
-	return sbc_job_io(job, lu->be, BACKEND_OP_WRITE, (job->lba + job->pos - n) << lu->block_shift,
-			  n << lu->block_shift, job->buf, wflags);
+	return sbc_job_io(job, lu->be, BACKEND_OP_WRITE,
+			  (job->lba + job->pos - n) << lu->block_shift, n << lu->block_shift,
+			  job->buf, wflags);
 }
 
 static enum sense_reason sbc_thin_step(struct sbc_job *job, int64_t res)

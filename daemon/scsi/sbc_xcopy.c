@@ -41,7 +41,7 @@ struct xcopy_ctx {
 	struct xcopy_seg segs[XCOPY_MAX_SEGMENTS];
 	unsigned int count;
 	unsigned int cur;
-	uint64_t done; /* blocks of the current segment copied */
+	uint64_t done;	/* blocks of the current segment copied */
 	uint64_t chunk; /* blocks in flight */
 	uint64_t total; /* blocks copied */
 	struct scsi_copy_result *result;
@@ -59,8 +59,7 @@ static void xcopy_ctx_free(void *p)
 	free(x);
 }
 
-static enum sense_reason xcopy_param_error(struct scsi_cmd *cmd, enum sense_reason r,
-					   uint16_t byte)
+static enum sense_reason xcopy_param_error(struct scsi_cmd *cmd, enum sense_reason r, uint16_t byte)
 {
 	cmd->field = (struct sense_field){.valid = true, .byte = byte, .bit = -1};
 	return r;
@@ -136,7 +135,8 @@ static enum sense_reason xcopy_step(struct sbc_job *job, int64_t res)
 	if (x->chunk > left)
 		x->chunk = left;
 	job->state = 1;
-	r = sbc_job_io(job, s->src->be, BACKEND_OP_READ, (s->src_lba + x->done) << s->src->block_shift,
+	r = sbc_job_io(job, s->src->be, BACKEND_OP_READ,
+		       (s->src_lba + x->done) << s->src->block_shift,
 		       x->chunk << s->src->block_shift, job->buf, 0);
 out:
 	if (r != SENSE_ASYNC && x->result) {
@@ -248,7 +248,8 @@ enum sense_reason sbc_cmd_extended_copy(struct scsi_cmd *cmd)
 		goto out;
 	}
 	if (tlen % XCOPY_CSCD_LEN || slen % XCOPY_SEG_B2B_LEN) {
-		r = xcopy_param_error(cmd, SENSE_INVALID_FIELD_IN_PARAM, tlen % XCOPY_CSCD_LEN ? 2 : 8);
+		r = xcopy_param_error(cmd, SENSE_INVALID_FIELD_IN_PARAM,
+				      tlen % XCOPY_CSCD_LEN ? 2 : 8);
 		goto out;
 	}
 

@@ -33,8 +33,7 @@ static bool spc_opcode_available(const struct scsi_lu *lu, uint8_t opcode, uint8
 		return false;
 	if (op->sa_mask && (sa > 31 || !(op->sa_mask & (1u << sa))))
 		return false;
-	if (opcode == SPC_OP_UNMAP ||
-	    (opcode == SPC_OP_SANITIZE && sa == SPC_SANITIZE_BLOCK_ERASE))
+	if (opcode == SPC_OP_UNMAP || (opcode == SPC_OP_SANITIZE && sa == SPC_SANITIZE_BLOCK_ERASE))
 		return sbc_lu_unmap_supported(lu);
 	return true;
 }
