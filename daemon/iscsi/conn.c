@@ -46,7 +46,7 @@ const char *conn_who(const struct iscsi_conn *conn)
 }
 
 /*
- * A flood of bad logins or connections must not fill the disk: such lines
+ * A flood of bad logins, connections or PDUs must not fill the disk: such lines
  * are logged at most CONN_LOG_BURST times per CONN_LOG_PERIOD seconds, and
  * how many were suppressed is logged when the next period begins.
  */
@@ -62,8 +62,8 @@ bool conn_log_allowed(void)
 	if (now - start >= CONN_LOG_PERIOD || now < start) {
 		if (suppressed)
 			qb_log(LOG_WARNING,
-			       "%u log lines about failed logins or refused connections "
-			       "suppressed in %d s",
+			       "%u log lines about failed logins, refused connections or "
+			       "rejected PDUs suppressed in %d s",
 			       suppressed, CONN_LOG_PERIOD);
 		start = now;
 		logged = 0;
@@ -473,8 +473,9 @@ void conn_reject(struct iscsi_conn *conn, const uint8_t *bhs, uint8_t reason)
 {
 	uint8_t rsp[ISCSI_BHS_LEN] = {0};
 
-	qb_log(LOG_WARNING, "rejecting %s from %s: reason 0x%02x",
-	       iscsi_opcode_name(iscsi_bhs_opcode(bhs)), conn_who(conn), reason);
+	if (conn_log_allowed())
+		qb_log(LOG_WARNING, "rejecting %s from %s: reason 0x%02x",
+		       iscsi_opcode_name(iscsi_bhs_opcode(bhs)), conn_who(conn), reason);
 	rsp[0] = ISCSI_OP_REJECT;
 	rsp[1] = ISCSI_FLAG_FINAL;
 	rsp[2] = reason;

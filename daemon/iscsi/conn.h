@@ -203,7 +203,7 @@ uint32_t conn_new_ttt(struct iscsi_conn *conn);
 /** Log prefix helper: "initiator,i,0x<isid> from peer" or the peer. */
 const char *conn_who(const struct iscsi_conn *conn);
 /** Rate limit for log lines a client can provoke at will (failed logins,
- * refused connections): true while under the limit (docs/limits.md). */
+ * refused connections, Rejects): true while under the limit (docs/limits.md). */
 bool conn_log_allowed(void);
 
 /* session.c */
