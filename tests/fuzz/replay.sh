@@ -23,4 +23,5 @@ if [ "${#inputs[@]}" -eq 0 ]; then
 	exit 99
 fi
 echo "$name: replaying ${#inputs[@]} input(s)"
-exec "$prog" -timeout=25 "${inputs[@]}"
+# libFuzzer exits 77 on a crash by default, which automake counts as SKIP.
+exec "$prog" -timeout=25 -error_exitcode=1 "${inputs[@]}"
