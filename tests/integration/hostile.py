@@ -247,14 +247,23 @@ class Conn:
 
 # ---- helpers for scenarios ------------------------------------------------
 
-def expect_reject_or_close(c, what, secs=5.0):
-    """After a bad PDU: a Reject, a login failure, or the connection closed."""
+def recv_or_closed(c, what, secs):
+    """The next PDU, or None if the target closed the connection; silence
+    for secs is a failure."""
     try:
-        hdr, _ = c.recv_pdu(secs)
+        return c.recv_pdu(secs)
     except Closed:
-        return "closed"
+        return None
     except TimeoutError as e:
         raise Failed(f"{what}: no answer and the connection is still open after {secs} s") from e
+
+
+def expect_reject_or_close(c, what, secs=5.0):
+    """After a bad PDU: a Reject, a login failure, or the connection closed."""
+    pdu = recv_or_closed(c, what, secs)
+    if pdu is None:
+        return "closed"
+    hdr = pdu[0]
     op = hdr[0] & 0x3F
     if op == OP_REJECT:
         return f"reject 0x{hdr[2]:02x}"
@@ -266,12 +275,10 @@ def expect_reject_or_close(c, what, secs=5.0):
 
 
 def expect_login_failure(c, what, cls=None, secs=5.0):
-    try:
-        hdr, data = c.recv_pdu(secs)
-    except Closed:
+    pdu = recv_or_closed(c, what, secs)
+    if pdu is None:
         return "closed"
-    except TimeoutError as e:
-        raise Failed(f"{what}: no login response within {secs} s") from e
+    hdr, data = pdu
     if hdr[0] & 0x3F != OP_LOGIN_RSP:
         raise Failed(f"{what}: opcode 0x{hdr[0] & 0x3F:02x} instead of a Login Response")
     if hdr[36] == 0:
