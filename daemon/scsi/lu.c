@@ -236,6 +236,8 @@ void scsi_lu_reset(struct scsi_lu *lu)
 	scsi_ua_establish(lu, NULL, SENSE_UA_LU_RESET);
 	/* SPC-2 5.5.1: the SPC-2 reservation goes; persistent ones stay. */
 	scsi_lu_pr_reset(lu);
+	/* SBC-3 5.13: a reset allows medium removal again. */
+	lu->prevent = 0;
 }
 
 int scsi_lu_resize(struct scsi_lu *lu)

@@ -596,6 +596,18 @@ static void prevent_allow_obsolete_value_is_invalid_field(void **state)
 	fix_assert_invalid_field(&f->task, 4);
 }
 
+/* SBC-3 5.13: PREVENT 01b is remembered; a LOGICAL UNIT RESET allows again. */
+static void lu_reset_allows_medium_removal_again(void **state)
+{
+	struct fix *f = *state;
+
+	fix_run(f, FIX_CDB(0x1e, 0, 0, 0, 0x01, 0), 0);
+	fix_assert_good(&f->task);
+	assert_int_equal(f->lu->prevent, 1);
+	scsi_lu_reset(f->lu);
+	assert_int_equal(f->lu->prevent, 0);
+}
+
 static void read_defect_data_is_an_empty_list(void **state)
 {
 	struct fix *f = *state;
@@ -786,6 +798,7 @@ int main(void)
 		T(sanitize_reserved_byte_is_invalid_field),
 		T(sanitize_crypto_erase_is_invalid_field),
 		T(prevent_allow_obsolete_value_is_invalid_field),
+		T(lu_reset_allows_medium_removal_again),
 		T(read_defect_data_is_an_empty_list),
 		T(extended_copy_copies_blocks),
 		T(receive_copy_results_reports_the_copy),
