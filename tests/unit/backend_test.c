@@ -209,6 +209,58 @@ static void unmap_reads_back_zeros(void **state)
 	assert_memory_equal(r, z, sizeof(r));
 }
 
+/* SBC-3 5.6 GET LBA STATUS underneath: a fresh sparse store is one hole. */
+static void map_query_of_a_sparse_store_is_one_hole(void **state)
+{
+	struct bfix *b = *state;
+	uint64_t len = 0;
+	bool mapped = true;
+
+	assert_int_equal(backend_open(b->eng, &b->cfg, &b->be), 0);
+	assert_int_equal(backend_map_query(b->be, 0, &mapped, &len), 0);
+	assert_false(mapped);
+	assert_int_equal(len, STORE_SIZE);
+}
+
+static void map_query_finds_written_data_then_the_hole_after_it(void **state)
+{
+	struct bfix *b = *state;
+	uint8_t w[4096];
+	uint64_t len = 0;
+	bool mapped = false;
+
+	memset(w, 1, sizeof(w));
+	assert_int_equal(backend_open(b->eng, &b->cfg, &b->be), 0);
+	assert_int_equal(bfix_io(b, BACKEND_OP_WRITE, 8192, sizeof(w), w, 0), sizeof(w));
+	assert_int_equal(backend_map_query(b->be, 8192, &mapped, &len), 0);
+	assert_true(mapped);
+	assert_int_equal(len, 4096);
+	assert_int_equal(backend_map_query(b->be, 0, &mapped, &len), 0);
+	assert_false(mapped);
+	assert_int_equal(len, 8192);
+}
+
+static void map_query_at_the_end_is_invalid(void **state)
+{
+	struct bfix *b = *state;
+	uint64_t len;
+	bool mapped;
+
+	assert_int_equal(backend_open(b->eng, &b->cfg, &b->be), 0);
+	assert_int_equal(backend_map_query(b->be, STORE_SIZE, &mapped, &len), -EINVAL);
+}
+
+static void size_refresh_sees_a_grown_file(void **state)
+{
+	struct bfix *b = *state;
+
+	assert_int_equal(backend_open(b->eng, &b->cfg, &b->be), 0);
+	assert_int_equal(truncate(b->path, 2 * STORE_SIZE), 0);
+	assert_int_equal(backend_size(b->be), STORE_SIZE);
+	assert_int_equal(backend_size_refresh(b->be), 0);
+	assert_int_equal(backend_size(b->be), 2 * STORE_SIZE);
+}
+
 static void io_past_the_end_is_rejected(void **state)
 {
 	struct bfix *b = *state;
@@ -271,6 +323,10 @@ int main(void)
 		T(fua_write_is_submitted_durable),
 		T(flush_completes_and_is_counted),
 		T(unmap_reads_back_zeros),
+		T(map_query_of_a_sparse_store_is_one_hole),
+		T(map_query_finds_written_data_then_the_hole_after_it),
+		T(map_query_at_the_end_is_invalid),
+		T(size_refresh_sees_a_grown_file),
 		T(io_past_the_end_is_rejected),
 		T(readonly_store_refuses_writes_and_unmap),
 		T(readonly_missing_file_is_not_created),
