@@ -16,6 +16,8 @@
 
 /* Bytes written per request by the looping commands. */
 #define SBC_THIN_CHUNK (1024u * 1024)
+/* Bytes deallocated per request (a completion reports bytes in an int). */
+#define SBC_THIN_UNMAP_CHUNK (1ull << 30)
 /* VPD B0h MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT (sbc.c reports the same). */
 #define SBC_UNMAP_MAX_DESCS 256
 
@@ -52,10 +54,16 @@ static enum sense_reason sbc_thin_run(struct sbc_job *job, int64_t res)
 	if (res < 0)
 		return sbc_io_reason(BACKEND_OP_WRITE, res);
 	if (job->flags & SBC_THIN_DEALLOCATE) {
-		if (job->state++)
+		/* In pieces: a request moves at most SBC_THIN_UNMAP_CHUNK bytes. */
+		if (job->pos == job->blocks)
 			return SENSE_OK;
-		return sbc_job_io(job, lu->be, BACKEND_OP_UNMAP, job->lba << lu->block_shift,
-				  job->blocks << lu->block_shift, NULL, 0);
+		n = job->blocks - job->pos;
+		if (n > SBC_THIN_UNMAP_CHUNK >> lu->block_shift)
+			n = SBC_THIN_UNMAP_CHUNK >> lu->block_shift;
+		job->pos += n;
+		return sbc_job_io(job, lu->be, BACKEND_OP_UNMAP,
+				  (job->lba + job->pos - n) << lu->block_shift, n << lu->block_shift,
+				  NULL, 0);
 	}
 	if (job->pos == job->blocks && passes && --*passes) {
 		/* SBC-3 5.27.2: INVERT: the pattern is inverted between passes. */

@@ -554,6 +554,23 @@ static void sanitize_overwrite_writes_the_pattern(void **state)
 	assert_int_equal(get_be32(f->task.in_buf + BS - 4), 0xdeadbeef);
 }
 
+/* BLOCK ERASE of more than a request can carry (> 2 GiB) goes in pieces. */
+static void sanitize_block_erase_of_a_large_lu_is_good(void **state)
+{
+	struct fix *f = *state;
+	struct scsi_lu *big;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/big.img", f->dir);
+	f->cfg.path = path;
+	f->cfg.create_size = 3ull << 30;
+	assert_int_equal(scsi_lu_create(&f->cfg, &big), 0);
+	fix_run_on(f, big, NULL, FIX_CDB(0x48, 0x02, 0, 0, 0, 0, 0, 0, 0, 0), 0);
+	fix_assert_good(&f->task);
+	scsi_lu_put(big);
+	unlink(path);
+}
+
 static void sanitize_overwrite_count_zero_is_invalid_param(void **state)
 {
 	struct fix *f = *state;
@@ -793,6 +810,7 @@ int main(void)
 		T(mode_select_tells_other_nexus_parameters_changed),
 		T(mode_select_swp_write_protects),
 		T(sanitize_overwrite_writes_the_pattern),
+		T(sanitize_block_erase_of_a_large_lu_is_good),
 		T(sanitize_overwrite_count_zero_is_invalid_param),
 		T(sanitize_block_erase_with_parameters_is_invalid_field),
 		T(sanitize_reserved_byte_is_invalid_field),
