@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <qb/qblog.h>
 
@@ -307,6 +309,56 @@ static int cmd_remove_lun(void *ctx, int argc, char **argv, int json, struct buf
 	return HATGT_ADMIN_OK;
 }
 
+static int cmd_resize_lun(void *ctx, int argc, char **argv, int json, struct buf *out)
+{
+	struct hatgt_daemon *d = ctx;
+	struct hatgt_target *t;
+	struct scsi_lu *lu;
+	uint64_t size = 0, old;
+	struct stat st;
+	uint32_t lun;
+	bool shrink = argc == 5 && strcmp(argv[4], "shrink") == 0;
+	int rc;
+
+	if (argc < 3 || argc > 5 || (argc == 5 && !shrink))
+		return cmd_err(out, HATGT_ADMIN_USAGE, "usage: resize-lun TARGET LUN [SIZE [shrink]]");
+	t = target_find(&d->reg, argv[1]);
+	if (!t)
+		return cmd_err(out, HATGT_ADMIN_NOT_FOUND, "target not found: %s", argv[1]);
+	if (cmd_parse_lun(argv[2], &lun) < 0)
+		return cmd_err(out, HATGT_ADMIN_USAGE, "invalid LUN: %s (0-255)", argv[2]);
+	lu = t->lus[lun];
+	if (!lu)
+		return cmd_err(out, HATGT_ADMIN_NOT_FOUND, "LUN not found: %s LUN %u", t->name, lun);
+	old = scsi_lu_size(lu);
+	if (argc >= 4) {
+		/* A file LUN is resized here; a block device is resized by its
+		 * owner (lvextend, ...) and then re-read without SIZE. */
+		if (hatgt_parse_size(argv[3], &size) < 0 || size == 0)
+			return cmd_err(out, HATGT_ADMIN_USAGE, "invalid size: %s", argv[3]);
+		if (stat(scsi_lu_path(lu), &st) < 0 || !S_ISREG(st.st_mode))
+			return cmd_err(out, HATGT_ADMIN_ERR, "%s is not a regular file: resize the "
+				       "device, then run resize-lun without SIZE", scsi_lu_path(lu));
+		if (size < old && !shrink)
+			return cmd_err(out, HATGT_ADMIN_ERR, "refusing to shrink %s from %llu to %llu "
+				       "bytes (data beyond the new end is lost): add \"shrink\"",
+				       scsi_lu_path(lu), (unsigned long long)old,
+				       (unsigned long long)size);
+		if (truncate(scsi_lu_path(lu), (off_t)size) < 0)
+			return cmd_err(out, HATGT_ADMIN_ERR, "cannot resize %s: %s", scsi_lu_path(lu),
+				       strerror(errno));
+	}
+	rc = scsi_lu_resize(lu);
+	if (rc < 0)
+		return cmd_err(out, HATGT_ADMIN_ERR, "cannot re-read the size of %s: %s",
+			       scsi_lu_path(lu), strerror(-rc));
+	qb_log(LOG_NOTICE, "target %s LUN %u resized from %llu to %llu bytes", t->name, lun,
+	       (unsigned long long)old, (unsigned long long)scsi_lu_size(lu));
+	buf_printf(out, "LUN %u of %s: %llu bytes\n", lun, t->name,
+		   (unsigned long long)scsi_lu_size(lu));
+	return HATGT_ADMIN_OK;
+}
+
 static int cmd_pr(void *ctx, int argc, char **argv, int json, struct buf *out)
 {
 	struct hatgt_daemon *d = ctx;
@@ -362,6 +414,8 @@ const struct admin_cmd daemon_admin_cmds[] = {
 	{"add-lun", "add-lun TARGET LUN PATH [size=SIZE] [readonly] [block_size=512|4096]",
 	 cmd_add_lun},
 	{"remove-lun", "remove-lun TARGET LUN", cmd_remove_lun},
+	{"resize-lun", "resize-lun TARGET LUN [SIZE [shrink]]   (no SIZE: re-read a device)",
+	 cmd_resize_lun},
 	{"pr", "pr TARGET LUN   (persistent reservation state)", cmd_pr},
 	{"reload", "reload", cmd_reload},
 	{"log-level", "log-level error|warning|notice|info|debug", cmd_log_level},

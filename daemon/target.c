@@ -112,6 +112,13 @@ enum iscsi_lookup_result target_login_lookup(void *ctx, const char *target_name,
 	return ISCSI_LOOKUP_OK;
 }
 
+/* The LUN inventory of a running target changed: every nexus of its LUs
+ * learns it with REPORTED LUNS DATA HAS CHANGED (SPC-4 6.33). */
+static void target_luns_changed(struct hatgt_target *t)
+{
+	scsi_luns_changed(t->lus, HATGT_MAX_LUNS);
+}
+
 static void target_lun_list_rebuild(struct hatgt_target *t)
 {
 	size_t i, n = 0;
@@ -266,6 +273,8 @@ int target_registry_apply(struct target_registry *reg, const struct hatgt_config
 		const struct hatgt_target_cfg *tc = &cfg->targets[i];
 		bool keep[HATGT_MAX_LUNS] = {false};
 
+		bool lun_set_changed = false;
+
 		t = fresh[i] ? fresh[i] : target_find(reg, tc->name);
 		if (!fresh[i])
 			target_set_access(t, tc);
@@ -277,6 +286,7 @@ int target_registry_apply(struct target_registry *reg, const struct hatgt_config
 				continue;
 			if (t->lus[lun])
 				scsi_lu_put(t->lus[lun]);
+			lun_set_changed = true;
 			t->lus[lun] = opened[i][lun];
 			opened[i][lun] = NULL;
 			qb_log(LOG_NOTICE, "target %s LUN %u: %s (%llu bytes)", t->name, lun,
@@ -287,9 +297,12 @@ int target_registry_apply(struct target_registry *reg, const struct hatgt_config
 				qb_log(LOG_NOTICE, "target %s LUN %zu removed", t->name, j);
 				scsi_lu_put(t->lus[j]);
 				t->lus[j] = NULL;
+				lun_set_changed = true;
 			}
 		}
 		target_lun_list_rebuild(t);
+		if (!fresh[i] && lun_set_changed)
+			target_luns_changed(t);
 		if (fresh[i]) {
 			list_add_tail(&t->node, &reg->targets);
 			fresh[i] = NULL;
@@ -367,6 +380,7 @@ int target_lun_add(struct target_registry *reg, struct hatgt_target *t,
 		return rc;
 	t->lus[lc->lun] = lu;
 	target_lun_list_rebuild(t);
+	target_luns_changed(t);
 	qb_log(LOG_NOTICE, "target %s LUN %u added at runtime: %s", t->name, lc->lun, lc->path);
 	return 0;
 }
@@ -380,6 +394,7 @@ int target_lun_remove(struct hatgt_target *t, uint32_t lun, char *err, size_t er
 	scsi_lu_put(t->lus[lun]);
 	t->lus[lun] = NULL;
 	target_lun_list_rebuild(t);
+	target_luns_changed(t);
 	qb_log(LOG_NOTICE, "target %s LUN %u removed at runtime", t->name, lun);
 	return 0;
 }
