@@ -35,7 +35,7 @@ lab_wait 30 "portal IP answers after the power-off" \
 	lab_client ping -c 1 -W 1 "$LAB_PORTAL_IP" || lab_fail "the IP did not move"
 t1=$(date +%s%N)
 lab_log "portal IP back after $(((t1 - t0) / 1000000)) ms"
-[ "$(lab_fence_count "$survivor" "$victim")" -ge 1 ] ||
+lab_fenced "$survivor" "$victim" ||
 	lab_fail "$survivor has no successful fencing of $victim in its history"
 [ "$(lab_resource_node ip)" = "$survivor" ] || lab_fail "ip is not on $survivor"
 

@@ -432,6 +432,26 @@ lab_hatgt_deploy() {
 	lab_wait 30 "the portal answers iSCSI" lab_client timeout 5 iscsi-inq "$LAB_URL"
 }
 
+# lab_hatgt_up: lab_up + lab_hatgt_deploy, then wait until the unpromoted
+# peer is synced. Sets LAB_PROMOTED and LAB_PEER.
+lab_hatgt_up() {
+	lab_up
+	lab_hatgt_deploy || lab_fail "deployment did not come up"
+	LAB_PROMOTED=$(lab_promoted_node)
+	LAB_PEER=$(lab_other "$LAB_PROMOTED")
+	lab_log "promoted on $LAB_PROMOTED"
+	lab_wait 30 "$LAB_PEER unpromoted" lab_role_is "$LAB_PEER" unpromoted ||
+		lab_fail "$LAB_PEER is not an unpromoted, synced instance"
+}
+
+# lab_failover_wait NODE: the target is promoted on NODE and the portal
+# answers iSCSI (bounded), else the scenario fails.
+lab_failover_wait() {
+	lab_wait 40 "target promoted on $1" lab_promoted_is "$1" || lab_fail "no failover to $1"
+	lab_wait 30 "the portal answers" lab_client timeout 5 iscsi-inq "$LAB_URL" ||
+		lab_fail "the portal does not answer after the failover to $1"
+}
+
 # lab_promoted_node: print the node where the target is promoted.
 lab_promoted_node() {
 	local n p
@@ -531,6 +551,18 @@ lab_writer_verify() {
 	lab_client timeout 300 "$LAB_BUILD/tests/cluster/hatgt-writer" verify "$LAB_URL" "$n" \
 		"$LAB_INIT1" | tail -n 1 >&2
 	return "${PIPESTATUS[0]}"
+}
+
+# lab_writer_check WHAT MAX_GAP_MS: wait for the writer, print its figures,
+# and fail the scenario if an acknowledged write is lost or the longest gap
+# exceeds MAX_GAP_MS (0: no limit).
+lab_writer_check() {
+	local gap
+	lab_writer_wait || lab_fail "the writer did not finish"
+	gap=$(lab_writer_gap_ms)
+	lab_log "$1: $(lab_writer_acks) acknowledged writes, longest gap ${gap} ms"
+	lab_writer_verify || lab_fail "acknowledged writes lost"
+	[ "$2" -eq 0 ] || [ "$gap" -le "$2" ] || lab_fail "longest gap ${gap} ms > ${2} ms"
 }
 
 # lab_pr ARGS < SCRIPT: pr_client (tests/integration) against the portal.

@@ -46,30 +46,29 @@ fi
 mkdir -p /run/crm /run/pacemaker
 chown hacluster:haclient /run/crm /run/pacemaker
 
+# init_wait TENTHS WHAT CMD...: run CMD every 0.1 s until it succeeds; the
+# node gives up (exits, powering itself off) after TENTHS tries.
+init_wait() {
+	local max=$1 what=$2 i=0
+	shift 2
+	until "$@" > /dev/null 2>&1; do
+		i=$((i + 1))
+		[ "$i" -le "$max" ] || {
+			say "$what did not happen in $((max / 10)) s"
+			exit 1
+		}
+		sleep 0.1
+	done
+}
+
 ip link set lo up
-i=0
-until ip link show eth0 > /dev/null 2>&1; do
-	i=$((i + 1))
-	[ "$i" -le 200 ] || {
-		say "eth0 did not appear in 20 s"
-		exit 1
-	}
-	sleep 0.1
-done
+init_wait 200 "eth0 appearing" ip link show eth0
 ip addr add "$addr/24" dev eth0
 ip link set eth0 up
 say "network up ($addr)"
 
 corosync -f > /var/log/corosync-stdout.log 2>&1 &
-i=0
-until corosync-cfgtool -s > /dev/null 2>&1; do
-	i=$((i + 1))
-	[ "$i" -le 150 ] || {
-		say "corosync did not answer in 15 s"
-		exit 1
-	}
-	sleep 0.1
-done
+init_wait 150 "corosync answering" corosync-cfgtool -s
 say "corosync up"
 pacemakerd > /var/log/pacemakerd-stdout.log 2>&1 &
 say "pacemakerd started"

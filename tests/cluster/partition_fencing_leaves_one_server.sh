@@ -14,11 +14,9 @@
 . "$(dirname "$0")/lab.sh"
 lab_scenario_begin 240
 
-lab_up
-lab_hatgt_deploy || lab_fail "deployment did not come up"
-cut=$(lab_promoted_node)
-survivor=$(lab_other "$cut")
-lab_wait 30 "$survivor unpromoted" lab_role_is "$survivor" unpromoted || lab_fail "$survivor not synced"
+lab_hatgt_up
+cut=$LAB_PROMOTED
+survivor=$LAB_PEER
 
 lab_writer_start 30
 sleep 5
@@ -32,8 +30,6 @@ until lab_promoted_is "$survivor" && ! lab_node_powered "$cut"; do
 	sleep 0.3
 done
 [ "$two" -eq 0 ] || lab_fail "two daemons reported promoted at the same time"
-[ "$(lab_fence_count "$survivor" "$cut")" -ge 1 ] || lab_fail "$survivor did not fence $cut"
-lab_writer_wait || lab_fail "writer"
-lab_log "partition: $(lab_writer_acks) acknowledged writes, longest gap $(lab_writer_gap_ms) ms"
-lab_writer_verify || lab_fail "acknowledged writes lost"
+lab_fenced "$survivor" "$cut" || lab_fail "$survivor did not fence $cut"
+lab_writer_check partition 0
 exit 0

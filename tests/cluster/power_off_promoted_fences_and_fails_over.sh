@@ -14,26 +14,16 @@
 lab_scenario_begin 240
 GAP_MAX_MS=${GAP_MAX_MS:-6000}
 
-lab_up
-lab_hatgt_deploy || lab_fail "deployment did not come up"
-victim=$(lab_promoted_node)
-survivor=$(lab_other "$victim")
-lab_wait 30 "$survivor unpromoted" lab_role_is "$survivor" unpromoted ||
-	lab_fail "$survivor is not an unpromoted, synced instance"
+lab_hatgt_up
+victim=$LAB_PROMOTED
+survivor=$LAB_PEER
 
 lab_writer_start 25
 sleep 6
 lab_node_kill "$victim"
-lab_wait 40 "target promoted on $survivor" lab_promoted_is "$survivor" ||
-	lab_fail "no failover to $survivor"
-lab_writer_wait || lab_fail "writer"
-[ "$(lab_fence_count "$survivor" "$victim")" -ge 1 ] ||
-	lab_fail "$survivor did not fence $victim"
-acks=$(lab_writer_acks)
-gap=$(lab_writer_gap_ms)
-lab_log "power-off failover: $acks acknowledged writes, longest gap ${gap} ms"
-lab_writer_verify || lab_fail "acknowledged writes lost"
-[ "$gap" -le "$GAP_MAX_MS" ] || lab_fail "longest gap ${gap} ms > ${GAP_MAX_MS} ms"
+lab_failover_wait "$survivor"
+lab_fenced "$survivor" "$victim" || lab_fail "$survivor did not fence $victim"
+lab_writer_check "power-off failover" "$GAP_MAX_MS"
 
 lab_node_start "$victim"
 lab_wait_cluster 60 || lab_fail "$victim did not rejoin"

@@ -15,11 +15,9 @@ lab_scenario_begin 300
 G1=iqn.2026-11.org.hatgt.lab:guest1
 G2=iqn.2026-11.org.hatgt.lab:guest2
 
-lab_up
-lab_hatgt_deploy || lab_fail "deployment did not come up"
-prom=$(lab_promoted_node)
-peer=$(lab_other "$prom")
-lab_wait 30 "$peer unpromoted" lab_role_is "$peer" unpromoted || lab_fail "$peer not synced"
+lab_hatgt_up
+prom=$LAB_PROMOTED
+peer=$LAB_PEER
 printf 'A register 0 0xa1\n' | lab_pr "$G1" "$G2" | grep -q GOOD || lab_fail "register"
 
 lab_node_kill "$peer"
@@ -36,8 +34,7 @@ lab_wait 60 "$peer synced" lab_role_is "$peer" unpromoted || lab_fail "$peer did
 [ "$(lab_promoted_node)" = "$prom" ] || lab_fail "the promotion moved during the rejoin"
 
 lab_pcs node standby "$prom" > /dev/null || lab_fail "standby"
-lab_wait 40 "promoted on $peer" lab_promoted_is "$peer" || lab_fail "no failover to $peer"
-lab_wait 30 "portal answers" lab_client timeout 5 iscsi-inq "$LAB_URL" || lab_fail "portal"
+lab_failover_wait "$peer"
 after=$(lab_pr_state) || lab_fail "cannot read the PR state after failover"
 [ "$after" = "$changed" ] || lab_fail "the change made while $peer was down is missing:
 expected: $changed

@@ -17,8 +17,7 @@ lab_scenario_begin 300
 G1=iqn.2026-11.org.hatgt.lab:guest1
 G2=iqn.2026-11.org.hatgt.lab:guest2
 
-lab_up
-lab_hatgt_deploy || lab_fail "deployment did not come up"
+lab_hatgt_up
 out=$(printf 'A register 0 0xa1\nB register 0 0xb2\nA reserve 0xa1 5\n' | lab_pr "$G1" "$G2") ||
 	lab_fail "pr_client failed"
 echo "$out" | grep -vq ': GOOD' && lab_fail "PR setup not GOOD: $out"
@@ -26,12 +25,10 @@ before=$(lab_pr_state) || lab_fail "cannot read the PR state"
 lab_log "PR state before failover: $(echo "$before" | tr '\n' ' ')"
 echo "$before" | grep -q 'type=5' || lab_fail "no type 5 reservation in: $before"
 
-first=$(lab_promoted_node)
-second=$(lab_other "$first")
-lab_wait 30 "$second unpromoted" lab_role_is "$second" unpromoted || lab_fail "$second not synced"
+first=$LAB_PROMOTED
+second=$LAB_PEER
 lab_pcs node standby "$first" > /dev/null || lab_fail "standby $first"
-lab_wait 40 "promoted on $second" lab_promoted_is "$second" || lab_fail "no failover to $second"
-lab_wait 30 "portal answers" lab_client timeout 5 iscsi-inq "$LAB_URL" || lab_fail "portal"
+lab_failover_wait "$second"
 after=$(lab_pr_state) || lab_fail "cannot read the PR state after standby"
 [ "$after" = "$before" ] || lab_fail "PR state changed by the planned failover:
 before: $before
@@ -40,8 +37,7 @@ after:  $after"
 lab_pcs node unstandby "$first" > /dev/null || lab_fail "unstandby $first"
 lab_wait 60 "$first synced" lab_role_is "$first" unpromoted || lab_fail "$first not synced"
 lab_node_kill "$second"
-lab_wait 40 "promoted on $first" lab_promoted_is "$first" || lab_fail "no failover to $first"
-lab_wait 30 "portal answers" lab_client timeout 5 iscsi-inq "$LAB_URL" || lab_fail "portal"
+lab_failover_wait "$first"
 after=$(lab_pr_state) || lab_fail "cannot read the PR state after power-off"
 [ "$after" = "$before" ] || lab_fail "PR state changed by the power-off failover:
 before: $before
