@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Store-independent checks in front of the vtable. */
-#include "config.h"
-
 #include <errno.h>
 #include <limits.h>
 

@@ -4,8 +4,6 @@
  * open are created sparse when a size is configured. I/O goes through the
  * io_uring engine; nothing here blocks except open and flush_sync.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

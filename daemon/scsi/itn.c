@@ -12,8 +12,6 @@
  * (scsi_itn_destroy) drops the nexus' slots, so memory follows the live
  * nexuses.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Logical unit lifecycle: identity from config, backing store, references. */
-#include "config.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

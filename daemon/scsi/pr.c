@@ -3,8 +3,6 @@
  * SPC-4 persistent reservations: the pure state machine (see pr.h).
  * libc only: no logging, no globals, no clocks.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -12,8 +12,6 @@
  * Written atomically: temporary file, fsync, rename, fsync of the directory.
  * A file that does not check out is reported and refused, never emptied.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -5,8 +5,6 @@
  * READ DEFECT DATA, and the block VPD and mode pages. Reads, writes and
  * flushes are jobs (sbc_job.c) that complete through scsi_completion_run().
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

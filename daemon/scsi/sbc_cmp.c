@@ -6,8 +6,6 @@
  * blocks (sbc_job.c) from the read to the end of the write, so no other
  * write lands in between: that is what makes COMPARE AND WRITE atomic.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -12,8 +12,6 @@
  * COMPARE AND WRITE is atomic against any other write to the same blocks
  * (SBC-3 5.3) and overlapping writes are applied in arrival order.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,8 +5,6 @@
  * BACKEND_OP_UNMAP (a punched hole in a file, a discard on a device); a
  * store without it reports LBPME 0 and these commands only write.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

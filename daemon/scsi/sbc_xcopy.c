@@ -6,8 +6,6 @@
  * (E4h) naming an LU by its NAA designator, and a segment is block to
  * block (02h). The copy runs as a job (sbc_job.c), chunk by chunk.
  */
-#include "config.h"
-
 #include <stdlib.h>
 #include <string.h>
 

@@ -4,8 +4,6 @@
  * goes through (LU presence, unit attentions, control byte, service
  * actions), and the completion path for asynchronous backing I/O.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

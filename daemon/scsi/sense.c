@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The one place that turns sense reasons into status and sense bytes. */
-#include "config.h"
-
 #include <string.h>
 
 #include "scsi/scsi.h"

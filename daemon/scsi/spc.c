@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SPC-4 primary commands: INQUIRY and its VPD pages, REQUEST SENSE,
  * REPORT LUNS, MODE SENSE, TEST UNIT READY. */
-#include "config.h"
-
 #include <stdio.h>
 #include <string.h>
 

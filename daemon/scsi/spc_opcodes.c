@@ -6,8 +6,6 @@
  * the dispatcher does: one descriptor per opcode, or per allowed service
  * action of an opcode that has service actions.
  */
-#include "config.h"
-
 #include <string.h>
 
 #include "scsi/scsi_int.h"

@@ -12,8 +12,6 @@
  * with scsi_pr_position_set(). The APTPL files carry (epoch, generation)
  * of the message that wrote them.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
