@@ -26,8 +26,13 @@ static void hatgtadm_usage_print(FILE *f)
 		"  -t, --timeout MS    wait at most MS milliseconds for the reply\n"
 		"                      (default %d; 0: wait forever)\n"
 		"  -h, --help          show this help\n"
+		"  -V, --version       show the version of hatgtadm\n"
 		"\n"
-		"\"hatgtadm help\" lists the commands hatgtd understands.\n"
+		"Verbs: status, role, targets, luns [TARGET], sessions, pr TARGET LUN,\n"
+		"add-target IQN, remove-target IQN, add-lun TARGET LUN PATH [OPTIONS],\n"
+		"remove-lun TARGET LUN, reload, log-level LEVEL, promote, demote.\n"
+		"\"hatgtadm help\" asks the running hatgtd for the verbs and their\n"
+		"arguments; hatgtadm(8) describes them.\n"
 		"\n"
 		"Exit status: 0 success, 1 command failed, 2 usage error,\n"
 		"3 not found, 4 hatgtd unreachable.\n",
@@ -56,6 +61,7 @@ int main(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"timeout", required_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *name = HATGT_ADMIN_DEFAULT_NAME;
@@ -65,7 +71,7 @@ int main(int argc, char **argv)
 	int c, status;
 
 	/* "+": stop at the verb, so its own options reach the daemon. */
-	while ((c = getopt_long(argc, argv, "+s:jt:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:jt:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			name = optarg;
@@ -82,6 +88,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			hatgtadm_usage_print(stdout);
+			return HATGT_ADMIN_OK;
+		case 'V':
+			printf("hatgtadm %s\n", PACKAGE_VERSION);
 			return HATGT_ADMIN_OK;
 		default:
 			hatgtadm_usage_print(stderr);
