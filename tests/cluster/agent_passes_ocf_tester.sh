@@ -91,7 +91,12 @@ role_case promoted demote 0
 [ "$(cat "$T/role")" = unpromoted ] || { log "FAIL: demote did not call hatgtadm demote"; rc=1; }
 role_case unpromoted demote 0
 
-timeout 70 "$agent" stop || { log "FAIL: stop"; rc=1; }
+# A config that vanished under a running daemon must not make stop lie.
+mv "$T/hatgt.conf" "$T/hatgt.conf.away"
+timeout 70 "$agent" stop 2> /dev/null || { log "FAIL: stop without its config"; rc=1; }
+kill -0 "$pid" 2> /dev/null && { log "FAIL: stop without its config left hatgtd running"; rc=1; }
+mv "$T/hatgt.conf.away" "$T/hatgt.conf"
+timeout 70 "$agent" stop || { log "FAIL: stop of a stopped daemon"; rc=1; }
 timeout 20 "$agent" monitor
 mrc=$?
 [ "$mrc" -eq 7 ] || { log "FAIL: monitor after stop returned $mrc, not 7"; rc=1; }
