@@ -494,6 +494,13 @@ lab_role_is() {
 	[ "$(lab_hatgt_role "$1")" = "$2" ]
 }
 
+# lab_promotion_score NODE: the target's promotion score on NODE (empty when
+# none is set); the agent sets it with crm_master (master-<resource>).
+lab_promotion_score() {
+	lab_on "$1" timeout -k 1 10 crm_attribute --node "$1" --name master-target \
+		--lifetime reboot --query --quiet 2> /dev/null
+}
+
 # lab_serving_count: how many daemons say "promoted" right now (never > 1).
 lab_serving_count() {
 	local n c=0

@@ -29,8 +29,20 @@ lab_log "changed state: $(echo "$changed" | tr '\n' ' ')"
 
 lab_node_start "$peer"
 lab_wait_cluster 60 || lab_fail "$peer did not rejoin"
-# Sample the rejoining daemon: it must never be promoted while syncing.
-lab_wait 60 "$peer synced" lab_role_is "$peer" unpromoted || lab_fail "$peer did not sync"
+# Sample the rejoining daemon until it is synced: never promoted before,
+# and a promotion score of 0 (or none) while it is syncing.
+end=$(($(date +%s) + 60))
+until lab_role_is "$peer" unpromoted; do
+	[ "$(date +%s)" -lt "$end" ] || lab_fail "$peer did not sync within 60 s"
+	case $(lab_hatgt_role "$peer") in
+	promoted) lab_fail "$peer was promoted before it was synced" ;;
+	syncing)
+		score=$(lab_promotion_score "$peer")
+		[ "${score:-0}" -le 0 ] || lab_fail "$peer has promotion score $score while syncing"
+		;;
+	esac
+	sleep 0.3
+done
 [ "$(lab_promoted_node)" = "$prom" ] || lab_fail "the promotion moved during the rejoin"
 
 lab_pcs node standby "$prom" > /dev/null || lab_fail "standby"
