@@ -11,7 +11,7 @@ set -eu
 
 packages=(
 	# build
-	autoconf automake libtool pkg-config make gcc clang
+	autoconf automake libtool pkg-config make gcc clang libclang-rt-14-dev
 	libqb-dev libcpg-dev libquorum-dev libcorosync-common-dev
 	libisal-dev libinih-dev liburing-dev libssl-dev
 	# tests and initiators
