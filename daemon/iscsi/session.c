@@ -27,7 +27,8 @@ static uint16_t session_new_tsih(struct iscsi_server *srv)
 		if (++srv->next_tsih == 0)
 			srv->next_tsih = 1;
 		used = false;
-		list_for_each_entry(s, &srv->sessions, node) {
+		list_for_each_entry(s, &srv->sessions, node)
+		{
 			if (s->tsih == srv->next_tsih) {
 				used = true;
 				break;
@@ -37,7 +38,8 @@ static uint16_t session_new_tsih(struct iscsi_server *srv)
 	return srv->next_tsih;
 }
 
-int session_create(struct iscsi_conn *conn, const struct iscsi_params *p, struct iscsi_session **out)
+int session_create(struct iscsi_conn *conn, const struct iscsi_params *p,
+		   struct iscsi_session **out)
 {
 	struct iscsi_server *srv = conn->srv;
 	struct iscsi_session *sess, *old, *tmp;
@@ -54,8 +56,8 @@ int session_create(struct iscsi_conn *conn, const struct iscsi_params *p, struct
 	memcpy(sess->isid, conn->login_isid, 6);
 	iscsi_isid_str(sess->isid, sess->isid_str, sizeof(sess->isid_str));
 	/* SPC-4 7.5.4.6: the iSCSI initiator port name. */
-	snprintf(sess->initiator_port, sizeof(sess->initiator_port), "%s,i,0x%s",
-		 p->initiator_name, sess->isid_str);
+	snprintf(sess->initiator_port, sizeof(sess->initiator_port), "%s,i,0x%s", p->initiator_name,
+		 sess->isid_str);
 	/* The login's CmdSN is the session's first (4.2.2.1). */
 	sess->exp_cmdsn = get_be32(conn->bhs + ISCSI_OFF_SN);
 	sess->login_time = time(NULL);
@@ -72,11 +74,13 @@ int session_create(struct iscsi_conn *conn, const struct iscsi_params *p, struct
 		 * same initiator port (name + ISID) to the same target closes
 		 * the old session first. Initiators do this after a failover.
 		 */
-		list_for_each_entry_safe(old, tmp, &srv->sessions, node) {
+		list_for_each_entry_safe(old, tmp, &srv->sessions, node)
+		{
 			if (old->type == ISCSI_SESSION_NORMAL && old->target == sess->target &&
 			    memcmp(old->isid, sess->isid, 6) == 0 &&
 			    strcmp(old->params.initiator_name, p->initiator_name) == 0) {
-				qb_log(LOG_NOTICE, "session reinstatement: %s (isid %s) logs in again",
+				qb_log(LOG_NOTICE,
+				       "session reinstatement: %s (isid %s) logs in again",
 				       p->initiator_name, old->isid_str);
 				conn_close(old->conn, "session reinstated");
 			}
@@ -149,14 +153,17 @@ bool session_cmdsn_accept(struct iscsi_session *sess, uint32_t cmdsn, bool immed
 	 * outside of this range or non-immediate duplicates within the
 	 * range." */
 	if (iscsi_sn_lt(cmdsn, sess->exp_cmdsn) || iscsi_sn_lt(session_max_cmdsn(sess), cmdsn)) {
-		qb_log(LOG_WARNING, "%s (isid %s): CmdSN %u outside the window [%u, %u], ignored",
-		       sess->params.initiator_name, sess->isid_str, cmdsn, sess->exp_cmdsn,
-		       session_max_cmdsn(sess));
+		if (conn_log_allowed())
+			qb_log(LOG_WARNING,
+			       "%s (isid %s): CmdSN %u outside the window [%u, %u], ignored",
+			       sess->params.initiator_name, sess->isid_str, cmdsn, sess->exp_cmdsn,
+			       session_max_cmdsn(sess));
 		return false;
 	}
 	if (session_seen_test(sess, cmdsn)) {
-		qb_log(LOG_WARNING, "%s (isid %s): duplicate CmdSN %u ignored",
-		       sess->params.initiator_name, sess->isid_str, cmdsn);
+		if (conn_log_allowed())
+			qb_log(LOG_WARNING, "%s (isid %s): duplicate CmdSN %u ignored",
+			       sess->params.initiator_name, sess->isid_str, cmdsn);
 		return false;
 	}
 	session_seen_set(sess, cmdsn, true);
@@ -193,7 +200,8 @@ void session_handle_nop_out(struct iscsi_conn *conn, const uint8_t *data, uint32
 		conn_reject(conn, req, ISCSI_REJECT_INVALID_PDU_FIELD);
 		return;
 	}
-	if (!session_cmdsn_accept(conn->sess, get_be32(req + ISCSI_OFF_SN), iscsi_bhs_immediate(req)))
+	if (!session_cmdsn_accept(conn->sess, get_be32(req + ISCSI_OFF_SN),
+				  iscsi_bhs_immediate(req)))
 		return;
 	rsp[0] = ISCSI_OP_NOP_IN;
 	rsp[1] = ISCSI_FLAG_FINAL;
@@ -333,7 +341,8 @@ void session_handle_text(struct iscsi_conn *conn, const uint8_t *data, uint32_t 
 				buf_add_kv(&conn->text_rsp, "SendTargets", "Reject");
 				continue;
 			}
-			list_for_each_entry(t, &conn->srv->reg->targets, node) {
+			list_for_each_entry(t, &conn->srv->reg->targets, node)
+			{
 				if (t->removed)
 					continue;
 				if (!target_initiator_allowed(t, sess->params.initiator_name))
@@ -356,8 +365,8 @@ void session_handle_text(struct iscsi_conn *conn, const uint8_t *data, uint32_t 
 	}
 	if (rc < 0 || conn->text_rsp.err) {
 		buf_release(&conn->text_rsp);
-		conn_reject(conn, req, rc < 0 ? ISCSI_REJECT_PROTOCOL_ERROR
-					      : ISCSI_REJECT_OUT_OF_RESOURCES);
+		conn_reject(conn, req,
+			    rc < 0 ? ISCSI_REJECT_PROTOCOL_ERROR : ISCSI_REJECT_OUT_OF_RESOURCES);
 		return;
 	}
 	session_send_text_chunk(conn);
