@@ -78,7 +78,11 @@ pcs -f "$CIB" resource create target ocf:hatgt:hatgt config="$CONFIG" \
 pcs -f "$CIB" resource create portal-ip ocf:heartbeat:IPaddr2 ip="$PORTAL_IP" \
 	cidr_netmask="$PORTAL_CIDR" op monitor interval=10s
 pcs -f "$CIB" constraint colocation add portal-ip with Promoted target-clone INFINITY
-pcs -f "$CIB" constraint order promote target-clone 'then' start portal-ip
+# Asymmetric orders: the portal IP arrives after promotion and leaves only
+# after demotion, so the demoting hatgtd still reaches its initiators when it
+# closes their sessions and they reconnect at once (docs/ha.md).
+pcs -f "$CIB" constraint order promote target-clone 'then' start portal-ip symmetrical=false
+pcs -f "$CIB" constraint order demote target-clone 'then' stop portal-ip symmetrical=false
 
 pcs -f "$CIB" cluster verify
 pcs cluster cib-push "$CIB" --config

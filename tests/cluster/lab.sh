@@ -421,7 +421,14 @@ lab_hatgt_deploy() {
 		cidr_netmask=24 op monitor interval=5s || return 1
 	lab_cib_pcs "$f" constraint colocation add portal-ip with Promoted target-clone INFINITY ||
 		return 1
-	lab_cib_pcs "$f" constraint order promote target-clone 'then' start portal-ip || return 1
+	# Asymmetric orders: the IP arrives after promotion, and leaves only
+	# after demotion, so the demoting daemon can still close its sessions
+	# (FIN to the initiator, which reconnects at once instead of waiting for
+	# its command timeout).
+	lab_cib_pcs "$f" constraint order promote target-clone 'then' start portal-ip \
+		symmetrical=false || return 1
+	lab_cib_pcs "$f" constraint order demote target-clone 'then' stop portal-ip \
+		symmetrical=false || return 1
 	lab_cib_push "$f" || return 1
 	lab_wait 60 "hatgtd answering on node1" lab_role_known node1 || return 1
 	case $(lab_hatgt_role node1) in
