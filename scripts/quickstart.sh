@@ -7,7 +7,7 @@
 # iqn.2026-11.org.hatgt:default LUN 0, /var/lib/hatgt/default.img, on
 # 127.0.0.1:3260) and prints how to connect and how to stop it.
 #
-# Usage: sudo ./scripts/quickstart.sh [--no-deps]
+# Usage (as root): ./scripts/quickstart.sh [--no-deps]
 
 set -eu
 
@@ -55,7 +55,7 @@ Connect (libiscsi-bin, qemu-utils):
   iscsi-inq iscsi://$portal/$iqn/0
   iscsi-readcapacity16 iscsi://$portal/$iqn/0
   qemu-img info iscsi://$portal/$iqn/0
-  qemu-img convert -n -O raw disk.raw iscsi://$portal/$iqn/0
+  qemu-img create -f raw disk.raw 64M && qemu-img convert -n -O raw disk.raw iscsi://$portal/$iqn/0
 Administer:
   $top/build/daemon/admin/hatgtadm status
   $top/build/daemon/admin/hatgtadm sessions
