@@ -16,6 +16,8 @@ packages=(
 	libisal-dev libinih-dev liburing-dev libssl-dev
 	# tests and initiators
 	libcmocka-dev libiscsi-bin libiscsi-dev qemu-utils qemu-block-extra tgt python3
+	# the two-node lab (tests/cluster): real corosync, pacemaker and pcs
+	corosync pacemaker pacemaker-cli-utils pcs resource-agents fence-agents iputils-ping
 	# lint and memory checks
 	shellcheck cppcheck valgrind
 )

@@ -121,6 +121,19 @@ ci_format() {
 	return 0
 }
 
+# ---- the two-node lab (issue 5, tests/cluster; docs/ha.md) -------------
+# Real corosync + pacemaker + pcs in network namespaces: agent and fence
+# agent checks, planned failover, power-off, partition, PR state across
+# failovers. run.sh bounds the whole run (LAB_TOTAL_SECS, 900 s).
+ci_cluster() {
+	[ "$(id -u)" -eq 0 ] || {
+		echo "not root: the cluster lab is skipped"
+		return 0
+	}
+	make -C build -j"$jobs" && make -C build/tests/integration pr_client &&
+		make -C build/tests/cluster check-cluster
+}
+
 # ---- fuzzing (issue 7, tests/fuzz; docs/fuzzing.md) ---------------------
 # build-fuzz/: clang with libFuzzer, ASan and UBSan; replay the seed corpora
 # (make check in tests/fuzz), then fuzz each target for CI_FUZZ_SECONDS (20).
@@ -153,6 +166,7 @@ if ci_stage autoreconf autoreconf -fi; then
 	ci_stage build-san ci_build build-san --enable-sanitizers &&
 		ci_stage check-san ci_check build-san
 	ci_stage fuzz ci_fuzz
+	ci_stage cluster ci_cluster
 fi
 ci_stage shellcheck ci_shellcheck
 ci_stage cppcheck ci_cppcheck
