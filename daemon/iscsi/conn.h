@@ -92,6 +92,7 @@ struct iscsi_task {
 	unsigned int tx_refs;  /* queued PDUs pointing into in_buf */
 	bool aborted;
 	struct iscsi_tmf *tmf; /* a TMF waiting for this task to finish */
+	uint64_t start_us;     /* CLOCK_MONOTONIC_COARSE at arrival */
 };
 
 /* A task management request waiting for aborted tasks to leave the backend. */
@@ -120,6 +121,8 @@ struct iscsi_session {
 	uint64_t seen[ISCSI_CMD_WINDOW * 2 / 64]; /* CmdSNs received ahead of exp_cmdsn */
 	time_t login_time;
 	uint64_t ncmds, bytes_read, bytes_written, nerrors;
+	/* SCSI command latency, arrival of the command to its response queued. */
+	uint64_t nlat, lat_sum_us, lat_max_us;
 };
 
 struct iscsi_conn {

@@ -242,7 +242,8 @@ void iscsi_server_sessions_show(const struct iscsi_server *srv, bool json, struc
 				   "\"data_digest\":\"%s\",\"max_recv_dsl\":%u,\"max_xmit_dsl\":%u,"
 				   "\"max_burst\":%u,\"first_burst\":%u,\"immediate_data\":%s,"
 				   "\"initial_r2t\":%s,\"max_outstanding_r2t\":%u,\"commands\":%llu,"
-				   "\"bytes_read\":%llu,\"bytes_written\":%llu,\"errors\":%llu}",
+				   "\"bytes_read\":%llu,\"bytes_written\":%llu,\"errors\":%llu,"
+				   "\"latency_avg_us\":%llu,\"latency_max_us\":%llu}",
 				   s->conn->peer,
 				   s->type == ISCSI_SESSION_DISCOVERY ? "discovery" : "normal",
 				   p->header_digest ? "CRC32C" : "None",
@@ -250,19 +251,23 @@ void iscsi_server_sessions_show(const struct iscsi_server *srv, bool json, struc
 				   p->max_burst, p->first_burst, p->immediate_data ? "true" : "false",
 				   p->initial_r2t ? "true" : "false", p->max_outstanding_r2t,
 				   (unsigned long long)s->ncmds, (unsigned long long)s->bytes_read,
-				   (unsigned long long)s->bytes_written, (unsigned long long)s->nerrors);
+				   (unsigned long long)s->bytes_written, (unsigned long long)s->nerrors,
+				   (unsigned long long)(s->nlat ? s->lat_sum_us / s->nlat : 0),
+				   (unsigned long long)s->lat_max_us);
 		} else {
 			buf_printf(out, "%-5u %-40s %-12s %-40s %-22s HeaderDigest=%s DataDigest=%s "
 				   "MaxRecvDSL=%u MaxXmitDSL=%u MaxBurst=%u FirstBurst=%u "
 				   "ImmediateData=%s InitialR2T=%s cmds=%llu read=%llu written=%llu "
-				   "errors=%llu\n",
+				   "errors=%llu lat_avg_us=%llu lat_max_us=%llu\n",
 				   s->tsih, p->initiator_name, s->isid_str, tname, s->conn->peer,
 				   p->header_digest ? "CRC32C" : "None",
 				   p->data_digest ? "CRC32C" : "None", p->max_recv_dsl, p->max_xmit_dsl,
 				   p->max_burst, p->first_burst, p->immediate_data ? "Yes" : "No",
 				   p->initial_r2t ? "Yes" : "No", (unsigned long long)s->ncmds,
 				   (unsigned long long)s->bytes_read,
-				   (unsigned long long)s->bytes_written, (unsigned long long)s->nerrors);
+				   (unsigned long long)s->bytes_written, (unsigned long long)s->nerrors,
+				   (unsigned long long)(s->nlat ? s->lat_sum_us / s->nlat : 0),
+				   (unsigned long long)s->lat_max_us);
 		}
 		first = false;
 	}
