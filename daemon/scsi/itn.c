@@ -58,6 +58,8 @@ static void scsi_ua_slot_reset(struct scsi_ua_slot *slot, uint64_t instance)
 {
 	slot->instance = instance;
 	slot->count = 0;
+	/* SBC-3 5.13: a new nexus does not inherit an old one's prevention. */
+	slot->prevent = false;
 	scsi_ua_slot_queue(slot, SENSE_UA_POWER_ON);
 }
 
@@ -157,6 +159,24 @@ void scsi_ua_slot_drop(struct scsi_lu *lu, uint64_t instance)
 			break;
 		}
 	}
+}
+
+bool scsi_lu_removal_prevented(const struct scsi_lu *lu)
+{
+	size_t i;
+
+	for (i = 0; i < lu->ua_count; i++)
+		if (lu->ua[i].prevent)
+			return true;
+	return false;
+}
+
+void scsi_lu_prevent_clear(struct scsi_lu *lu)
+{
+	size_t i;
+
+	for (i = 0; i < lu->ua_count; i++)
+		lu->ua[i].prevent = false;
 }
 
 void scsi_ua_release(struct scsi_lu *lu)

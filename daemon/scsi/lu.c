@@ -38,8 +38,10 @@ out:
 	return ret;
 }
 
-static int scsi_lu_config_check(const struct scsi_lu_config *cfg, uint32_t *bs)
+static int scsi_lu_config_check(const struct scsi_lu_config *cfg, uint32_t *bs,
+				unsigned int *pb_exp)
 {
+	uint32_t pbs;
 	int ret = -EINVAL;
 
 	if (!cfg || !cfg->path || !cfg->path[0])
@@ -48,6 +50,11 @@ static int scsi_lu_config_check(const struct scsi_lu_config *cfg, uint32_t *bs)
 	/* SBC-3 logical block lengths we serve: powers of two, 512..4096. */
 	if (*bs < 512 || *bs > 4096 || (*bs & (*bs - 1)))
 		goto out;
+	/* SBC-3 5.16: 2^exponent logical blocks per physical block, 4-bit exponent. */
+	pbs = cfg->physical_block_size ? cfg->physical_block_size : *bs;
+	if (pbs < *bs || (pbs & (pbs - 1)) || pbs / *bs > 1u << 15)
+		goto out;
+	*pb_exp = (unsigned int)__builtin_ctz(pbs / *bs);
 	if (cfg->naa_len != 8 && cfg->naa_len != 16)
 		goto out;
 	if (!memchr(cfg->serial, '\0', sizeof(cfg->serial)))
@@ -151,10 +158,11 @@ int scsi_lu_create(const struct scsi_lu_config *cfg, struct scsi_lu **out)
 {
 	struct backend_config bcfg = {0};
 	struct scsi_lu *lu = NULL;
+	unsigned int pb_exp = 0;
 	uint32_t bs;
 	int ret;
 
-	ret = scsi_lu_config_check(cfg, &bs);
+	ret = scsi_lu_config_check(cfg, &bs, &pb_exp);
 	if (ret < 0)
 		goto out;
 	if (!scsi_engine()) {
@@ -170,7 +178,9 @@ int scsi_lu_create(const struct scsi_lu_config *cfg, struct scsi_lu **out)
 	lu->refs = 1;
 	lu->block_size = bs;
 	lu->block_shift = (unsigned int)__builtin_ctz(bs);
+	lu->pb_exp = pb_exp;
 	lu->readonly = cfg->readonly;
+	lu->removable = cfg->removable;
 	ret = scsi_lu_identity_set(lu, cfg);
 	if (ret < 0)
 		goto out;
@@ -234,8 +244,8 @@ void scsi_lu_reset(struct scsi_lu *lu)
 	scsi_ua_establish(lu, NULL, SENSE_UA_LU_RESET);
 	/* SPC-2 5.5.1: the SPC-2 reservation goes; persistent ones stay. */
 	scsi_lu_pr_reset(lu);
-	/* SBC-3 5.13: a reset allows medium removal again. */
-	lu->prevent = 0;
+	/* SBC-3 5.13: a reset allows medium removal again (the medium stays as it is). */
+	scsi_lu_prevent_clear(lu);
 }
 
 int scsi_lu_resize(struct scsi_lu *lu)

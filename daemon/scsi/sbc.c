@@ -279,6 +279,8 @@ static enum sense_reason sbc_read_capacity16(struct scsi_cmd *cmd)
 
 	put_be64(d, lu->nblocks - 1);
 	put_be32(d + 8, lu->block_size);
+	/* LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT; LOWEST ALIGNED LBA 0. */
+	d[13] = (uint8_t)lu->pb_exp;
 	if (sbc_lu_unmap_supported(lu)) {
 		d[14] = 0x80; /* LBPME */
 		if (backend_caps(lu->be) & BACKEND_CAP_UNMAP_ZEROES)
@@ -296,30 +298,62 @@ enum sense_reason sbc_cmd_service_action_in(struct scsi_cmd *cmd)
 }
 
 /*
- * SBC-3 5.25 START STOP UNIT: there is no medium to spin and none to eject
- * (INQUIRY RMB = 0); accept, except an eject while removal is prevented.
+ * SBC-3 5.25 START STOP UNIT. There is nothing to spin, so START alone
+ * changes nothing; a POWER CONDITION other than 0 makes START and LOEJ
+ * ignored. With LOEJ a removable LU ejects (START 0) or loads (START 1) its
+ * medium; a fixed one has nothing to eject and accepts. While removal is
+ * prevented (5.13) an eject is refused, and on a removable LU a load too
+ * (libiscsi's PreventAllow.Eject expects that).
  */
 enum sense_reason sbc_cmd_start_stop_unit(struct scsi_cmd *cmd)
 {
 	const uint8_t *cdb = cmd->task->cdb;
+	struct scsi_lu *lu = cmd->lu;
+	bool start = cdb[4] & 0x01;
 	enum sense_reason r = SENSE_OK;
 
-	if ((cdb[4] & 0xf0) == 0 && (cdb[4] & 0x03) == 0x02 && cmd->lu->prevent)
+	if ((cdb[4] & 0xf0) || !(cdb[4] & 0x02))
+		goto out;
+	if (scsi_lu_removal_prevented(lu) && (lu->removable || !start)) {
 		r = SENSE_REMOVAL_PREVENTED;
+		goto out;
+	}
+	if (!lu->removable)
+		goto out;
+	if (start && lu->medium_absent && cmd->task->itn)
+		/* The other nexuses learn that the medium may have changed. */
+		scsi_ua_establish_others(lu, cmd->task->itn, SENSE_UA_MEDIUM_CHANGED);
+	lu->medium_absent = !start;
+	qb_log(LOG_INFO, "%s: medium %s", lu->path, start ? "loaded" : "ejected");
+out:
 	return r;
 }
 
-/* SBC-3 5.13 PREVENT ALLOW MEDIUM REMOVAL: PREVENT 00b allows, 01b prevents. */
+/*
+ * SBC-3 5.13 PREVENT ALLOW MEDIUM REMOVAL: PREVENT 00b allows, 01b prevents,
+ * per I_T nexus: removal is prevented while any nexus prevents it.
+ */
 enum sense_reason sbc_cmd_prevent_allow(struct scsi_cmd *cmd)
 {
 	uint8_t prevent = cmd->task->cdb[4] & 0x03;
+	struct scsi_ua_slot *slot;
 	enum sense_reason r = SENSE_OK;
 
 	/* 10b and 11b are obsolete in SBC-3. */
-	if (prevent & 0x02)
+	if (prevent & 0x02) {
 		r = scsi_cmd_bad_field(cmd, 4, 1);
-	else
-		cmd->lu->prevent = prevent;
+		goto out;
+	}
+	if (!cmd->task->itn)
+		goto out;
+	/* The dispatch path created the slot; this only finds it. */
+	slot = scsi_ua_slot_get(cmd->lu, cmd->task->itn);
+	if (!slot) {
+		r = SENSE_BUSY;
+		goto out;
+	}
+	slot->prevent = prevent;
+out:
 	return r;
 }
 
@@ -364,17 +398,23 @@ void sbc_vpd_block_limits(const struct scsi_lu *lu, struct buf *b)
 {
 	uint8_t d[0x3c] = {0};
 	uint32_t max_blocks = SCSI_MAX_XFER_BYTES >> lu->block_shift;
+	uint32_t unmap_gran = 4096 >> lu->block_shift;
 
 	/* Offsets are page bytes minus the 4-byte header. */
-	d[1] = SBC_CAW_MAX_BLOCKS;    /* MAXIMUM COMPARE AND WRITE LENGTH */
+	d[1] = SBC_CAW_MAX_BLOCKS; /* MAXIMUM COMPARE AND WRITE LENGTH */
+	/* OPTIMAL TRANSFER LENGTH GRANULARITY: one physical block (SBC-3 6.5.3). */
+	put_be16(d + 2, (uint16_t)(1u << lu->pb_exp));
 	put_be32(d + 4, max_blocks);  /* MAXIMUM TRANSFER LENGTH */
 	put_be32(d + 8, max_blocks);  /* OPTIMAL TRANSFER LENGTH */
 	put_be32(d + 12, max_blocks); /* MAXIMUM PREFETCH LENGTH */
 	if (sbc_lu_unmap_supported(lu)) {
 		put_be32(d + 16, max_blocks); /* MAXIMUM UNMAP LBA COUNT */
 		put_be32(d + 20, 256);	      /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
-		/* OPTIMAL UNMAP GRANULARITY: a 4 KiB filesystem block. */
-		put_be32(d + 24, 4096 >> lu->block_shift);
+		/* OPTIMAL UNMAP GRANULARITY: a 4 KiB filesystem block or a
+		 * physical block, whichever is larger. */
+		if (unmap_gran < 1u << lu->pb_exp)
+			unmap_gran = 1u << lu->pb_exp;
+		put_be32(d + 24, unmap_gran);
 	}
 	put_be64(d + 32, SBC_WRITE_SAME_MAX_BLOCKS(lu)); /* MAXIMUM WRITE SAME LENGTH */
 	/* SBC-4 6.6.4: MAXIMUM ATOMIC TRANSFER LENGTH; no alignment or granularity. */

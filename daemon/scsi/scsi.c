@@ -19,13 +19,17 @@ static struct backend_engine *scsi_io_engine;
 
 #define ROW(op, nm, fn, len, fl) [op] = {.name = nm, .handler = fn, .cdb_len = len, .flags = fl}
 #define SPC_NO_UA (SCSI_OP_NO_LU | SCSI_OP_UA_EXEMPT)
+/* Shorthands: reads / writes user data on the medium. */
+#define RD (SCSI_OP_READS_MEDIUM | SCSI_OP_MEDIUM)
+#define WR (SCSI_OP_WRITES_MEDIUM | SCSI_OP_MEDIUM)
 
 /* One row per operation code; an empty row is INVALID COMMAND OPERATION CODE. */
 static const struct scsi_opcode scsi_opcodes[256] = {
-	ROW(0x00, "TEST UNIT READY", spc_cmd_test_unit_ready, 6, SCSI_OP_PR_ALLOWED),
+	ROW(0x00, "TEST UNIT READY", spc_cmd_test_unit_ready, 6,
+	    SCSI_OP_PR_ALLOWED | SCSI_OP_MEDIUM),
 	ROW(0x03, "REQUEST SENSE", spc_cmd_request_sense, 6, SPC_NO_UA | SCSI_OP_PR_ALLOWED),
-	ROW(0x08, "READ(6)", sbc_cmd_read, 6, SCSI_OP_READS_MEDIUM),
-	ROW(0x0a, "WRITE(6)", sbc_cmd_write, 6, SCSI_OP_WRITES_MEDIUM),
+	ROW(0x08, "READ(6)", sbc_cmd_read, 6, RD),
+	ROW(0x0a, "WRITE(6)", sbc_cmd_write, 6, WR),
 	ROW(0x12, "INQUIRY", spc_cmd_inquiry, 6, SPC_NO_UA | SCSI_OP_PR_ALLOWED),
 	ROW(0x16, "RESERVE(6)", spc_cmd_reserve, 6, SCSI_OP_PR_OWN),
 	ROW(0x17, "RELEASE(6)", spc_cmd_release, 6, SCSI_OP_PR_OWN),
@@ -33,21 +37,22 @@ static const struct scsi_opcode scsi_opcodes[256] = {
 	ROW(0x1a, "MODE SENSE(6)", spc_cmd_mode_sense, 6, 0),
 	ROW(0x1b, "START STOP UNIT", sbc_cmd_start_stop_unit, 6, 0),
 	ROW(0x1e, "PREVENT ALLOW MEDIUM REMOVAL", sbc_cmd_prevent_allow, 6, 0),
-	ROW(0x25, "READ CAPACITY(10)", sbc_cmd_read_capacity10, 10, SCSI_OP_PR_ALLOWED),
-	ROW(0x28, "READ(10)", sbc_cmd_read, 10, SCSI_OP_READS_MEDIUM),
-	ROW(0x2a, "WRITE(10)", sbc_cmd_write, 10, SCSI_OP_WRITES_MEDIUM),
-	ROW(0x2e, "WRITE AND VERIFY(10)", sbc_cmd_write_verify, 10, SCSI_OP_WRITES_MEDIUM),
-	ROW(0x2f, "VERIFY(10)", sbc_cmd_verify, 10, SCSI_OP_READS_MEDIUM),
-	ROW(0x34, "PRE-FETCH(10)", sbc_cmd_prefetch, 10, SCSI_OP_READS_MEDIUM),
-	ROW(0x35, "SYNCHRONIZE CACHE(10)", sbc_cmd_sync_cache, 10, 0),
-	ROW(0x37, "READ DEFECT DATA(10)", sbc_cmd_read_defect_data, 10, 0),
-	ROW(0x41, "WRITE SAME(10)", sbc_cmd_write_same, 10, SCSI_OP_WRITES_MEDIUM),
-	ROW(0x42, "UNMAP", sbc_cmd_unmap, 10, SCSI_OP_WRITES_MEDIUM),
+	ROW(0x25, "READ CAPACITY(10)", sbc_cmd_read_capacity10, 10,
+	    SCSI_OP_PR_ALLOWED | SCSI_OP_MEDIUM),
+	ROW(0x28, "READ(10)", sbc_cmd_read, 10, RD),
+	ROW(0x2a, "WRITE(10)", sbc_cmd_write, 10, WR),
+	ROW(0x2e, "WRITE AND VERIFY(10)", sbc_cmd_write_verify, 10, WR),
+	ROW(0x2f, "VERIFY(10)", sbc_cmd_verify, 10, RD),
+	ROW(0x34, "PRE-FETCH(10)", sbc_cmd_prefetch, 10, RD),
+	ROW(0x35, "SYNCHRONIZE CACHE(10)", sbc_cmd_sync_cache, 10, SCSI_OP_MEDIUM),
+	ROW(0x37, "READ DEFECT DATA(10)", sbc_cmd_read_defect_data, 10, SCSI_OP_MEDIUM),
+	ROW(0x41, "WRITE SAME(10)", sbc_cmd_write_same, 10, WR),
+	ROW(0x42, "UNMAP", sbc_cmd_unmap, 10, WR),
 	/* SBC-3 5.27: SANITIZE: OVERWRITE, BLOCK ERASE, EXIT FAILURE MODE. */
 	[0x48] = {.name = "SANITIZE",
 		  .handler = sbc_cmd_sanitize,
 		  .cdb_len = 10,
-		  .flags = SCSI_OP_WRITES_MEDIUM,
+		  .flags = WR,
 		  .sa_mask = 1u << 0x01 | 1u << 0x02 | 1u << 0x1f},
 	ROW(0x55, "MODE SELECT(10)", spc_cmd_mode_select, 10, 0),
 	ROW(0x56, "RESERVE(10)", spc_cmd_reserve, 10, SCSI_OP_PR_OWN),
@@ -68,27 +73,27 @@ static const struct scsi_opcode scsi_opcodes[256] = {
 	[0x83] = {.name = "EXTENDED COPY",
 		  .handler = sbc_cmd_extended_copy,
 		  .cdb_len = 16,
-		  .flags = SCSI_OP_READS_MEDIUM | SCSI_OP_WRITES_MEDIUM,
+		  .flags = RD | WR,
 		  .sa_mask = 1u << 0x00},
 	[0x84] = {.name = "RECEIVE COPY RESULTS",
 		  .handler = sbc_cmd_receive_copy_results,
 		  .cdb_len = 16,
 		  .sa_mask = 1u << 0x00 | 1u << 0x03},
-	ROW(0x88, "READ(16)", sbc_cmd_read, 16, SCSI_OP_READS_MEDIUM),
-	ROW(0x89, "COMPARE AND WRITE", sbc_cmd_compare_and_write, 16,
-	    SCSI_OP_READS_MEDIUM | SCSI_OP_WRITES_MEDIUM),
-	ROW(0x8a, "WRITE(16)", sbc_cmd_write, 16, SCSI_OP_WRITES_MEDIUM),
-	ROW(0x8b, "ORWRITE(16)", sbc_cmd_orwrite, 16, SCSI_OP_READS_MEDIUM | SCSI_OP_WRITES_MEDIUM),
-	ROW(0x8e, "WRITE AND VERIFY(16)", sbc_cmd_write_verify, 16, SCSI_OP_WRITES_MEDIUM),
-	ROW(0x8f, "VERIFY(16)", sbc_cmd_verify, 16, SCSI_OP_READS_MEDIUM),
-	ROW(0x90, "PRE-FETCH(16)", sbc_cmd_prefetch, 16, SCSI_OP_READS_MEDIUM),
-	ROW(0x91, "SYNCHRONIZE CACHE(16)", sbc_cmd_sync_cache, 16, 0),
-	ROW(0x93, "WRITE SAME(16)", sbc_cmd_write_same, 16, SCSI_OP_WRITES_MEDIUM),
-	ROW(0x9c, "WRITE ATOMIC(16)", sbc_cmd_write_atomic, 16, SCSI_OP_WRITES_MEDIUM),
+	ROW(0x88, "READ(16)", sbc_cmd_read, 16, RD),
+	ROW(0x89, "COMPARE AND WRITE", sbc_cmd_compare_and_write, 16, RD | WR),
+	ROW(0x8a, "WRITE(16)", sbc_cmd_write, 16, WR),
+	ROW(0x8b, "ORWRITE(16)", sbc_cmd_orwrite, 16, RD | WR),
+	ROW(0x8e, "WRITE AND VERIFY(16)", sbc_cmd_write_verify, 16, WR),
+	ROW(0x8f, "VERIFY(16)", sbc_cmd_verify, 16, RD),
+	ROW(0x90, "PRE-FETCH(16)", sbc_cmd_prefetch, 16, RD),
+	ROW(0x91, "SYNCHRONIZE CACHE(16)", sbc_cmd_sync_cache, 16, SCSI_OP_MEDIUM),
+	ROW(0x93, "WRITE SAME(16)", sbc_cmd_write_same, 16, WR),
+	ROW(0x9c, "WRITE ATOMIC(16)", sbc_cmd_write_atomic, 16, WR),
 	/* SBC-3 5.16 / 5.6: SERVICE ACTION IN(16): READ CAPACITY(16), GET LBA STATUS. */
 	[0x9e] = {.name = "SERVICE ACTION IN(16)",
 		  .handler = sbc_cmd_service_action_in,
 		  .cdb_len = 16,
+		  .flags = SCSI_OP_MEDIUM,
 		  .sa_mask = 1u << 0x10 | 1u << 0x12},
 	ROW(0xa0, "REPORT LUNS", spc_cmd_report_luns, 12, SPC_NO_UA | SCSI_OP_PR_ALLOWED),
 	/* SPC-4 6.35 / 6.40: REPORT SUPPORTED OPERATION CODES / TASK MANAGEMENT FUNCTIONS. */
@@ -96,11 +101,11 @@ static const struct scsi_opcode scsi_opcodes[256] = {
 		  .handler = spc_cmd_maintenance_in,
 		  .cdb_len = 12,
 		  .sa_mask = 1u << 0x0c | 1u << 0x0d},
-	ROW(0xa8, "READ(12)", sbc_cmd_read, 12, SCSI_OP_READS_MEDIUM),
-	ROW(0xaa, "WRITE(12)", sbc_cmd_write, 12, SCSI_OP_WRITES_MEDIUM),
-	ROW(0xae, "WRITE AND VERIFY(12)", sbc_cmd_write_verify, 12, SCSI_OP_WRITES_MEDIUM),
-	ROW(0xaf, "VERIFY(12)", sbc_cmd_verify, 12, SCSI_OP_READS_MEDIUM),
-	ROW(0xb7, "READ DEFECT DATA(12)", sbc_cmd_read_defect_data, 12, 0),
+	ROW(0xa8, "READ(12)", sbc_cmd_read, 12, RD),
+	ROW(0xaa, "WRITE(12)", sbc_cmd_write, 12, WR),
+	ROW(0xae, "WRITE AND VERIFY(12)", sbc_cmd_write_verify, 12, WR),
+	ROW(0xaf, "VERIFY(12)", sbc_cmd_verify, 12, RD),
+	ROW(0xb7, "READ DEFECT DATA(12)", sbc_cmd_read_defect_data, 12, SCSI_OP_MEDIUM),
 };
 
 const struct scsi_opcode *scsi_opcode_find(uint8_t opcode)
@@ -234,6 +239,10 @@ static enum sense_reason scsi_cmd_dispatch(struct scsi_cmd *cmd)
 	} else if (cmd->lu && cmd->lu->sanitizing && !(op->flags & SCSI_OP_NO_LU)) {
 		/* SBC-3 4.11: only INQUIRY, REPORT LUNS, REQUEST SENSE during SANITIZE. */
 		r = SENSE_SANITIZE_IN_PROGRESS;
+	} else if (cmd->lu && cmd->lu->medium_absent && (op->flags & SCSI_OP_MEDIUM)) {
+		/* SBC-3 5.25: the medium was ejected; INQUIRY, MODE SENSE, START STOP
+		 * UNIT, PREVENT ALLOW and the like still work. */
+		r = SENSE_MEDIUM_NOT_PRESENT;
 	} else if (task->cdb_len < op->cdb_len) {
 		r = scsi_cmd_bad_field(cmd, 0, -1);
 	} else if (task->cdb[op->cdb_len - 1] & 0x04) {

@@ -60,6 +60,12 @@ struct scsi_lu_config {
 	uint64_t create_size; /* >0: create a sparse file of this size if missing */
 	bool readonly;
 	uint32_t block_size;  /* 0: 512 */
+	/* SBC-3 6.5.2 / 5.16: a power of two multiple of block_size, at most
+	 * 2^15 blocks (LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT); 0: block_size. */
+	uint32_t physical_block_size;
+	/* SPC-4 6.6.2 RMB: removable medium, ejected and loaded with START STOP
+	 * UNIT LOEJ (SBC-3 5.25), held in with PREVENT ALLOW MEDIUM REMOVAL. */
+	bool removable;
 	char vendor[9];       /* T10 vendor id, space padded by the SCSI layer */
 	char product[17];
 	char revision[5];
@@ -73,7 +79,8 @@ struct scsi_lu_config {
 
 /** Open the backing store and set up a logical unit. Call scsi_init() first.
  * \return 0 and *out, or -errno (-ENOENT missing file, -EINVAL bad config:
- * block size not a power of two in 512..4096, naa_len not 8 or 16, INQUIRY
+ * block size not a power of two in 512..4096, physical block size not a
+ * power of two multiple of it (up to 2^15 blocks), naa_len not 8 or 16, INQUIRY
  * strings not printable ASCII, store smaller than one block, or scsi_init()
  * not called; -ENOMEM; open errors such as -EACCES, -EROFS). */
 int scsi_lu_create(const struct scsi_lu_config *cfg, struct scsi_lu **out);

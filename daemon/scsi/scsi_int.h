@@ -47,6 +47,9 @@ struct scsi_ua_slot {
 	uint64_t instance; /* scsi_itn instance that last used the slot */
 	uint8_t count;
 	uint8_t queue[SCSI_UA_QUEUE_MAX]; /* enum sense_reason, oldest first */
+	/* SBC-3 5.13: this nexus prevents medium removal (PREVENT 01b). The slot
+	 * goes with the nexus, so I_T nexus loss allows removal again. */
+	bool prevent;
 };
 
 struct pr_state;
@@ -59,7 +62,13 @@ struct scsi_lu {
 	uint64_t nblocks;
 	uint32_t block_size;
 	unsigned int block_shift;
+	/* SBC-3 5.16: LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT. */
+	unsigned int pb_exp;
 	bool readonly;
+	/* SPC-4 6.6.2 RMB; SBC-3 5.25: the medium was ejected (LOEJ, START 0):
+	 * media access commands get NOT READY, MEDIUM NOT PRESENT. */
+	bool removable;
+	bool medium_absent;
 	/* SPC-4 6.6.2 standard INQUIRY strings: space padded, not NUL terminated. */
 	char vendor[8];
 	char product[16];
@@ -77,8 +86,6 @@ struct scsi_lu {
 	bool wce;
 	bool d_sense;
 	bool swp;
-	/* SBC-3 5.13 PREVENT ALLOW MEDIUM REMOVAL: nexuses preventing removal. */
-	unsigned int prevent;
 	/* SBC-3 4.11: a SANITIZE is running; most commands get NOT READY. */
 	bool sanitizing;
 	/* Write ranges held and waiting (sbc_job.c). */
@@ -116,6 +123,8 @@ typedef enum sense_reason (*scsi_handler)(struct scsi_cmd *cmd);
 #define SCSI_OP_PR_ALLOWED (1u << 4)	/* allowed under every reservation */
 #define SCSI_OP_PR_CMD (1u << 5)	/* PR IN/OUT: only SPC-2 reservations conflict */
 #define SCSI_OP_PR_OWN (1u << 6)	/* RESERVE/RELEASE: the handler decides */
+/* Needs the medium: NOT READY, MEDIUM NOT PRESENT while it is ejected (SBC-3 5.25). */
+#define SCSI_OP_MEDIUM (1u << 7)
 
 /* One row per operation code. */
 struct scsi_opcode {
@@ -157,6 +166,10 @@ enum sense_reason scsi_ua_slot_pop(struct scsi_ua_slot *slot);
 /** Drop the slot of the nexus \p instance (I_T nexus loss). */
 void scsi_ua_slot_drop(struct scsi_lu *lu, uint64_t instance);
 void scsi_ua_release(struct scsi_lu *lu);
+/** SBC-3 5.13: true while any I_T nexus prevents medium removal. */
+bool scsi_lu_removal_prevented(const struct scsi_lu *lu);
+/** Allow medium removal for every nexus (LU reset, target reset). */
+void scsi_lu_prevent_clear(struct scsi_lu *lu);
 
 /** Queue \p reason for every nexus known to \p lu except the nexus \p itn. */
 void scsi_ua_establish_others(struct scsi_lu *lu, const struct scsi_itn *itn,

@@ -29,6 +29,9 @@ static void spc_inquiry_standard(const struct scsi_lu *lu, struct buf *b)
 	size_t i;
 
 	d[0] = lu ? SPC_PDT_DISK : SPC_PDT_NO_LU;
+	/* RMB: removable medium; still a direct-access block device. */
+	if (lu && lu->removable)
+		d[1] = 0x80;
 	d[2] = 0x06;	    /* VERSION: SPC-4 */
 	d[3] = 0x10 | 0x02; /* HISUP, RESPONSE DATA FORMAT 2 */
 	d[4] = sizeof(d) - 5;

@@ -620,9 +620,9 @@ static void lu_reset_allows_medium_removal_again(void **state)
 
 	fix_run(f, FIX_CDB(0x1e, 0, 0, 0, 0x01, 0), 0);
 	fix_assert_good(&f->task);
-	assert_int_equal(f->lu->prevent, 1);
+	assert_true(scsi_lu_removal_prevented(f->lu));
 	scsi_lu_reset(f->lu);
-	assert_int_equal(f->lu->prevent, 0);
+	assert_false(scsi_lu_removal_prevented(f->lu));
 }
 
 static void read_defect_data_is_an_empty_list(void **state)

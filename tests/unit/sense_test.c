@@ -44,6 +44,7 @@ static const struct sense_case sense_cases[] = {
 	{SENSE_COPY_READ_ERROR, 0xa, 0x11, 0x00},
 	{SENSE_COPY_WRITE_ERROR, 0xa, 0x0c, 0x00},
 	{SENSE_SANITIZE_IN_PROGRESS, 0x2, 0x04, 0x1b},
+	{SENSE_MEDIUM_NOT_PRESENT, 0x2, 0x3a, 0x00},
 	{SENSE_UA_POWER_ON, 0x6, 0x29, 0x00},
 	{SENSE_UA_LU_RESET, 0x6, 0x29, 0x03},
 	{SENSE_UA_NEXUS_LOSS, 0x6, 0x29, 0x07},
@@ -53,6 +54,7 @@ static const struct sense_case sense_cases[] = {
 	{SENSE_UA_REGISTRATIONS_PREEMPTED, 0x6, 0x2a, 0x05},
 	{SENSE_UA_CAPACITY_CHANGED, 0x6, 0x2a, 0x09},
 	{SENSE_UA_LUNS_CHANGED, 0x6, 0x3f, 0x0e},
+	{SENSE_UA_MEDIUM_CHANGED, 0x6, 0x28, 0x00},
 };
 
 #define NCASES (sizeof(sense_cases) / sizeof(sense_cases[0]))
