@@ -151,6 +151,8 @@ enum cfg_lun_key {
 	CFG_L_BLOCK_SIZE,
 	CFG_L_SERIAL,
 	CFG_L_NAA,
+	CFG_L_PHYS_BLOCK_SIZE,
+	CFG_L_REMOVABLE,
 	CFG_L_COUNT
 };
 
@@ -161,7 +163,12 @@ static const char *const cfg_lun_suffix[CFG_L_COUNT] = {
 	[CFG_L_BLOCK_SIZE] = "_block_size",
 	[CFG_L_SERIAL] = "_serial",
 	[CFG_L_NAA] = "_naa",
+	[CFG_L_PHYS_BLOCK_SIZE] = "_physical_block_size",
+	[CFG_L_REMOVABLE] = "_removable",
 };
+
+/* lunN_physical_block_size: the largest we accept (SBC-3 5.16 allows 2^15 blocks). */
+#define CFG_PHYS_BLOCK_MAX (1024u * 1024)
 
 static const char *const cfg_log_levels[] = {"error", "warning", "notice", "info", "debug"};
 
@@ -847,10 +854,23 @@ static int cfg_lun_key_set(struct cfg_parse *p, const char *key, const char *val
 		l->size = v;
 		break;
 	case CFG_L_READONLY:
+	case CFG_L_REMOVABLE:
 		if (cfg_bool_parse(value, &b))
 			return cfg_fail(p, p->line, -EINVAL, "%s: '%s': expected yes or no", key,
 					value);
-		l->readonly = b;
+		if (k == CFG_L_READONLY)
+			l->readonly = b;
+		else
+			l->removable = b;
+		break;
+	case CFG_L_PHYS_BLOCK_SIZE:
+		/* Checked against the block size when the section is complete. */
+		if (cfg_parse_u64(value, &v, &end) || *end || v < 512 || v > CFG_PHYS_BLOCK_MAX ||
+		    (v & (v - 1)))
+			return cfg_fail(p, p->line, -EINVAL,
+					"%s: '%s': expected a power of two from 512 to %u", key,
+					value, CFG_PHYS_BLOCK_MAX);
+		l->physical_block_size = (uint32_t)v;
 		break;
 	case CFG_L_BLOCK_SIZE:
 		if (cfg_parse_u64(value, &v, &end) || *end || (v != 512 && v != 4096))
@@ -944,6 +964,12 @@ static int cfg_target_finish(struct cfg_parse *p)
 			return cfg_fail(p, aux->line[CFG_L_SIZE], -EINVAL,
 					"lun%u_size is not a multiple of the block size %u", l->lun,
 					l->block_size);
+		/* Both are powers of two: smaller is the only way not to be a multiple. */
+		if (l->physical_block_size && l->physical_block_size < l->block_size)
+			return cfg_fail(p, aux->line[CFG_L_PHYS_BLOCK_SIZE], -EINVAL,
+					"lun%u_physical_block_size %u is smaller than the block "
+					"size %u",
+					l->lun, l->physical_block_size, l->block_size);
 		if (!aux->line[CFG_L_SERIAL] || !aux->line[CFG_L_NAA]) {
 			char serial[33];
 			uint8_t naa[16], naa_len;

@@ -46,6 +46,10 @@ struct hatgt_lun_cfg {
 	uint64_t size;       /* lunN_size: create a sparse file of this size if missing; 0: not set */
 	bool readonly;       /* lunN_readonly = yes */
 	uint32_t block_size; /* lunN_block_size = 512|4096; default 512 */
+	/* lunN_physical_block_size: a power of two multiple of block_size, at
+	 * most 1 MiB; 0: not set (the block size). */
+	uint32_t physical_block_size;
+	bool removable;      /* lunN_removable = yes: ejectable medium (INQUIRY RMB) */
 	char serial[33];     /* derived unless lunN_serial is given */
 	uint8_t naa[16];     /* derived NAA 6 designator unless lunN_naa is given */
 	uint8_t naa_len;

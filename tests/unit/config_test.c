@@ -155,6 +155,8 @@ static void every_target_key_is_stored(void **state)
 						"lun3 = /dev/sdb\n"
 						"lun3_readonly = yes\n"
 						"lun3_block_size = 4096\n"
+						"lun3_physical_block_size = 16384\n"
+						"lun3_removable = yes\n"
 						"lun3_size = 8K\n"
 						"lun3_serial = SER-1\n"
 						"lun3_naa = 600140501234567890abcdef01234567\n"
@@ -175,6 +177,8 @@ static void every_target_key_is_stored(void **state)
 	assert_string_equal(t->luns[0].path, "/dev/sdb");
 	assert_true(t->luns[0].readonly);
 	assert_int_equal(t->luns[0].block_size, 4096);
+	assert_int_equal(t->luns[0].physical_block_size, 16384);
+	assert_true(t->luns[0].removable);
 	assert_int_equal(t->luns[0].size, 8192);
 	assert_string_equal(t->luns[0].serial, "SER-1");
 	assert_int_equal(t->luns[0].naa_len, 16);
@@ -197,6 +201,8 @@ static void target_defaults_are_tpgt_1_rtpi_1_any_initiator(void **state)
 	assert_int_equal(cfg->targets[0].nallow, 0);
 	assert_int_equal(cfg->targets[0].luns[0].block_size, 512);
 	assert_false(cfg->targets[0].luns[0].readonly);
+	assert_false(cfg->targets[0].luns[0].removable);
+	assert_int_equal(cfg->targets[0].luns[0].physical_block_size, 0);
 	hatgt_config_free(cfg);
 }
 
@@ -700,6 +706,61 @@ static void lun_block_size_must_be_512_or_4096(void **state)
 		    "t.conf:3: ", "expected 512 or 4096");
 }
 
+static void lun_removable_must_be_boolean(void **state)
+{
+	parse_fails(TGT "lun0 = /a\nlun0_removable = sometimes\n", "t.conf:3: ",
+		    "expected yes or no");
+}
+
+static void lun_physical_block_size_must_be_power_of_two(void **state)
+{
+	parse_fails(TGT "lun0 = /a\nlun0_physical_block_size = 1536\n", "t.conf:3: ",
+		    "expected a power of two from 512 to 1048576");
+}
+
+static void lun_physical_block_size_over_1m_is_rejected(void **state)
+{
+	parse_fails(TGT "lun0 = /a\nlun0_physical_block_size = 2097152\n", "t.conf:3: ",
+		    "expected a power of two");
+}
+
+static void lun_physical_block_size_below_block_size_is_rejected(void **state)
+{
+	parse_fails(TGT "lun0 = /a\nlun0_physical_block_size = 512\nlun0_block_size = 4096\n",
+		    "t.conf:3: ", "smaller than the block size 4096");
+}
+
+static void lun_physical_block_size_given_twice_is_rejected(void **state)
+{
+	parse_fails(TGT "lun0 = /a\nlun0_physical_block_size = 4096\n"
+			"lun0_physical_block_size = 8192\n",
+		    "t.conf:4: ", "duplicate key");
+}
+
+/* The new keys may open a LUN's entry before its path: allocation fails there too. */
+static void removable_key_first_under_allocation_failure_is_enomem(void **state)
+{
+	static const char text[] = TGT "lun4_removable = yes\nlun4_physical_block_size = 4096\n"
+				       "lun4 = /a\n";
+	struct hatgt_config *cfg = NULL;
+	int n, rc = -ENOMEM;
+
+	for (n = 0; n < 50 && rc; n++) {
+		alloc_countdown = n;
+		err[0] = '\0';
+		rc = hatgt_config_parse_string(text, "t.conf", &cfg, err, sizeof(err));
+		alloc_countdown = -1;
+		if (rc) {
+			assert_int_equal(rc, -ENOMEM);
+			assert_null(cfg);
+		}
+	}
+	assert_int_equal(rc, 0);
+	assert_true(cfg->targets[0].luns[0].removable);
+	assert_int_equal(cfg->targets[0].luns[0].physical_block_size, 4096);
+	hatgt_config_free(cfg);
+}
+
 static void lun_readonly_must_be_boolean(void **state)
 {
 	parse_fails(TGT "lun0 = /a\nlun0_readonly = maybe\n", "t.conf:3: ", "expected yes or no");
@@ -1034,6 +1095,12 @@ int main(void)
 		cmocka_unit_test(lun_size_too_large_is_rejected),
 		cmocka_unit_test(lun_block_size_must_be_512_or_4096),
 		cmocka_unit_test(lun_readonly_must_be_boolean),
+		cmocka_unit_test(lun_removable_must_be_boolean),
+		cmocka_unit_test(lun_physical_block_size_must_be_power_of_two),
+		cmocka_unit_test(lun_physical_block_size_over_1m_is_rejected),
+		cmocka_unit_test(lun_physical_block_size_below_block_size_is_rejected),
+		cmocka_unit_test(lun_physical_block_size_given_twice_is_rejected),
+		cmocka_unit_test(removable_key_first_under_allocation_failure_is_enomem),
 		cmocka_unit_test(lun_serial_longer_than_32_is_rejected),
 		cmocka_unit_test(lun_naa_6_needs_32_hex_digits),
 		cmocka_unit_test(lun_naa_with_non_hex_digit_is_rejected),
