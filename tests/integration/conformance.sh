@@ -17,6 +17,9 @@
 #
 # A test that libiscsi skips ("[SKIPPED]", e.g. a command the target does not
 # report as supported) counts as passed for CUnit; here it is a column of its own.
+# Against hatgtd, tests that need a particular LU run against one: ReadOnly
+# on a read-only LUN, PreventAllow/StartStopUnit/NoMedia on a removable one,
+# the five LBPPB > 1 tests on 512-byte blocks over 4 KiB physical blocks.
 
 set -eu
 IT_TOOL_TIMEOUT=${IT_TOOL_TIMEOUT:-120}
@@ -39,7 +42,7 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	-h | --help)
-		sed -n '4,19s/^# \{0,1\}//p' "$0"
+		sed -n '4,22s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
 	*) hard_error "unknown option $1 (see --help)" ;;
@@ -108,28 +111,55 @@ conf_tgt_start() {
 	TGT_URL=iscsi://$IT_HOST:$tgt_port/$name/1
 }
 
-# conf_run NAME URL: every suite of ALL, one iscsi-test-cu run each, so a
-# test that hangs costs only its suite (stopped after IT_TOOL_TIMEOUT s; the
-# test it was in counts as failed, the rest of the suite is missing).
-# Results in $T/NAME.tsv, raw output in $T/NAME.out.
+# conf_one NAME SELECTION URL...: one iscsi-test-cu run (-d and -S allow
+# destructive tests), its results appended to $T/NAME.tsv, except those of
+# the tests in $CONF_SKIP (a suite run leaves them to their own run).
+conf_one() {
+	local name=$1 sel=$2 st=0
+	shift 2
+	tool iscsi-test-cu -d -S -i "$INIT1" -I "$INIT2" -t "$sel" "$@" > "$T/suite.out" 2>&1 ||
+		st=$?
+	cat "$T/suite.out" >> "$T/$name.out"
+	awk -f "$srcdir/cu-parse.awk" "$T/suite.out" |
+		awk -F'\t' -v skip=" $CONF_SKIP " 'index(skip, " " $1 "." $2 " ") == 0' \
+			>> "$T/$name.tsv"
+	if [ "$st" -eq 124 ] || [ "$st" -eq 137 ]; then
+		it_log "$name: $sel timed out after $IT_TOOL_TIMEOUT s"
+		echo "${sel#ALL.}" >> "$T/$name.timeouts"
+	fi
+}
+
+# conf_run NAME URL [RO_URL RM_URL PB_URL]: every suite of ALL, one
+# iscsi-test-cu run each, so a test that hangs costs only its suite (stopped
+# after IT_TOOL_TIMEOUT s; the test it was in counts as failed, the rest of
+# the suite is missing). With the optional URLs, ReadOnly runs against a
+# read-only LU, PreventAllow, StartStopUnit and NoMedia against a removable
+# one, and the tests needing LBPPB > 1 ($PB_TESTS) against one with 4 KiB
+# physical blocks. Results in $T/NAME.tsv, raw output in $T/NAME.out.
 conf_run() {
-	local suite st
-	it_log "running iscsi-test-cu ALL against $1 ($2), suite by suite"
-	: > "$T/$1.out"
-	: > "$T/$1.tsv"
+	local name=$1 url=$2 ro=${3:-} rm=${4:-} pb=${5:-} suite t
+	it_log "running iscsi-test-cu ALL against $name ($url), suite by suite"
+	: > "$T/$name.out"
+	: > "$T/$name.tsv"
+	CONF_SKIP=
+	[ -z "$pb" ] || CONF_SKIP=$PB_TESTS
 	for suite in $CONF_SUITES; do
-		# MultipathIO needs the URL twice; -d and -S allow destructive tests.
-		st=0
-		tool iscsi-test-cu -d -S -i "$INIT1" -I "$INIT2" -t "$suite" "$2" "$2" \
-			> "$T/suite.out" 2>&1 || st=$?
-		cat "$T/suite.out" >> "$T/$1.out"
-		awk -f "$srcdir/cu-parse.awk" "$T/suite.out" >> "$T/$1.tsv"
-		if [ "$st" -eq 124 ] || [ "$st" -eq 137 ]; then
-			it_log "$1: $suite timed out after $IT_TOOL_TIMEOUT s"
-			echo "${suite#ALL.}" >> "$T/$1.timeouts"
-		fi
+		case $suite in
+		ALL.ReadOnly) conf_one "$name" "$suite" "${ro:-$url}" ;;
+		ALL.PreventAllow | ALL.StartStopUnit | ALL.NoMedia)
+			conf_one "$name" "$suite" "${rm:-$url}"
+			;;
+		# MultipathIO needs the URL twice.
+		*) conf_one "$name" "$suite" "$url" "$url" ;;
+		esac
 	done
-	[ -s "$T/$1.tsv" ] || fail "no test result from iscsi-test-cu against $1: $(tail -20 "$T/$1.out")"
+	CONF_SKIP=
+	if [ -n "$pb" ]; then
+		for t in $PB_TESTS; do
+			conf_one "$name" "ALL.$t" "$pb"
+		done
+	fi
+	[ -s "$T/$name.tsv" ] || fail "no test result from iscsi-test-cu against $name: $(tail -20 "$T/$name.out")"
 }
 
 # conf_table NAME...: the markdown table, one column group per NAME.
@@ -167,6 +197,11 @@ conf_table() {
 	}' "${files[@]}"
 }
 
+# Tests that run only when READ CAPACITY(16) reports LBPPB > 1.
+PB_TESTS="CompareAndWrite.InvalidDataOutSize WriteSame10.UnmapUnaligned"
+PB_TESTS+=" WriteSame10.InvalidDataOutSize WriteSame16.UnmapUnaligned"
+PB_TESTS+=" WriteSame16.InvalidDataOutSize"
+CONF_SKIP=
 # The suites of ALL (ALL.<Suite>), in the tool's order.
 CONF_SUITES=$(iscsi-test-cu --list | grep -E '^ALL\.[^.]+$') || true
 [ -n "$CONF_SUITES" ] || hard_error "iscsi-test-cu --list shows no ALL.<Suite>"
@@ -175,8 +210,17 @@ trap conf_cleanup EXIT
 names=()
 if [ "$run_hatgt" = 1 ]; then
 	add_target -s 128M iqn.2026-11.org.hatgt.test:conformance
+	add_target -n iqn.2026-11.org.hatgt.test:readonly "lun0 = $T/ro.img" "lun0_readonly = yes"
+	truncate -s 64M "$T/ro.img"
+	add_target -n iqn.2026-11.org.hatgt.test:removable "lun0 = $T/rm.img" "lun0_size = 64M" \
+		"lun0_removable = yes"
+	add_target -n iqn.2026-11.org.hatgt.test:physical4k "lun0 = $T/pb.img" "lun0_size = 64M" \
+		"lun0_physical_block_size = 4096"
 	daemon_start
-	conf_run hatgt "$(url iqn.2026-11.org.hatgt.test:conformance 0)"
+	conf_run hatgt "$(url iqn.2026-11.org.hatgt.test:conformance 0)" \
+		"$(url iqn.2026-11.org.hatgt.test:readonly 0)" \
+		"$(url iqn.2026-11.org.hatgt.test:removable 0)" \
+		"$(url iqn.2026-11.org.hatgt.test:physical4k 0)"
 	names+=(hatgt)
 fi
 if [ "$run_tgt" = 1 ]; then
