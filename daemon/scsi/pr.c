@@ -1179,8 +1179,10 @@ static void pr_state_fill(struct pr_wbuf *w, const void *obj)
 	pr_w_nexus(w, s->type != PR_TYPE_NONE && !pr_type_all_regs(s->type) ? &s->holder : &none);
 	pr_w_nexus(w, s->spc2_reserved ? &s->spc2_holder : &none);
 	for (i = 0; i < s->nregs; i++) {
+		uint8_t flags = s->regs[i].all_tg_pt ? 0x01 : 0x00;
+
 		pr_w_u64(w, s->regs[i].key);
-		pr_w_bytes(w, &(uint8_t){s->regs[i].all_tg_pt ? 0x01 : 0x00}, 1);
+		pr_w_bytes(w, &flags, 1);
 		pr_w_nexus(w, &s->regs[i].nexus);
 	}
 }

@@ -31,7 +31,9 @@ pr_cu_no_skip() {
 }
 
 pr_start() {
-	[ -n "${PR_CLIENT:-}" ] && [ -x "$PR_CLIENT" ] || hard_error "pr_client not built: ${PR_CLIENT:-unset}"
+	if [ -z "${PR_CLIENT:-}" ] || [ ! -x "$PR_CLIENT" ]; then
+		hard_error "pr_client not built: ${PR_CLIENT:-unset}"
+	fi
 	it_setup
 	add_target "$PR_TGT"
 	daemon_start

@@ -466,17 +466,29 @@ static int server_setup(void **state)
 	if (!f)
 		return -1;
 	snprintf(f->name, sizeof(f->name), "hatgt-test-%d", (int)getpid());
+	f->stop_pipe[0] = f->stop_pipe[1] = -1;
 	f->loop = qb_loop_create();
 	if (!f->loop || pipe(f->stop_pipe))
-		return -1;
+		goto fail;
 	if (admin_server_start(f->loop, f->name, test_cmds, NCMDS, "the-context", &f->srv))
-		return -1;
+		goto fail;
 	if (qb_loop_poll_add(f->loop, QB_LOOP_HIGH, f->stop_pipe[0], POLLIN, f, server_stop_cb))
-		return -1;
+		goto fail;
 	if (pthread_create(&f->thread, NULL, server_thread, f))
-		return -1;
+		goto fail;
 	*state = f;
 	return 0;
+fail:
+	/* A group setup that fails gets no teardown: release what we made. */
+	admin_server_stop(f->srv);
+	if (f->loop)
+		qb_loop_destroy(f->loop);
+	if (f->stop_pipe[0] >= 0) {
+		close(f->stop_pipe[0]);
+		close(f->stop_pipe[1]);
+	}
+	free(f);
+	return -1;
 }
 
 static int server_teardown(void **state)
