@@ -66,9 +66,19 @@ static void cluster_stop_serving(void *ctx, const char *why)
 	d->role = HATGT_ROLE_UNPROMOTED;
 }
 
+static void cluster_after_dispatch(void *ctx)
+{
+	struct hatgt_daemon *d = ctx;
+
+	/* PR OUT commands completed by this delivery answer now. */
+	iscsi_server_flush(&d->srv);
+}
+
 int daemon_cluster_start(struct hatgt_daemon *d, char *err, size_t errlen)
 {
-	struct ha_callbacks cb = {.must_stop_serving = cluster_stop_serving, .ctx = d};
+	struct ha_callbacks cb = {.must_stop_serving = cluster_stop_serving,
+				  .after_dispatch = cluster_after_dispatch,
+				  .ctx = d};
 	uint8_t digest[32];
 	uint64_t epoch = 0, generation = 0;
 	int rc;

@@ -277,6 +277,8 @@ static int32_t ha_cpg_dispatch(int32_t fd, int32_t revents, void *data)
 
 	if (e != CS_OK && e != CS_ERR_TRY_AGAIN)
 		ha_disconnect(ha, "lost the connection to corosync (CPG)");
+	if (ha->cb.after_dispatch)
+		ha->cb.after_dispatch(ha->cb.ctx);
 	return 0;
 }
 

@@ -23,6 +23,9 @@ struct ha_callbacks {
 	 * serving at once (design.md rule 6, and a daemon without corosync
 	 * cannot replicate). */
 	void (*must_stop_serving)(void *ctx, const char *why);
+	/* Called after every batch of cluster events: PR commands completed
+	 * in it have queued responses that should go out now. */
+	void (*after_dispatch)(void *ctx);
 	void *ctx;
 };
 

@@ -685,6 +685,7 @@ static void conn_nop_timer_cb(void *data)
 		qb_loop_timer_add(srv->loop, QB_LOOP_LOW,
 				  (uint64_t)srv->cfg->nop_interval * 1000000000ull, conn,
 				  conn_nop_timer_cb, &conn->nop_timer);
+	iscsi_server_flush(srv);
 }
 
 /* ---- receive ------------------------------------------------------------ */
