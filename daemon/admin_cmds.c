@@ -18,6 +18,9 @@
 #include "ha/ha.h"
 
 static void cmd_vreply(struct buf *out, int json, int status, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static void cmd_vreply(struct buf *out, int json, int status, const char *fmt, va_list ap)
 {
 	char msg[1024];
 
