@@ -21,7 +21,6 @@
 #include "iscsi/pdu.h"
 #include "util/be.h"
 
-#define TASK_MAX_R2T 16
 
 static void task_exec(struct iscsi_task *task);
 static void task_r2t_pump(struct iscsi_task *task);
@@ -162,12 +161,11 @@ void task_cmd_header(struct iscsi_conn *conn)
 			}
 			/* Unsolicited data: immediate plus, with InitialR2T=No,
 			 * Data-Out up to FirstBurstLength (3.2.4.2). */
-			task->unsol_end = conn->params.initial_r2t ? dlen
-				: (edtl < conn->params.first_burst ? edtl : conn->params.first_burst);
-			if (!(flags & ISCSI_FLAG_FINAL))
-				task->unsol_end = task->unsol_end > dlen ? task->unsol_end : dlen;
+			if (conn->params.initial_r2t || (flags & ISCSI_FLAG_FINAL))
+				task->unsol_end = dlen; /* no unsolicited Data-Out follows */
 			else
-				task->unsol_end = dlen;
+				task->unsol_end = edtl < conn->params.first_burst
+					? edtl : conn->params.first_burst;
 			task->r2t_next = task->unsol_end;
 			if (dlen) {
 				conn->rx_data = task->wbuf;
@@ -224,40 +222,38 @@ static void task_fail_transport(struct iscsi_task *task)
 	conn_send(conn, rsp, NULL, 0, NULL);
 }
 
+/*
+ * Solicit the next burst. One R2T at a time: MaxOutstandingR2T may allow
+ * more, but sequences arrive in order anyway (DataSequenceInOrder), so one
+ * outstanding R2T keeps the bookkeeping to a high-water mark (13.17 lets
+ * the target send fewer than the negotiated maximum).
+ */
 static void task_r2t_pump(struct iscsi_task *task)
 {
 	struct iscsi_conn *conn = task->conn;
-	uint32_t max_out = conn->params.max_outstanding_r2t;
+	uint8_t r2t[ISCSI_BHS_LEN] = {0};
+	uint32_t len;
 
-	if (max_out == 0 || max_out > TASK_MAX_R2T)
-		max_out = max_out ? TASK_MAX_R2T : 1;
-	/* One R2T at a time keeps the bookkeeping to a high-water mark:
-	 * sequences must arrive in order anyway (DataSequenceInOrder). */
 	if (task->r2t_out > 0 || task->r2t_next >= task->scsi.edtl)
 		return;
-	while (task->r2t_out < 1 && task->r2t_next < task->scsi.edtl) {
-		uint8_t r2t[ISCSI_BHS_LEN] = {0};
-		uint32_t len = task->scsi.edtl - task->r2t_next;
-
-		if (len > conn->params.max_burst)
-			len = conn->params.max_burst;
-		task->ttt = conn_new_ttt(conn);
-		r2t[0] = ISCSI_OP_R2T;
-		r2t[1] = ISCSI_FLAG_FINAL;
-		put_be64(r2t + ISCSI_OFF_LUN, task->lun_field);
-		put_be32(r2t + ISCSI_OFF_ITT, task->itt);
-		put_be32(r2t + ISCSI_OFF_TTT, task->ttt);
-		conn_fill_sn(conn, r2t, false);
-		put_be32(r2t + ISCSI_OFF_DATASN, task->r2t_sn++);
-		put_be32(r2t + ISCSI_OFF_BUFOFF, task->r2t_next);
-		put_be32(r2t + ISCSI_OFF_RESID, len);
-		task->r2t_next += len;
-		task->r2t_end = task->r2t_next;
-		task->r2t_out++;
-		task->data_sn = 0;
-		conn_send(conn, r2t, NULL, 0, NULL);
-		(void)max_out;
-	}
+	len = task->scsi.edtl - task->r2t_next;
+	if (len > conn->params.max_burst)
+		len = conn->params.max_burst;
+	task->ttt = conn_new_ttt(conn);
+	r2t[0] = ISCSI_OP_R2T;
+	r2t[1] = ISCSI_FLAG_FINAL;
+	put_be64(r2t + ISCSI_OFF_LUN, task->lun_field);
+	put_be32(r2t + ISCSI_OFF_ITT, task->itt);
+	put_be32(r2t + ISCSI_OFF_TTT, task->ttt);
+	conn_fill_sn(conn, r2t, false);
+	put_be32(r2t + ISCSI_OFF_DATASN, task->r2t_sn++);
+	put_be32(r2t + ISCSI_OFF_BUFOFF, task->r2t_next);
+	put_be32(r2t + ISCSI_OFF_RESID, len);
+	task->r2t_next += len;
+	task->r2t_end = task->r2t_next;
+	task->r2t_out++;
+	task->data_sn = 0;
+	conn_send(conn, r2t, NULL, 0, NULL);
 }
 
 void task_data_out_header(struct iscsi_conn *conn)
@@ -328,10 +324,10 @@ void task_data_out_done(struct iscsi_conn *conn)
 	if (final) {
 		task->data_sn = 0;
 		if (unsolicited) {
-			/* A short unsolicited burst ends early (F bit). */
+			/* The unsolicited burst may end short of FirstBurstLength
+			 * (F bit, 3.2.4.2): solicit from where it really ended. */
 			task->unsol_end = task->wlen;
-			if (task->r2t_next < task->wlen)
-				task->r2t_next = task->wlen;
+			task->r2t_next = task->wlen;
 		} else if (task->wlen >= task->r2t_end) {
 			task->r2t_out--;
 		}
@@ -340,11 +336,8 @@ void task_data_out_done(struct iscsi_conn *conn)
 		task_exec(task);
 		return;
 	}
-	if (task->wlen >= task->unsol_end && task->r2t_out == 0) {
-		if (task->r2t_next < task->wlen)
-			task->r2t_next = task->wlen;
+	if (task->wlen >= task->unsol_end && task->r2t_out == 0)
 		task_r2t_pump(task);
-	}
 }
 
 /* ---- execution and response --------------------------------------------- */
