@@ -44,9 +44,9 @@ void hatgt_config_digest(const struct hatgt_config *cfg, uint8_t out[32])
 			for (k = 0; k < l->naa_len && k < 16; k++)
 				snprintf(naa + 2 * k, 3, "%02x", l->naa[k]);
 			snprintf(line, sizeof(line),
-				 "lun %u serial %s naa %s bs %u pbs %u ro %d rmb %d\n", l->lun,
-				 l->serial, naa, l->block_size, l->physical_block_size, l->readonly,
-				 l->removable);
+				 "lun %u serial %s naa %s bs %u pbs %u ro %d rmb %d enc %d\n",
+				 l->lun, l->serial, naa, l->block_size, l->physical_block_size,
+				 l->readonly, l->removable, l->key_file != NULL);
 			EVP_DigestUpdate(ctx, line, strlen(line));
 		}
 	}

@@ -153,6 +153,7 @@ enum cfg_lun_key {
 	CFG_L_NAA,
 	CFG_L_PHYS_BLOCK_SIZE,
 	CFG_L_REMOVABLE,
+	CFG_L_KEY_FILE,
 	CFG_L_COUNT
 };
 
@@ -165,6 +166,7 @@ static const char *const cfg_lun_suffix[CFG_L_COUNT] = {
 	[CFG_L_NAA] = "_naa",
 	[CFG_L_PHYS_BLOCK_SIZE] = "_physical_block_size",
 	[CFG_L_REMOVABLE] = "_removable",
+	[CFG_L_KEY_FILE] = "_encryption_key_file",
 };
 
 /* lunN_physical_block_size: the largest we accept (SBC-3 5.16 allows 2^15 blocks). */
@@ -398,6 +400,7 @@ int hatgt_config_lun_identity(const char *target, uint32_t lun, char serial[33],
 static void cfg_lun_free(struct hatgt_lun_cfg *l)
 {
 	free(l->path);
+	free(l->key_file);
 }
 
 static void cfg_target_free(struct hatgt_target_cfg *t)
@@ -838,6 +841,14 @@ static int cfg_lun_key_set(struct cfg_parse *p, const char *key, const char *val
 					key, value);
 		l->path = strdup(value);
 		if (!l->path)
+			return cfg_fail_nomem(p);
+		break;
+	case CFG_L_KEY_FILE:
+		if (value[0] != '/')
+			return cfg_fail(p, p->line, -EINVAL, "%s: '%s' is not an absolute path",
+					key, value);
+		l->key_file = strdup(value);
+		if (!l->key_file)
 			return cfg_fail_nomem(p);
 		break;
 	case CFG_L_SIZE:

@@ -50,6 +50,8 @@ struct hatgt_lun_cfg {
 	 * most 1 MiB; 0: not set (the block size). */
 	uint32_t physical_block_size;
 	bool removable;      /* lunN_removable = yes: ejectable medium (INQUIRY RMB) */
+	/* lunN_encryption_key_file = PATH: encrypted at rest; NULL: plain. */
+	char *key_file;
 	char serial[33];     /* derived unless lunN_serial is given */
 	uint8_t naa[16];     /* derived NAA 6 designator unless lunN_naa is given */
 	uint8_t naa_len;

@@ -144,6 +144,7 @@ static int target_lu_open(const struct target_registry *reg, const struct hatgt_
 	lcfg.block_size = lc->block_size;
 	lcfg.physical_block_size = lc->physical_block_size;
 	lcfg.removable = lc->removable;
+	lcfg.key_file = lc->key_file;
 	snprintf(lcfg.vendor, sizeof(lcfg.vendor), "%s", reg->vendor);
 	snprintf(lcfg.product, sizeof(lcfg.product), "%s", reg->product);
 	snprintf(lcfg.revision, sizeof(lcfg.revision), "%s", "0001");

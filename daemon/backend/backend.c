@@ -7,12 +7,26 @@
 
 int backend_open(struct backend_engine *eng, const struct backend_config *cfg, struct backend **out)
 {
+	struct backend *inner = NULL;
 	int ret = -EINVAL;
 
 	if (!eng || !cfg || !cfg->path || !cfg->path[0] || !out)
 		goto out;
-	/* One kind of store today; a "type" config key picks others later. */
-	ret = backend_file_ops.open(eng, cfg, out);
+	/* qcow2 images are recognised by their header; anything else is raw. */
+	ret = backend_qcow2_probe(cfg->path);
+	if (ret < 0 && ret != -ENOENT)
+		goto out;
+	if (ret == 1)
+		ret = backend_qcow2_ops.open(eng, cfg, &inner);
+	else
+		ret = backend_file_ops.open(eng, cfg, &inner);
+	if (ret < 0)
+		goto out;
+	if (cfg->key_file) {
+		ret = backend_crypt_wrap(eng, cfg, inner, out);
+		goto out;
+	}
+	*out = inner;
 out:
 	return ret;
 }
@@ -119,6 +133,11 @@ int backend_map_query(struct backend *be, uint64_t offset, bool *mapped, uint64_
 		ret = be->ops->map_query(be, offset, mapped, len);
 out:
 	return ret;
+}
+
+int backend_crypto_erase(struct backend *be)
+{
+	return be->ops->crypto_erase ? be->ops->crypto_erase(be) : -EOPNOTSUPP;
 }
 
 int backend_size_refresh(struct backend *be)

@@ -29,6 +29,7 @@ struct backend_engine;
 #define BACKEND_CAP_UNMAP_ZEROES (1u << 1)   /* unmapped blocks read back as zeros */
 #define BACKEND_CAP_VOLATILE_CACHE (1u << 2) /* writes may sit in a cache: flush matters */
 #define BACKEND_CAP_BLOCK_DEVICE (1u << 3)   /* a block device, not a regular file */
+#define BACKEND_CAP_CRYPTO_ERASE (1u << 4)   /* backend_crypto_erase() works (encrypted store) */
 
 enum backend_op {
 	BACKEND_OP_READ = 0,
@@ -74,6 +75,10 @@ struct backend_config {
 	const char *path;
 	uint64_t create_size; /* >0: create a sparse regular file of this size if missing */
 	bool readonly;
+	/* Non-NULL: the store is encrypted at rest (bs_crypt.c) with a media key
+	 * kept, wrapped by the key in this file, in a header on the store itself,
+	 * so every node that shares the store and the key file reads the same data. */
+	const char *key_file;
 };
 
 /* The vtable one kind of store implements. */
@@ -89,6 +94,9 @@ struct backend_ops {
 	int (*map_query)(struct backend *be, uint64_t offset, bool *mapped, uint64_t *len);
 	/* Optional: re-read the size of the backing file or device into be->size. */
 	int (*size_refresh)(struct backend *be);
+	/* Optional: replace the media encryption key (SBC-3 SANITIZE CRYPTOGRAPHIC
+	 * ERASE). Blocking; no request may be in flight. */
+	int (*crypto_erase)(struct backend *be);
 };
 
 /* Common part of every store; implementations embed it first. */
@@ -138,6 +146,11 @@ int backend_map_query(struct backend *be, uint64_t offset, bool *mapped, uint64_
 /** Re-read the store's size (after the file or device was resized).
  * \return 0 or -errno; be->size is unchanged on error. */
 int backend_size_refresh(struct backend *be);
+
+/** Make everything on the store unreadable by replacing its media encryption
+ * key (SBC-3 4.11 cryptographic erase). Blocking, no request in flight.
+ * \return 0, -EOPNOTSUPP (store not encrypted) or -errno. */
+int backend_crypto_erase(struct backend *be);
 
 static inline uint64_t backend_size(const struct backend *be)
 {

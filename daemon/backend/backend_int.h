@@ -12,4 +12,18 @@
  * io->be must be set. \return 0 or -errno (-EAGAIN when the ring is full). */
 int backend_uring_queue(struct backend_engine *eng, int fd, struct backend_io *io);
 
+/* The qcow2 image store (bs_qcow2.c); backend_file_ops is in backend.h. */
+extern const struct backend_ops backend_qcow2_ops;
+
+/** Is \p path a qcow2 image (its header magic)? \return 1 yes, 0 no (also
+ * for block devices and files shorter than a header), -errno when it cannot
+ * be read. bs_qcow2.c. */
+int backend_qcow2_probe(const char *path);
+
+/** Put the encryption layer (bs_crypt.c) over \p inner, already open, using
+ * cfg->key_file. On success *out owns inner; on failure inner is closed.
+ * \return 0 or -errno. */
+int backend_crypt_wrap(struct backend_engine *eng, const struct backend_config *cfg,
+		       struct backend *inner, struct backend **out);
+
 #endif

@@ -187,6 +187,7 @@ int scsi_lu_create(const struct scsi_lu_config *cfg, struct scsi_lu **out)
 	bcfg.path = cfg->path;
 	bcfg.create_size = cfg->create_size;
 	bcfg.readonly = cfg->readonly;
+	bcfg.key_file = cfg->key_file;
 	ret = backend_open(scsi_engine(), &bcfg, &lu->be);
 	if (ret < 0) {
 		qb_log(LOG_ERR, "cannot open %s: %s", cfg->path, strerror(-ret));

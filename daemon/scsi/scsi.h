@@ -66,6 +66,9 @@ struct scsi_lu_config {
 	/* SPC-4 6.6.2 RMB: removable medium, ejected and loaded with START STOP
 	 * UNIT LOEJ (SBC-3 5.25), held in with PREVENT ALLOW MEDIUM REMOVAL. */
 	bool removable;
+	/* Non-NULL: encrypted at rest with the key in this file (backend.h);
+	 * SANITIZE CRYPTOGRAPHIC ERASE is offered only then. */
+	const char *key_file;
 	char vendor[9];       /* T10 vendor id, space padded by the SCSI layer */
 	char product[17];
 	char revision[5];
