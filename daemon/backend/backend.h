@@ -167,6 +167,14 @@ static inline const struct backend_stats *backend_stats(const struct backend *be
 	return &be->stats;
 }
 
+/** Create a qcow2 overlay at \p path (which must not exist) whose backing
+ * file is \p backing (a qcow2 or raw image; stored in the header as given,
+ * so a relative name is relative to the overlay's directory), with the
+ * backing file's virtual size. The new image reads exactly as the backing
+ * file until written (qemu-img create -f qcow2 -b BACKING -F FMT PATH).
+ * bs_qcow2.c. \return 0 or -errno (-EEXIST, -ENOENT backing missing...). */
+int backend_qcow2_create_overlay(const char *path, const char *backing);
+
 /* The regular file / block device store (bs_file.c). */
 extern const struct backend_ops backend_file_ops;
 

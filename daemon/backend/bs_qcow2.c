@@ -23,3 +23,10 @@ const struct backend_ops backend_qcow2_ops = {
 	.name = "qcow2",
 	.open = qcow2_open,
 };
+
+int backend_qcow2_create_overlay(const char *path, const char *backing)
+{
+	(void)path;
+	(void)backing;
+	return -EOPNOTSUPP;
+}
