@@ -17,6 +17,7 @@
  *  - stops at the first error.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -63,6 +64,7 @@ enum cfg_kind {
 	CFG_K_SVCNAME,	/* char *, libqb IPC service name */
 	CFG_K_LISTEN,	/* portals */
 	CFG_K_ALLOW,	/* initiator names, repeatable */
+	CFG_K_INCLUDE,	/* a file or directory of [target] sections, repeatable */
 };
 
 struct cfg_key {
@@ -99,6 +101,7 @@ static const struct cfg_key cfg_global_keys[] = {
 	{"admin_name", CFG_K_SVCNAME, GOFF(admin_name), 0, 0},
 	{"log_level", CFG_K_LOGLEVEL, GOFF(log_level), 0, 0},
 	{"cluster", CFG_K_CLUSTER, GOFF(cluster), 0, 0},
+	{"include", CFG_K_INCLUDE, 0, 0, 0},
 	/* SPC-4 section 6.6.2: T10 VENDOR IDENTIFICATION is 8 bytes, PRODUCT
 	 * IDENTIFICATION 16, both printable ASCII. */
 	{"vendor", CFG_K_CHARS, GOFF(vendor), 1, 8},
@@ -194,6 +197,7 @@ struct cfg_parse {
 	struct hatgt_target_cfg *tgt; /* current target section */
 	int tline[CFG_NTARGET];
 	struct cfg_lun_aux lun[HATGT_MAX_LUNS];
+	bool included; /* a file named by include: [target] sections only */
 };
 
 /* Record the first error only. \return 0, inih's "handler failed". */
@@ -427,6 +431,9 @@ void hatgt_config_free(struct hatgt_config *cfg)
 	for (i = 0; i < cfg->ntargets; i++)
 		cfg_target_free(&cfg->targets[i]);
 	free(cfg->targets);
+	for (i = 0; i < cfg->nincludes; i++)
+		free(cfg->includes[i]);
+	free(cfg->includes);
 	free(cfg->path);
 	free(cfg->state_dir);
 	free(cfg->pid_file);
@@ -626,6 +633,8 @@ static int cfg_allow_add(struct cfg_parse *p, const char *item)
 	return 1;
 }
 
+static int cfg_include_add(struct cfg_parse *p, const char *value);
+
 static int cfg_svcname_check(const char *s)
 {
 	size_t len = strlen(s), i;
@@ -726,6 +735,8 @@ static int cfg_value_set(struct cfg_parse *p, const struct cfg_key *k, void *bas
 		return cfg_list_foreach(p, k->name, value, cfg_listen_add);
 	case CFG_K_ALLOW:
 		return cfg_list_foreach(p, k->name, value, cfg_allow_add);
+	case CFG_K_INCLUDE:
+		return cfg_include_add(p, value);
 	}
 	return cfg_fail(p, p->line, -EINVAL, "%s: internal error", k->name);
 }
@@ -742,8 +753,9 @@ static int cfg_table_set(struct cfg_parse *p, const struct cfg_key *keys, size_t
 	if (i == nkeys)
 		return cfg_fail(p, p->line, -EINVAL, "unknown key '%s' in [%s]", key,
 				p->sec == CFG_SEC_GLOBAL ? "global" : "target");
-	/* "allow" may repeat to spread a long list over several lines. */
-	if (lines[i] && keys[i].kind != CFG_K_ALLOW)
+	/* "allow" may repeat to spread a long list over several lines,
+	 * "include" to name several files or directories. */
+	if (lines[i] && keys[i].kind != CFG_K_ALLOW && keys[i].kind != CFG_K_INCLUDE)
 		return cfg_fail(p, p->line, -EINVAL, "duplicate key '%s' (first at line %d)", key,
 				lines[i]);
 	lines[i] = p->line;
@@ -1053,6 +1065,10 @@ static int cfg_section_begin(struct cfg_parse *p, char *line)
 		return cfg_fail(p, p->line, -EINVAL, "text after section header: '%s'", rest);
 	s = cfg_trim(tmp);
 	if (!strcmp(s, "global")) {
+		if (p->included)
+			return cfg_fail(p, p->line, -EINVAL,
+					"[global] is not allowed in an included file "
+					"([target] sections only)");
 		if (p->global_line)
 			return cfg_fail(p, p->line, -EINVAL,
 					"duplicate section [global] (first at line %d)",
@@ -1124,9 +1140,10 @@ static int cfg_key_handle(void *user, const char *section, const char *key, cons
 	return cfg_fail(p, p->line, -EINVAL, "key '%s' outside of any section", key);
 }
 
-static int cfg_text_parse(struct cfg_parse *p, const char *text)
+/* The sections of one file, the main one or an included one. \return 1 or
+ * 0 after cfg_fail(). */
+static int cfg_stream_parse(struct cfg_parse *p, const char *text)
 {
-	struct hatgt_config *cfg = p->cfg;
 	int rc;
 
 	p->pos = text;
@@ -1139,6 +1156,170 @@ static int cfg_text_parse(struct cfg_parse *p, const char *text)
 	if (p->err)
 		return 0;
 	if (p->tgt && !cfg_target_finish(p))
+		return 0;
+	return 1;
+}
+
+/* Read a whole config file. \return 0 and *text (free it), or -errno with
+ * "PATH: reason" in err. */
+static int cfg_file_read(const char *path, char **text, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	struct stat st;
+	ssize_t n;
+	size_t got = 0;
+	int fd, rc;
+
+	*text = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		rc = -errno;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > CFG_MAX_FILE) {
+		rc = -EFBIG;
+		snprintf(err, errlen, "%s: larger than %d bytes", path, CFG_MAX_FILE);
+		goto out;
+	}
+	buf = calloc(1, (size_t)st.st_size + 1);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (strlen(buf) != got) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		goto out;
+	}
+	*text = buf;
+	buf = NULL;
+	rc = 0;
+	goto out;
+fail:
+	snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rc;
+}
+
+/* Parse one included file into p->cfg: its own name and line numbers in
+ * messages, [target] sections only. \return 1 or 0 after cfg_fail(). */
+static int cfg_include_file(struct cfg_parse *p, const char *path)
+{
+	struct cfg_parse *sub = NULL;
+	char *text = NULL, why[PATH_MAX + 128];
+	int rc, ok = 0;
+
+	rc = cfg_file_read(path, &text, why, sizeof(why));
+	if (rc) {
+		cfg_fail(p, p->line, rc, "include: %s", why);
+		goto out;
+	}
+	sub = calloc(1, sizeof(*sub));
+	if (!sub) {
+		cfg_fail_nomem(p);
+		goto out;
+	}
+	sub->cfg = p->cfg;
+	sub->name = path;
+	sub->errbuf = p->errbuf;
+	sub->errlen = p->errlen;
+	sub->included = true;
+	ok = cfg_stream_parse(sub, text);
+	/* The included file wrote its own "FILE:LINE: reason". */
+	if (!ok)
+		p->err = sub->err ? sub->err : -EINVAL;
+out:
+	free(sub);
+	free(text);
+	return ok;
+}
+
+static int cfg_include_filter(const struct dirent *de)
+{
+	size_t len = strlen(de->d_name);
+
+	/* Hidden names are editors' and hatgtadm's temporary files. */
+	return de->d_name[0] != '.' && len > 5 && !strcmp(de->d_name + len - 5, ".conf");
+}
+
+/* Byte order, not the locale's: both cluster nodes must read the files in
+ * the same order. */
+static int cfg_include_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* include = PATH: a file, or every *.conf in a directory, in name order. */
+static int cfg_include_add(struct cfg_parse *p, const char *value)
+{
+	struct hatgt_config *cfg = p->cfg;
+	struct dirent **names = NULL;
+	char path[PATH_MAX];
+	struct stat st;
+	char **v;
+	int i, n = 0, ok = 0;
+
+	if (value[0] != '/')
+		return cfg_fail(p, p->line, -EINVAL, "include: '%s' is not an absolute path",
+				value);
+	if (strlen(value) >= PATH_MAX - NAME_MAX - 2)
+		return cfg_fail(p, p->line, -EINVAL, "include: path too long");
+	for (i = 0; i < (int)cfg->nincludes; i++)
+		if (!strcmp(cfg->includes[i], value))
+			return cfg_fail(p, p->line, -EINVAL, "include: %s named twice", value);
+	v = realloc(cfg->includes, (cfg->nincludes + 1) * sizeof(*v));
+	if (!v)
+		return cfg_fail_nomem(p);
+	cfg->includes = v;
+	v[cfg->nincludes] = strdup(value);
+	if (!v[cfg->nincludes])
+		return cfg_fail_nomem(p);
+	cfg->nincludes++;
+	if (stat(value, &st))
+		return cfg_fail(p, p->line, -errno, "include: %s: %s", value, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return cfg_include_file(p, value);
+	n = scandir(value, &names, cfg_include_filter, cfg_include_cmp);
+	if (n < 0)
+		return cfg_fail(p, p->line, -errno, "include: %s: %s", value, strerror(errno));
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", value, names[i]->d_name);
+		if (!cfg_include_file(p, path))
+			goto out;
+	}
+	ok = 1;
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return ok;
+}
+
+static int cfg_text_parse(struct cfg_parse *p, const char *text)
+{
+	struct hatgt_config *cfg = p->cfg;
+
+	if (!cfg_stream_parse(p, text))
 		return 0;
 	if (!cfg_auth_check(p, &cfg->discovery_auth, p->gline, "discovery_"))
 		return 0;
@@ -1189,56 +1370,12 @@ out:
 int hatgt_config_load(const char *path, struct hatgt_config **out, char *err, size_t errlen)
 {
 	char *text = NULL;
-	struct stat st;
-	ssize_t n;
-	size_t got = 0;
-	int fd, rc;
+	int rc;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		rc = -errno;
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = -EINVAL;
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_size > CFG_MAX_FILE) {
-		rc = -EFBIG;
-		snprintf(err, errlen, "%s: larger than %d bytes", path, CFG_MAX_FILE);
-		goto out;
-	}
-	text = calloc(1, (size_t)st.st_size + 1);
-	if (!text) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	while (got < (size_t)st.st_size) {
-		n = read(fd, text + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if (strlen(text) != got) {
-		rc = -EINVAL;
-		snprintf(err, errlen, "%s: contains a NUL byte", path);
-		goto out;
-	}
-	rc = hatgt_config_parse_string(text, path, out, err, errlen);
-	goto out;
-fail:
-	snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-out:
-	if (fd >= 0)
-		close(fd);
+	rc = cfg_file_read(path, &text, err, errlen);
+	if (!rc)
+		rc = hatgt_config_parse_string(text, path, out, err, errlen);
 	free(text);
 	return rc;
 }

@@ -10,6 +10,7 @@
  *   listen = 127.0.0.1:3260, [::1]:3260
  *   state_dir = /var/lib/hatgt
  *   cluster = none
+ *   include = /etc/hatgt/conf.d
  *
  *   [target iqn.2026-11.org.example:disk1]
  *   lun0 = /var/lib/hatgt/disk1.img
@@ -98,6 +99,11 @@ struct hatgt_config {
 	uint32_t nop_timeout;    /* seconds without answer before dropping, default 30 */
 	struct hatgt_target_cfg *targets;
 	size_t ntargets;
+	/* include = PATH in [global], repeatable: a file, or a directory whose
+	 * *.conf files are read in name order. They may hold [target] sections
+	 * only; their targets are in targets[] like the others. As written. */
+	char **includes;
+	size_t nincludes;
 };
 
 /** Parse a config file.
