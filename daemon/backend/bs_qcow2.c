@@ -4,12 +4,6 @@
 
 #include "backend/backend_int.h"
 
-int backend_qcow2_probe(const char *path)
-{
-	(void)path;
-	return 0;
-}
-
 static int qcow2_open(struct backend_engine *eng, const struct backend_config *cfg,
 		      struct backend **out)
 {
@@ -23,10 +17,3 @@ const struct backend_ops backend_qcow2_ops = {
 	.name = "qcow2",
 	.open = qcow2_open,
 };
-
-int backend_qcow2_create_overlay(const char *path, const char *backing)
-{
-	(void)path;
-	(void)backing;
-	return -EOPNOTSUPP;
-}
