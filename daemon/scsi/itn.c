@@ -10,7 +10,8 @@
  * belongs to an earlier nexus with the same identity, and the new nexus
  * starts with POWER ON, RESET, OR BUS DEVICE RESET OCCURRED. I_T nexus loss
  * (scsi_itn_destroy) drops the nexus' slots, so memory follows the live
- * nexuses.
+ * nexuses. Reservation UAs for a nexus without a slot are kept by spc_pr.c
+ * and queued here when the nexus takes its slot.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 
 #include <qb/qblog.h>
 
+#include "scsi/pr.h"
 #include "scsi/scsi_int.h"
 
 static uint64_t scsi_itn_instances;
@@ -54,13 +56,17 @@ static bool scsi_itn_id_equal(const struct scsi_itn_id *a, const struct scsi_itn
 	return a->rtpi == b->rtpi && strcmp(a->initiator_port, b->initiator_port) == 0;
 }
 
-static void scsi_ua_slot_reset(struct scsi_ua_slot *slot, uint64_t instance)
+static void scsi_ua_slot_reset(struct scsi_lu *lu, struct scsi_ua_slot *slot, uint64_t instance)
 {
 	slot->instance = instance;
 	slot->count = 0;
 	/* SBC-3 5.13: a new nexus does not inherit an old one's prevention. */
 	slot->prevent = false;
 	scsi_ua_slot_queue(slot, SENSE_UA_POWER_ON);
+	/* Reservation UAs raised while this nexus was not connected here (on
+	 * a standby: while it was logged in to the promoted node) follow the
+	 * POWER ON, so that it does not supersede them. */
+	scsi_pr_ua_pending_deliver(lu, slot);
 }
 
 struct scsi_ua_slot *scsi_ua_slot_get(struct scsi_lu *lu, const struct scsi_itn *itn)
@@ -78,7 +84,7 @@ struct scsi_ua_slot *scsi_ua_slot_get(struct scsi_lu *lu, const struct scsi_itn 
 	}
 	if (slot) {
 		/* The same identity on a new nexus (e.g. session reinstatement). */
-		scsi_ua_slot_reset(slot, itn->instance);
+		scsi_ua_slot_reset(lu, slot, itn->instance);
 		goto out;
 	}
 	if (lu->ua_count == lu->ua_cap) {
@@ -92,7 +98,7 @@ struct scsi_ua_slot *scsi_ua_slot_get(struct scsi_lu *lu, const struct scsi_itn 
 	slot = &lu->ua[lu->ua_count++];
 	memset(slot, 0, sizeof(*slot));
 	slot->id = itn->id;
-	scsi_ua_slot_reset(slot, itn->instance);
+	scsi_ua_slot_reset(lu, slot, itn->instance);
 out:
 	return slot;
 }

@@ -1380,3 +1380,241 @@ int pr_in_build(const struct pr_state *s, uint8_t sa, const struct pr_caps *caps
 		return -EINVAL;
 	}
 }
+
+/* ---- unit attentions kept for nexuses not connected here ---------------- */
+
+struct pr_ua_pending_entry {
+	uint8_t lu_id[16];
+	uint8_t lu_id_len;
+	struct pr_ua_entry ua;
+};
+
+struct pr_ua_pending {
+	struct pr_ua_pending_entry *e; /* oldest first */
+	size_t n, cap, max;
+};
+
+struct pr_ua_pending *pr_ua_pending_create(size_t max)
+{
+	struct pr_ua_pending *t = NULL;
+
+	if (max == 0 || max > PR_UA_PENDING_MAX)
+		goto out;
+	t = calloc(1, sizeof(*t));
+	if (t)
+		t->max = max;
+out:
+	return t;
+}
+
+void pr_ua_pending_destroy(struct pr_ua_pending *t)
+{
+	if (t)
+		free(t->e);
+	free(t);
+}
+
+size_t pr_ua_pending_count(const struct pr_ua_pending *t)
+{
+	return t ? t->n : 0;
+}
+
+static bool pr_ua_pending_lu_is(const struct pr_ua_pending_entry *e, const uint8_t *lu_id,
+				uint8_t lu_id_len)
+{
+	return e->lu_id_len == lu_id_len && memcmp(e->lu_id, lu_id, lu_id_len) == 0;
+}
+
+static bool pr_ua_valid(uint8_t ascq)
+{
+	return ascq == PR_UA_RESERVATIONS_PREEMPTED || ascq == PR_UA_RESERVATIONS_RELEASED ||
+	       ascq == PR_UA_REGISTRATIONS_PREEMPTED;
+}
+
+static void pr_ua_pending_remove(struct pr_ua_pending *t, size_t i)
+{
+	memmove(t->e + i, t->e + i + 1, (t->n - i - 1) * sizeof(*t->e));
+	t->n--;
+}
+
+int pr_ua_pending_add(struct pr_ua_pending *t, const uint8_t *lu_id, uint8_t lu_id_len,
+		      const struct pr_ua_entry *ua)
+{
+	struct pr_ua_pending_entry *grown;
+	size_t i, cap;
+	int ret = -EINVAL;
+
+	if (!t || lu_id_len > sizeof(t->e->lu_id) || !pr_ua_valid(ua->ascq) || !ua->nexus.port[0] ||
+	    !memchr(ua->nexus.port, '\0', sizeof(ua->nexus.port)))
+		goto out;
+	ret = 0;
+	/* SAM-5 5.14: the same condition pending twice is reported once. */
+	for (i = 0; i < t->n; i++)
+		if (pr_ua_pending_lu_is(&t->e[i], lu_id, lu_id_len) &&
+		    t->e[i].ua.ascq == ua->ascq && pr_nexus_equal(&t->e[i].ua.nexus, &ua->nexus))
+			goto out;
+	if (t->n == t->max) {
+		pr_ua_pending_remove(t, 0);
+		ret = 1;
+	}
+	if (t->n == t->cap) {
+		/* calloc and copy (not realloc): allocation failure is testable. */
+		cap = t->cap ? t->cap * 2 : 8;
+		if (cap > t->max)
+			cap = t->max;
+		grown = calloc(cap, sizeof(*grown));
+		if (!grown) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		if (t->n)
+			memcpy(grown, t->e, t->n * sizeof(*grown));
+		free(t->e);
+		t->e = grown;
+		t->cap = cap;
+	}
+	memset(&t->e[t->n], 0, sizeof(t->e[t->n]));
+	memcpy(t->e[t->n].lu_id, lu_id, lu_id_len);
+	t->e[t->n].lu_id_len = lu_id_len;
+	t->e[t->n].ua = *ua;
+	t->n++;
+out:
+	return ret;
+}
+
+size_t pr_ua_pending_take(struct pr_ua_pending *t, const uint8_t *lu_id, uint8_t lu_id_len,
+			  const struct pr_nexus *nexus, uint8_t *ascq, size_t cap)
+{
+	size_t i = 0, n = 0;
+
+	while (t && i < t->n && n < cap) {
+		if (pr_ua_pending_lu_is(&t->e[i], lu_id, lu_id_len) &&
+		    t->e[i].ua.nexus.rtpi == nexus->rtpi &&
+		    pr_port_covers(t->e[i].ua.nexus.port, nexus->port)) {
+			ascq[n++] = t->e[i].ua.ascq;
+			pr_ua_pending_remove(t, i);
+		} else {
+			i++;
+		}
+	}
+	return n;
+}
+
+void pr_ua_pending_forget(struct pr_ua_pending *t, const uint8_t *lu_id, uint8_t lu_id_len)
+{
+	size_t i = 0;
+
+	while (t && i < t->n) {
+		if (pr_ua_pending_lu_is(&t->e[i], lu_id, lu_id_len))
+			pr_ua_pending_remove(t, i);
+		else
+			i++;
+	}
+}
+
+int pr_ua_pending_clone(const struct pr_ua_pending *t, struct pr_ua_pending **out)
+{
+	struct pr_ua_pending *c = pr_ua_pending_create(t->max);
+	int ret = -ENOMEM;
+
+	if (!c)
+		goto out;
+	if (t->n) {
+		c->e = calloc(t->n, sizeof(*c->e));
+		if (!c->e) {
+			pr_ua_pending_destroy(c);
+			c = NULL;
+			goto out;
+		}
+		memcpy(c->e, t->e, t->n * sizeof(*c->e));
+		c->n = c->cap = t->n;
+	}
+	ret = 0;
+out:
+	*out = c;
+	return ret;
+}
+
+/*
+ * Version 1: u8 version, three zero bytes, u32 count; per entry (oldest
+ * first): u8 LU id length (0..16), 16 bytes LU id (zero padded), u8 ASCQ
+ * (2Ah/03h, 04h or 05h), u8 zero, the nexus (u16 rtpi, u16 port length,
+ * port bytes).
+ */
+#define PR_UA_PENDING_VERSION 1
+
+static void pr_ua_pending_fill(struct pr_wbuf *w, const void *obj)
+{
+	const struct pr_ua_pending *t = obj;
+	uint8_t h[8] = {PR_UA_PENDING_VERSION}, e[19];
+	size_t i;
+
+	put_be32(h + 4, (uint32_t)t->n);
+	pr_w_bytes(w, h, sizeof(h));
+	for (i = 0; i < t->n; i++) {
+		memset(e, 0, sizeof(e));
+		e[0] = t->e[i].lu_id_len;
+		memcpy(e + 1, t->e[i].lu_id, t->e[i].lu_id_len);
+		e[17] = t->e[i].ua.ascq;
+		pr_w_bytes(w, e, sizeof(e));
+		pr_w_nexus(w, &t->e[i].ua.nexus);
+	}
+}
+
+int pr_ua_pending_encode(const struct pr_ua_pending *t, uint8_t **out, size_t *len)
+{
+	return pr_encode(pr_ua_pending_fill, t, out, len);
+}
+
+int pr_ua_pending_decode(const uint8_t *buf, size_t len, size_t max, struct pr_ua_pending **out)
+{
+	struct pr_rbuf r = {.p = buf, .len = len};
+	const uint8_t *h = pr_r_take(&r, 8), *e;
+	struct pr_ua_pending *t = NULL;
+	struct pr_ua_entry ua;
+	uint32_t n, i;
+	size_t k;
+	int ret = -EINVAL;
+
+	*out = NULL;
+	if (!h || h[0] != PR_UA_PENDING_VERSION || h[1] || h[2] || h[3])
+		goto out;
+	n = get_be32(h + 4);
+	/* At least 23 bytes an entry: refuse a count the buffer cannot hold. */
+	if (n > max || n > (len - 8) / 23)
+		goto out;
+	t = pr_ua_pending_create(max);
+	if (!t) {
+		ret = max && max <= PR_UA_PENDING_MAX ? -ENOMEM : -EINVAL;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		e = pr_r_take(&r, 19);
+		if (!e || e[0] > 16 || e[18])
+			goto out;
+		for (k = 1u + e[0]; k < 17; k++)
+			if (e[k])
+				goto out;
+		memset(&ua, 0, sizeof(ua));
+		ua.ascq = e[17];
+		pr_r_nexus(&r, &ua.nexus, false);
+		if (r.bad)
+			goto out;
+		/* A duplicate would be dropped silently: the encoder never makes one. */
+		k = t->n;
+		ret = pr_ua_pending_add(t, e + 1, e[0], &ua);
+		if (ret < 0 || t->n == k) {
+			ret = ret < 0 ? ret : -EINVAL;
+			goto out;
+		}
+		ret = -EINVAL;
+	}
+	if (r.bad || r.len != r.off)
+		goto out;
+	*out = t;
+	t = NULL;
+	ret = 0;
+out:
+	pr_ua_pending_destroy(t);
+	return ret;
+}

@@ -244,4 +244,55 @@ int pr_tid_build(const char *port, uint8_t *out, size_t cap);
 /** Short name of a type ("WE", "EARO"...) or "none" / "invalid". */
 const char *pr_type_name(uint8_t type);
 
+/*
+ * Unit attentions kept for I_T nexuses that are not connected to this
+ * node (SAM-5 5.14: a UA belongs to the I_T nexus, initiator port name +
+ * relative target port id, which is the same on every node of a cluster).
+ * A PR change applied on a standby raises UAs for nexuses logged in to the
+ * promoted node; kept here, they reach the initiator when it logs in after
+ * a failover. Entries are keyed by LU id and nexus, oldest first, without
+ * duplicates, bounded: the oldest is dropped to make room.
+ */
+#define PR_UA_PENDING_MAX 4096
+
+struct pr_ua_pending;
+
+/** \return an empty table of at most \p max (1..PR_UA_PENDING_MAX) entries,
+ * or NULL (ENOMEM, or max out of range). */
+struct pr_ua_pending *pr_ua_pending_create(size_t max);
+/** Accepts NULL. */
+void pr_ua_pending_destroy(struct pr_ua_pending *t);
+/** Entries held; 0 for NULL. */
+size_t pr_ua_pending_count(const struct pr_ua_pending *t);
+/** Keep \p ua for LU \p lu_id. \return 0 (kept, or already pending), 1 (kept,
+ * the oldest entry was dropped to make room), -EINVAL (bad LU id length,
+ * ASCQ or port) or -ENOMEM (table unchanged). */
+int pr_ua_pending_add(struct pr_ua_pending *t, const uint8_t *lu_id, uint8_t lu_id_len,
+		      const struct pr_ua_entry *ua);
+/** Remove the entries of LU \p lu_id that cover \p nexus (same rtpi; the
+ * entry's port is the nexus' port or its iSCSI node) and store their ASCQs
+ * (enum pr_ua), oldest first, in \p ascq (at most \p cap). \return how many. */
+size_t pr_ua_pending_take(struct pr_ua_pending *t, const uint8_t *lu_id, uint8_t lu_id_len,
+			  const struct pr_nexus *nexus, uint8_t *ascq, size_t cap);
+/** Remove every entry of LU \p lu_id (the LU is gone). Accepts NULL. */
+void pr_ua_pending_forget(struct pr_ua_pending *t, const uint8_t *lu_id, uint8_t lu_id_len);
+/** Deep copy. \return 0, or -ENOMEM with *out NULL. */
+int pr_ua_pending_clone(const struct pr_ua_pending *t, struct pr_ua_pending **out);
+/** Versioned bytes (for the cluster snapshot); *out is malloc'd. \return 0 or -ENOMEM. */
+int pr_ua_pending_encode(const struct pr_ua_pending *t, uint8_t **out, size_t *len);
+/** Strict decode into a table of at most \p max entries. \return 0 and *out,
+ * -EINVAL (malformed: version, count, LU id, ASCQ, port, duplicate, trailing
+ * bytes) or -ENOMEM; on error *out is NULL. */
+int pr_ua_pending_decode(const uint8_t *buf, size_t len, size_t max, struct pr_ua_pending **out);
+
+/*
+ * Implemented by the SCSI layer (spc_pr.c), called by itn.c when a nexus
+ * new to an LU takes its unit attention slot: queue the UAs kept for it.
+ * Declared here only because pr.h is the header both files share; the
+ * types are opaque to this module.
+ */
+struct scsi_lu;
+struct scsi_ua_slot;
+void scsi_pr_ua_pending_deliver(struct scsi_lu *lu, struct scsi_ua_slot *slot);
+
 #endif

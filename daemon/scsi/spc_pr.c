@@ -25,11 +25,16 @@
 
 _Static_assert(PR_PORT_MAX == SCSI_PORT_NAME_MAX, "nexus port buffers differ");
 
+/* Reservation UAs kept for nexuses not connected here, all LUs together. */
+#define SCSI_PR_UA_PENDING_MAX 1024
+
 static char *scsi_pr_dir;
 static uint64_t scsi_pr_epoch;
 static uint64_t scsi_pr_generation;
 static scsi_abort_nexus_fn scsi_pr_abort_fn;
 static void *scsi_pr_abort_ctx;
+/* Reservation UAs for nexuses without a slot here (pr.h), created on first use. */
+static struct pr_ua_pending *scsi_pr_pending;
 
 static int scsi_pr_local_submit(void *ctx, const uint8_t *msg, size_t len, scsi_pr_done_fn done,
 				void *arg);
@@ -374,6 +379,107 @@ enum sense_reason spc_cmd_release(struct scsi_cmd *cmd)
 	return spc_cmd_spc2(cmd, PR_CMD_RELEASE);
 }
 
+/* ---- unit attentions for nexuses not connected here ------------------- */
+
+static enum sense_reason scsi_pr_ua_reason(uint8_t ascq)
+{
+	switch (ascq) {
+	case PR_UA_RESERVATIONS_PREEMPTED:
+		return SENSE_UA_RESERVATIONS_PREEMPTED;
+	case PR_UA_RESERVATIONS_RELEASED:
+		return SENSE_UA_RESERVATIONS_RELEASED;
+	default:
+		return SENSE_UA_REGISTRATIONS_PREEMPTED;
+	}
+}
+
+static uint8_t scsi_pr_ua_ascq(uint8_t reason)
+{
+	switch (reason) {
+	case SENSE_UA_RESERVATIONS_PREEMPTED:
+		return PR_UA_RESERVATIONS_PREEMPTED;
+	case SENSE_UA_RESERVATIONS_RELEASED:
+		return PR_UA_RESERVATIONS_RELEASED;
+	case SENSE_UA_REGISTRATIONS_PREEMPTED:
+		return PR_UA_REGISTRATIONS_PREEMPTED;
+	default:
+		return 0;
+	}
+}
+
+/* Keep \p ua of \p lu for a nexus that is not connected here. */
+static void scsi_pr_ua_keep(const struct scsi_lu *lu, const struct pr_ua_entry *ua)
+{
+	int ret = -ENOMEM;
+
+	if (!scsi_pr_pending)
+		scsi_pr_pending = pr_ua_pending_create(SCSI_PR_UA_PENDING_MAX);
+	if (scsi_pr_pending)
+		ret = pr_ua_pending_add(scsi_pr_pending, lu->naa, lu->naa_len, ua);
+	if (ret == 1)
+		qb_log(LOG_WARNING,
+		       "%s: %d unit attentions kept for nexuses not connected here: the oldest "
+		       "dropped",
+		       lu->path, SCSI_PR_UA_PENDING_MAX);
+	else if (ret < 0)
+		qb_log(LOG_ERR, "%s: unit attention 2A/%02X for %s rtpi %u lost: %s", lu->path,
+		       ua->ascq, ua->nexus.port, ua->nexus.rtpi, strerror(-ret));
+	else
+		qb_log(LOG_DEBUG, "%s: unit attention 2A/%02X kept for %s rtpi %u until it logs in",
+		       lu->path, ua->ascq, ua->nexus.port, ua->nexus.rtpi);
+}
+
+void scsi_pr_ua_pending_deliver(struct scsi_lu *lu, struct scsi_ua_slot *slot)
+{
+	uint8_t ascq[SCSI_UA_QUEUE_MAX];
+	struct pr_nexus n;
+	size_t i, count;
+
+	if (!pr_ua_pending_count(scsi_pr_pending))
+		return;
+	scsi_pr_nexus_of(&slot->id, &n);
+	count = pr_ua_pending_take(scsi_pr_pending, lu->naa, lu->naa_len, &n, ascq,
+				   SCSI_UA_QUEUE_MAX - 1);
+	for (i = 0; i < count; i++)
+		scsi_ua_slot_queue(slot, scsi_pr_ua_reason(ascq[i]));
+	if (count)
+		qb_log(LOG_NOTICE, "%s: %zu reservation unit attention(s) kept for %s rtpi %u queued",
+		       lu->path, count, n.port, n.rtpi);
+}
+
+/* The kept UAs and those queued for connected nexuses and not yet reported:
+ * what a joining member must keep (it has no nexus connected). */
+static int scsi_pr_ua_snapshot(struct pr_ua_pending **out)
+{
+	struct pr_ua_entry ua;
+	struct scsi_lu *lu;
+	size_t i, k;
+	int ret;
+
+	if (scsi_pr_pending)
+		ret = pr_ua_pending_clone(scsi_pr_pending, out);
+	else
+		ret = (*out = pr_ua_pending_create(SCSI_PR_UA_PENDING_MAX)) ? 0 : -ENOMEM;
+	for (lu = scsi_lu_next(NULL); lu && ret == 0; lu = scsi_lu_next(lu)) {
+		for (i = 0; i < lu->ua_count && ret == 0; i++) {
+			for (k = 0; k < lu->ua[i].count && ret == 0; k++) {
+				memset(&ua, 0, sizeof(ua));
+				ua.ascq = scsi_pr_ua_ascq(lu->ua[i].queue[k]);
+				if (!ua.ascq)
+					continue;
+				scsi_pr_nexus_of(&lu->ua[i].id, &ua.nexus);
+				ret = pr_ua_pending_add(*out, lu->naa, lu->naa_len, &ua);
+				ret = ret == 1 ? 0 : ret;
+			}
+		}
+	}
+	if (ret < 0) {
+		pr_ua_pending_destroy(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
 /* ---- applying a message (pr_commit.h) ---------------------------------- */
 
 static void scsi_pr_effects(struct scsi_lu *lu, const struct pr_result *res)
@@ -387,12 +493,21 @@ static void scsi_pr_effects(struct scsi_lu *lu, const struct pr_result *res)
 	size_t i, j;
 
 	/* A UA goes to every I_T nexus of the initiator port (node-wide
-	 * registrations: of every port of the node). */
-	for (i = 0; i < res->nuas; i++)
-		for (j = 0; j < lu->ua_count; j++)
+	 * registrations: of every port of the node). One that reaches no
+	 * nexus connected here is kept until the nexus logs in. */
+	for (i = 0; i < res->nuas; i++) {
+		bool queued = false;
+
+		for (j = 0; j < lu->ua_count; j++) {
 			if (lu->ua[j].id.rtpi == res->uas[i].nexus.rtpi &&
-			    pr_port_covers(res->uas[i].nexus.port, lu->ua[j].id.initiator_port))
+			    pr_port_covers(res->uas[i].nexus.port, lu->ua[j].id.initiator_port)) {
 				scsi_ua_slot_queue(&lu->ua[j], ua_reason[res->uas[i].ascq]);
+				queued = true;
+			}
+		}
+		if (!queued)
+			scsi_pr_ua_keep(lu, &res->uas[i]);
+	}
 	if (!scsi_pr_abort_fn)
 		return;
 	for (i = 0; i < res->naborts; i++) {
@@ -555,33 +670,44 @@ void scsi_lu_pr_fini(struct scsi_lu *lu)
 {
 	pr_state_destroy(lu->pr);
 	lu->pr = NULL;
+	pr_ua_pending_forget(scsi_pr_pending, lu->naa, lu->naa_len);
+	if (scsi_pr_pending && !pr_ua_pending_count(scsi_pr_pending)) {
+		pr_ua_pending_destroy(scsi_pr_pending);
+		scsi_pr_pending = NULL;
+	}
 }
 
 /* ---- snapshot (design.md section 3 rule 3) ----------------------------- */
 
 /*
- * Version 1: "HPSN", version, three zero bytes, epoch (8), generation (8),
- * LU count (4); per LU: NAA length (1), NAA (16, zero padded), state
- * length (4), the state (pr_state_encode).
+ * "HPSN", version, three zero bytes, epoch (8), generation (8), LU count
+ * (4); per LU: NAA length (1), NAA (16, zero padded), state length (4), the
+ * state (pr_state_encode).
+ * Version 2 appends the unit attentions a joining member must keep for the
+ * nexuses connected elsewhere: length (4), pr_ua_pending_encode() bytes.
+ * Version 1 (no UAs) is still installed, for a rolling upgrade.
  */
 #define SCSI_PR_SNAP_HDR 28
+#define SCSI_PR_SNAP_VERSION 2
 static const uint8_t scsi_pr_snap_magic[4] = {'H', 'P', 'S', 'N'};
 
 int scsi_pr_snapshot(uint8_t **out, size_t *len)
 {
+	struct pr_ua_pending *uas = NULL;
 	struct buf b = BUF_INIT;
 	struct scsi_lu *lu;
 	uint8_t h[SCSI_PR_SNAP_HDR] = {0}, l[21];
 	uint8_t *st = NULL;
 	size_t slen;
 	uint32_t n = 0;
-	int ret = 0;
+	int ret;
 
 	memcpy(h, scsi_pr_snap_magic, 4);
-	h[4] = 1;
+	h[4] = SCSI_PR_SNAP_VERSION;
 	put_be64(h + 8, scsi_pr_epoch);
 	put_be64(h + 16, scsi_pr_generation);
 	buf_append(&b, h, sizeof(h));
+	ret = scsi_pr_ua_snapshot(&uas);
 	for (lu = scsi_lu_next(NULL); lu && ret == 0; lu = scsi_lu_next(lu)) {
 		if (!lu->pr)
 			continue;
@@ -598,6 +724,13 @@ int scsi_pr_snapshot(uint8_t **out, size_t *len)
 		st = NULL;
 		n++;
 	}
+	if (ret == 0)
+		ret = pr_ua_pending_encode(uas, &st, &slen);
+	if (ret == 0) {
+		put_be32(l, (uint32_t)slen);
+		buf_append(&b, l, 4);
+		buf_append(&b, st, slen);
+	}
 	if (ret == 0 && b.err)
 		ret = b.err;
 	if (ret < 0) {
@@ -608,19 +741,22 @@ int scsi_pr_snapshot(uint8_t **out, size_t *len)
 	*out = b.data;
 	*len = b.len;
 out:
+	free(st);
+	pr_ua_pending_destroy(uas);
 	return ret;
 }
 
 int scsi_pr_snapshot_install(const uint8_t *buf, size_t len)
 {
+	struct pr_ua_pending *uas = NULL;
 	struct pr_state **states = NULL;
 	struct scsi_lu **lus = NULL;
 	uint32_t n, i;
 	size_t off = SCSI_PR_SNAP_HDR, slen, k;
 	int ret = -EINVAL;
 
-	if (len < SCSI_PR_SNAP_HDR || memcmp(buf, scsi_pr_snap_magic, 4) || buf[4] != 1 || buf[5] ||
-	    buf[6] || buf[7])
+	if (len < SCSI_PR_SNAP_HDR || memcmp(buf, scsi_pr_snap_magic, 4) ||
+	    (buf[4] != 1 && buf[4] != SCSI_PR_SNAP_VERSION) || buf[5] || buf[6] || buf[7])
 		goto out;
 	n = get_be32(buf + 24);
 	if (n > (len - off) / 21)
@@ -648,6 +784,18 @@ int scsi_pr_snapshot_install(const uint8_t *buf, size_t len)
 		lus[i] = scsi_lu_find_naa(buf + off + 1, buf[off]);
 		off += 21 + slen;
 	}
+	if (buf[4] >= 2) {
+		if (len - off < 4)
+			goto out;
+		slen = get_be32(buf + off);
+		if (slen != len - off - 4)
+			goto out;
+		ret = pr_ua_pending_decode(buf + off + 4, slen, SCSI_PR_UA_PENDING_MAX, &uas);
+		if (ret < 0)
+			goto out;
+		ret = -EINVAL;
+		off += 4 + slen;
+	}
 	if (off != len)
 		goto out;
 	scsi_pr_position_set(get_be64(buf + 8), get_be64(buf + 16));
@@ -662,12 +810,24 @@ int scsi_pr_snapshot_install(const uint8_t *buf, size_t len)
 		lus[i]->pr = states[i];
 		states[i] = NULL;
 	}
+	/* The sender's UAs replace ours: a syncing member has no nexus of its
+	 * own, and the sender's table holds every change we are about to
+	 * continue from. An empty table is not kept. */
+	pr_ua_pending_destroy(scsi_pr_pending);
+	scsi_pr_pending = pr_ua_pending_count(uas) ? uas : NULL;
+	if (scsi_pr_pending) {
+		qb_log(LOG_NOTICE, "%zu reservation unit attention(s) kept for nexuses connected "
+				   "elsewhere (from the snapshot)",
+		       pr_ua_pending_count(uas));
+		uas = NULL;
+	}
 	ret = 0;
 out:
 	for (i = 0; states && i < n; i++)
 		pr_state_destroy(states[i]);
 	free(states);
 	free(lus);
+	pr_ua_pending_destroy(uas);
 	return ret;
 }
 

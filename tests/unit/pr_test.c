@@ -1455,6 +1455,286 @@ static void encode_out_of_memory_is_enomem(void **state)
 	pr_state_destroy(s);
 }
 
+/* ---- unit attentions kept for nexuses not connected (SAM-5 5.14) ------- */
+
+#define NODE_B "iqn.1993-08.org.debian:01:nodeb"
+
+static const uint8_t lu_a[16] = {0x60, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+static const uint8_t lu_b[16] = {0x60, 9};
+
+static struct pr_ua_entry ua_of(const char *port, uint16_t rtpi, uint8_t ascq)
+{
+	struct pr_ua_entry e;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.nexus.port, sizeof(e.nexus.port), "%s", port);
+	e.nexus.rtpi = rtpi;
+	e.ascq = ascq;
+	return e;
+}
+
+static struct pr_nexus nexus_of(const char *port, uint16_t rtpi)
+{
+	struct pr_nexus n;
+
+	memset(&n, 0, sizeof(n));
+	snprintf(n.port, sizeof(n.port), "%s", port);
+	n.rtpi = rtpi;
+	return n;
+}
+
+static void pending_ua_is_taken_once_by_its_nexus(void **state)
+{
+	struct pr_ua_pending *t = pr_ua_pending_create(8);
+	struct pr_ua_entry e = ua_of(PORT_B, 1, PR_UA_REGISTRATIONS_PREEMPTED);
+	struct pr_nexus n = nexus_of(PORT_B, 1);
+	uint8_t ascq[4] = {0};
+
+	assert_non_null(t);
+	assert_int_equal(pr_ua_pending_add(t, lu_a, 16, &e), 0);
+	assert_int_equal(pr_ua_pending_take(t, lu_a, 16, &n, ascq, 4), 1);
+	assert_int_equal(ascq[0], PR_UA_REGISTRATIONS_PREEMPTED);
+	assert_int_equal(pr_ua_pending_take(t, lu_a, 16, &n, ascq, 4), 0);
+	assert_int_equal(pr_ua_pending_count(t), 0);
+	pr_ua_pending_destroy(t);
+}
+
+/* SPC-4 5.12.11.2: a registration through a format 00b TransportID covers
+ * every initiator port of the node; so does its unit attention. */
+static void pending_ua_for_node_name_goes_to_a_port_of_that_node(void **state)
+{
+	struct pr_ua_pending *t = pr_ua_pending_create(8);
+	struct pr_ua_entry e = ua_of(NODE_B, 1, PR_UA_RESERVATIONS_RELEASED);
+	struct pr_nexus n = nexus_of(PORT_B, 1);
+	struct pr_nexus other = nexus_of(PORT_A, 1);
+	uint8_t ascq[4];
+
+	assert_int_equal(pr_ua_pending_add(t, lu_a, 16, &e), 0);
+	assert_int_equal(pr_ua_pending_take(t, lu_a, 16, &other, ascq, 4), 0);
+	assert_int_equal(pr_ua_pending_take(t, lu_a, 16, &n, ascq, 4), 1);
+	pr_ua_pending_destroy(t);
+}
+
+static void pending_ua_stays_for_another_lu_or_target_port(void **state)
+{
+	struct pr_ua_pending *t = pr_ua_pending_create(8);
+	struct pr_ua_entry e = ua_of(PORT_B, 1, PR_UA_RESERVATIONS_PREEMPTED);
+	struct pr_nexus port2 = nexus_of(PORT_B, 2), n = nexus_of(PORT_B, 1);
+	uint8_t ascq[4];
+
+	assert_int_equal(pr_ua_pending_add(t, lu_a, 16, &e), 0);
+	assert_int_equal(pr_ua_pending_take(t, lu_b, 2, &n, ascq, 4), 0);
+	assert_int_equal(pr_ua_pending_take(t, lu_a, 16, &port2, ascq, 4), 0);
+	assert_int_equal(pr_ua_pending_count(t), 1);
+	pr_ua_pending_destroy(t);
+}
+
+/* SAM-5 5.14: a condition already pending is reported once. */
+static void pending_same_ua_twice_is_kept_once(void **state)
+{
+	struct pr_ua_pending *t = pr_ua_pending_create(8);
+	struct pr_ua_entry e = ua_of(PORT_B, 1, PR_UA_RESERVATIONS_PREEMPTED);
+
+	assert_int_equal(pr_ua_pending_add(t, lu_a, 16, &e), 0);
+	assert_int_equal(pr_ua_pending_add(t, lu_a, 16, &e), 0);
+	assert_int_equal(pr_ua_pending_count(t), 1);
+	pr_ua_pending_destroy(t);
+}
+
+static void pending_full_table_drops_the_oldest(void **state)
+{
+	struct pr_ua_pending *t = pr_ua_pending_create(2);
+	struct pr_ua_entry a = ua_of(PORT_A, 1, PR_UA_RESERVATIONS_PREEMPTED);
+	struct pr_ua_entry b = ua_of(PORT_B, 1, PR_UA_RESERVATIONS_PREEMPTED);
+	struct pr_ua_entry b2 = ua_of(PORT_B, 1, PR_UA_REGISTRATIONS_PREEMPTED);
+	struct pr_nexus na = nexus_of(PORT_A, 1), nb = nexus_of(PORT_B, 1);
+	uint8_t ascq[4];
+
+	assert_int_equal(pr_ua_pending_add(t, lu_a, 16, &a), 0);
+	assert_int_equal(pr_ua_pending_add(t, lu_a, 16, &b), 0);
+	assert_int_equal(pr_ua_pending_add(t, lu_a, 16, &b2), 1);
+	assert_int_equal(pr_ua_pending_take(t, lu_a, 16, &na, ascq, 4), 0);
+	assert_int_equal(pr_ua_pending_take(t, lu_a, 16, &nb, ascq, 4), 2);
+	/* Oldest first. */
+	assert_int_equal(ascq[0], PR_UA_RESERVATIONS_PREEMPTED);
+	assert_int_equal(ascq[1], PR_UA_REGISTRATIONS_PREEMPTED);
+	pr_ua_pending_destroy(t);
+}
+
+static void pending_add_refuses_unknown_ascq_empty_port_and_long_lu_id(void **state)
+{
+	struct pr_ua_pending *t = pr_ua_pending_create(8);
+	struct pr_ua_entry bad_ascq = ua_of(PORT_B, 1, 0x06);
+	struct pr_ua_entry no_port = ua_of("", 1, PR_UA_RESERVATIONS_PREEMPTED);
+	struct pr_ua_entry good = ua_of(PORT_B, 1, PR_UA_RESERVATIONS_PREEMPTED);
+
+	assert_int_equal(pr_ua_pending_add(t, lu_a, 16, &bad_ascq), -EINVAL);
+	assert_int_equal(pr_ua_pending_add(t, lu_a, 16, &no_port), -EINVAL);
+	assert_int_equal(pr_ua_pending_add(t, lu_a, 17, &good), -EINVAL);
+	assert_int_equal(pr_ua_pending_add(NULL, lu_a, 16, &good), -EINVAL);
+	assert_int_equal(pr_ua_pending_count(t), 0);
+	pr_ua_pending_destroy(t);
+}
+
+static void pending_create_refuses_zero_and_oversized_bounds(void **state)
+{
+	assert_null(pr_ua_pending_create(0));
+	assert_null(pr_ua_pending_create(PR_UA_PENDING_MAX + 1));
+}
+
+static void pending_add_out_of_memory_leaves_table_unchanged(void **state)
+{
+	struct pr_ua_pending *t = pr_ua_pending_create(8);
+	struct pr_ua_entry e = ua_of(PORT_B, 1, PR_UA_RESERVATIONS_PREEMPTED);
+
+	calloc_fail_in = 1;
+	assert_int_equal(pr_ua_pending_add(t, lu_a, 16, &e), -ENOMEM);
+	calloc_fail_in = 0;
+	assert_int_equal(pr_ua_pending_count(t), 0);
+	pr_ua_pending_destroy(t);
+}
+
+static void pending_forget_drops_only_that_lu(void **state)
+{
+	struct pr_ua_pending *t = pr_ua_pending_create(8);
+	struct pr_ua_entry e = ua_of(PORT_B, 1, PR_UA_RESERVATIONS_PREEMPTED);
+	struct pr_nexus n = nexus_of(PORT_B, 1);
+	uint8_t ascq[4];
+
+	assert_int_equal(pr_ua_pending_add(t, lu_a, 16, &e), 0);
+	assert_int_equal(pr_ua_pending_add(t, lu_b, 2, &e), 0);
+	pr_ua_pending_forget(t, lu_a, 16);
+	assert_int_equal(pr_ua_pending_count(t), 1);
+	assert_int_equal(pr_ua_pending_take(t, lu_b, 2, &n, ascq, 4), 1);
+	pr_ua_pending_destroy(t);
+}
+
+static struct pr_ua_pending *pending_sample(void)
+{
+	struct pr_ua_pending *t = pr_ua_pending_create(8);
+	struct pr_ua_entry a = ua_of(PORT_A, 1, PR_UA_RESERVATIONS_PREEMPTED);
+	struct pr_ua_entry b = ua_of(NODE_B, 3, PR_UA_REGISTRATIONS_PREEMPTED);
+
+	assert_non_null(t);
+	assert_int_equal(pr_ua_pending_add(t, lu_a, 16, &a), 0);
+	assert_int_equal(pr_ua_pending_add(t, lu_b, 2, &b), 0);
+	return t;
+}
+
+static void pending_encode_decode_round_trips(void **state)
+{
+	struct pr_ua_pending *t = pending_sample(), *d = NULL;
+	struct pr_nexus nb = nexus_of(PORT_B, 3);
+	uint8_t *b = NULL, *b2 = NULL, ascq[4];
+	size_t len, len2;
+
+	assert_int_equal(pr_ua_pending_encode(t, &b, &len), 0);
+	assert_int_equal(pr_ua_pending_decode(b, len, 8, &d), 0);
+	assert_int_equal(pr_ua_pending_encode(d, &b2, &len2), 0);
+	assert_int_equal(len2, len);
+	assert_memory_equal(b2, b, len);
+	assert_int_equal(pr_ua_pending_take(d, lu_b, 2, &nb, ascq, 4), 1);
+	assert_int_equal(ascq[0], PR_UA_REGISTRATIONS_PREEMPTED);
+	free(b);
+	free(b2);
+	pr_ua_pending_destroy(d);
+	pr_ua_pending_destroy(t);
+}
+
+static void pending_decode_refuses_every_truncation(void **state)
+{
+	struct pr_ua_pending *t = pending_sample(), *d = NULL;
+	uint8_t *b = NULL;
+	size_t len, i;
+
+	assert_int_equal(pr_ua_pending_encode(t, &b, &len), 0);
+	for (i = 0; i < len; i++) {
+		assert_int_equal(pr_ua_pending_decode(b, i, 8, &d), -EINVAL);
+		assert_null(d);
+	}
+	free(b);
+	pr_ua_pending_destroy(t);
+}
+
+/* Byte offsets in the sample encoding: header 0-7; first entry: LU id
+ * length 8, LU id 9-24, ASCQ 25, reserved 26, rtpi 27-28, port length
+ * 29-30, port from 31. */
+static void pending_decode_refuses_bad_fields(void **state)
+{
+	struct pr_ua_pending *t = pending_sample(), *d = NULL;
+	uint8_t *b = NULL, *x;
+	size_t len;
+	static const struct {
+		size_t off;
+		uint8_t val;
+	} bad[] = {
+		{0, 2},	   /* version */
+		{2, 1},	   /* reserved */
+		{7, 3},	   /* count larger than the entries */
+		{8, 17},   /* LU id length */
+		{25, 0x06}, /* ASCQ */
+		{26, 1},   /* reserved */
+		{30, 0},   /* port length 0 */
+		{31, 0},   /* a NUL in the port */
+	};
+	size_t i;
+
+	assert_int_equal(pr_ua_pending_encode(t, &b, &len), 0);
+	x = malloc(len + 1);
+	assert_non_null(x);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(x, b, len);
+		x[bad[i].off] = bad[i].val;
+		assert_int_equal(pr_ua_pending_decode(x, len, 8, &d), -EINVAL);
+		assert_null(d);
+	}
+	/* A trailing byte. */
+	memcpy(x, b, len);
+	x[len] = 0;
+	assert_int_equal(pr_ua_pending_decode(x, len + 1, 8, &d), -EINVAL);
+	/* More entries than the receiver keeps. */
+	assert_int_equal(pr_ua_pending_decode(b, len, 1, &d), -EINVAL);
+	free(x);
+	free(b);
+	pr_ua_pending_destroy(t);
+}
+
+static void pending_decode_refuses_a_duplicate_entry(void **state)
+{
+	struct pr_ua_pending *t = pr_ua_pending_create(8), *d = NULL;
+	struct pr_ua_entry a = ua_of(PORT_A, 1, PR_UA_RESERVATIONS_PREEMPTED);
+	uint8_t *b = NULL, *x;
+	size_t len, elen;
+
+	assert_int_equal(pr_ua_pending_add(t, lu_a, 16, &a), 0);
+	assert_int_equal(pr_ua_pending_encode(t, &b, &len), 0);
+	elen = len - 8;
+	x = malloc(len + elen);
+	assert_non_null(x);
+	memcpy(x, b, len);
+	memcpy(x + len, b + 8, elen);
+	x[7] = 2;
+	assert_int_equal(pr_ua_pending_decode(x, len + elen, 8, &d), -EINVAL);
+	assert_null(d);
+	free(x);
+	free(b);
+	pr_ua_pending_destroy(t);
+}
+
+static void pending_clone_out_of_memory_is_enomem(void **state)
+{
+	struct pr_ua_pending *t = pending_sample(), *c = NULL;
+
+	calloc_fail_in = 2;
+	assert_int_equal(pr_ua_pending_clone(t, &c), -ENOMEM);
+	calloc_fail_in = 0;
+	assert_null(c);
+	assert_int_equal(pr_ua_pending_clone(t, &c), 0);
+	assert_int_equal(pr_ua_pending_count(c), 2);
+	pr_ua_pending_destroy(c);
+	pr_ua_pending_destroy(t);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1537,6 +1817,20 @@ int main(void)
 		T(apply_out_of_memory_leaves_state_unchanged),
 		T(decode_out_of_memory_is_enomem),
 		T(encode_out_of_memory_is_enomem),
+		T(pending_ua_is_taken_once_by_its_nexus),
+		T(pending_ua_for_node_name_goes_to_a_port_of_that_node),
+		T(pending_ua_stays_for_another_lu_or_target_port),
+		T(pending_same_ua_twice_is_kept_once),
+		T(pending_full_table_drops_the_oldest),
+		T(pending_add_refuses_unknown_ascq_empty_port_and_long_lu_id),
+		T(pending_create_refuses_zero_and_oversized_bounds),
+		T(pending_add_out_of_memory_leaves_table_unchanged),
+		T(pending_forget_drops_only_that_lu),
+		T(pending_encode_decode_round_trips),
+		T(pending_decode_refuses_every_truncation),
+		T(pending_decode_refuses_bad_fields),
+		T(pending_decode_refuses_a_duplicate_entry),
+		T(pending_clone_out_of_memory_is_enomem),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
