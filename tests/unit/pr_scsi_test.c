@@ -464,6 +464,131 @@ static void snapshot_install_refuses_every_truncation(void **state)
 	free(snap);
 }
 
+/*
+ * SAM-5 5.14: a unit attention belongs to the I_T nexus (port name + rtpi),
+ * connected or not. B is registered but logged out when A preempts it; when
+ * B logs in again it gets POWER ON, then REGISTRATIONS PREEMPTED.
+ */
+static void ua_for_nexus_not_connected_is_queued_when_it_logs_in(void **state)
+{
+	struct prf *p = prf_of(state);
+	struct fix *f = &p->fix;
+
+	pr_out(p, f->itn, PR_SA_REGISTER, 0, 0, 0xa, 0);
+	pr_out(p, p->b, PR_SA_REGISTER, 0, 0, 0xb, 0);
+	scsi_itn_destroy(p->b);
+	pr_out(p, f->itn, PR_SA_PREEMPT, PR_TYPE_WERO, 0xa, 0xb, 0);
+	fix_assert_good(&f->task);
+	p->b = fix_itn_create(PORT_B, 1);
+	assert_non_null(p->b);
+	fix_run_on(f, f->lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
+	fix_assert_sense(&f->task, 0x6, 0x29, 0x00);
+	fix_run_on(f, f->lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
+	fix_assert_sense(&f->task, 0x6, 0x2a, 0x05);
+	fix_run_on(f, f->lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
+	fix_assert_good(&f->task);
+}
+
+/* Delivered once: a later login of the same nexus gets POWER ON only. */
+static void kept_ua_is_not_delivered_twice(void **state)
+{
+	struct prf *p = prf_of(state);
+	struct fix *f = &p->fix;
+	int i;
+
+	pr_out(p, f->itn, PR_SA_REGISTER, 0, 0, 0xa, 0);
+	pr_out(p, p->b, PR_SA_REGISTER, 0, 0, 0xb, 0);
+	scsi_itn_destroy(p->b);
+	pr_out(p, f->itn, PR_SA_PREEMPT, PR_TYPE_WERO, 0xa, 0xb, 0);
+	for (i = 0; i < 2; i++) {
+		p->b = fix_itn_create(PORT_B, 1);
+		assert_non_null(p->b);
+		fix_run_on(f, f->lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
+		fix_assert_sense(&f->task, 0x6, 0x29, 0x00);
+		fix_run_on(f, f->lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
+		if (i == 1)
+			break;
+		scsi_itn_destroy(p->b);
+	}
+	fix_assert_good(&f->task);
+}
+
+/* A joining member gets the UAs the sender keeps and those its connected
+ * nexuses have not reported yet: B, preempted while connected, gets
+ * REGISTRATIONS PREEMPTED from a member that installed the snapshot. */
+static void snapshot_carries_unreported_ua_of_connected_nexus(void **state)
+{
+	struct prf *p = prf_of(state);
+	struct fix *f = &p->fix;
+	uint8_t *snap;
+	size_t len;
+
+	pr_out(p, f->itn, PR_SA_REGISTER, 0, 0, 0xa, 0);
+	pr_out(p, p->b, PR_SA_REGISTER, 0, 0, 0xb, 0);
+	pr_out(p, f->itn, PR_SA_PREEMPT, PR_TYPE_WERO, 0xa, 0xb, 0);
+	assert_int_equal(scsi_pr_snapshot(&snap, &len), 0);
+	/* The nexus goes away on this member; the snapshot brings its UA back. */
+	scsi_itn_destroy(p->b);
+	assert_int_equal(scsi_pr_snapshot_install(snap, len), 0);
+	p->b = fix_itn_create(PORT_B, 1);
+	assert_non_null(p->b);
+	fix_run_on(f, f->lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
+	fix_assert_sense(&f->task, 0x6, 0x29, 0x00);
+	fix_run_on(f, f->lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
+	fix_assert_sense(&f->task, 0x6, 0x2a, 0x05);
+	free(snap);
+}
+
+/* Byte 4 of a snapshot is its version; the UA section comes last. */
+static void snapshot_with_bad_ua_section_installs_nothing(void **state)
+{
+	struct prf *p = prf_of(state);
+	struct fix *f = &p->fix;
+	uint8_t *snap;
+	size_t len;
+
+	pr_out(p, f->itn, PR_SA_REGISTER, 0, 0, 0xa, 0);
+	pr_out(p, p->b, PR_SA_REGISTER, 0, 0, 0xb, 0);
+	scsi_itn_destroy(p->b);
+	p->b = NULL;
+	pr_out(p, f->itn, PR_SA_PREEMPT, PR_TYPE_WERO, 0xa, 0xb, 0);
+	assert_int_equal(scsi_pr_snapshot(&snap, &len), 0);
+	pr_out(p, f->itn, PR_SA_CLEAR, 0, 0xa, 0, 0);
+	fix_assert_good(&f->task);
+	/* The last byte is the end of B's port name: make it a NUL. */
+	snap[len - 1] = 0;
+	assert_int_equal(scsi_pr_snapshot_install(snap, len), -EINVAL);
+	snap[4] = 3;
+	assert_int_equal(scsi_pr_snapshot_install(snap, len), -EINVAL);
+	/* Still cleared: no registration installed. */
+	pr_in(p, f->itn, PR_IN_READ_KEYS);
+	assert_int_equal(get_be32(f->task.in_buf + 4), 0);
+	free(snap);
+}
+
+/* A version 1 snapshot (an older member, during a rolling upgrade). */
+static void snapshot_version_1_still_installs(void **state)
+{
+	struct prf *p = prf_of(state);
+	struct fix *f = &p->fix;
+	uint8_t *snap;
+	size_t len, ualen;
+
+	pr_out(p, f->itn, PR_SA_REGISTER, 0, 0, 0xa, 0);
+	pr_out(p, f->itn, PR_SA_RESERVE, PR_TYPE_EA, 0xa, 0, 0);
+	assert_int_equal(scsi_pr_snapshot(&snap, &len), 0);
+	assert_int_equal(snap[4], 2);
+	pr_out(p, f->itn, PR_SA_CLEAR, 0, 0xa, 0, 0);
+	/* Drop the trailing UA section (an empty table: 8 bytes + its length). */
+	ualen = 8;
+	assert_int_equal(get_be32(snap + len - ualen - 4), ualen);
+	snap[4] = 1;
+	assert_int_equal(scsi_pr_snapshot_install(snap, len - ualen - 4), 0);
+	write10(p, p->b);
+	assert_int_equal(f->task.status, SCSI_STATUS_RESERVATION_CONFLICT);
+	free(snap);
+}
+
 /* A committer that completes later, like ha/ does. */
 static scsi_pr_done_fn later_done;
 static void *later_arg;
@@ -587,6 +712,11 @@ int main(void)
 		T(deliver_refuses_garbage_and_unknown_lu),
 		T(snapshot_installs_the_same_state),
 		T(snapshot_install_refuses_every_truncation),
+		T(ua_for_nexus_not_connected_is_queued_when_it_logs_in),
+		T(kept_ua_is_not_delivered_twice),
+		T(snapshot_carries_unreported_ua_of_connected_nexus),
+		T(snapshot_with_bad_ua_section_installs_nothing),
+		T(snapshot_version_1_still_installs),
 		T(task_completes_when_the_committer_reports_back),
 		T(committer_refusing_the_command_gives_busy),
 		T(pr_out_out_of_memory_gives_busy_and_changes_nothing),
