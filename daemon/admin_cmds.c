@@ -209,7 +209,8 @@ static int cmd_luns(void *ctx, int argc, char **argv, int json, struct buf *out)
 	if (json)
 		buf_printf(out, "[");
 	else
-		buf_printf(out, "%-56s %-4s %-14s %s\n", "TARGET", "LUN", "SIZE", "PATH");
+		buf_printf(out, "%-56s %-4s %-14s %-8s %s\n", "TARGET", "LUN", "SIZE", "STATE",
+			   "PATH");
 	list_for_each_entry(t, &d->reg.targets, node)
 	{
 		if (argc == 2 && strcmp(t->name, argv[1]) != 0)
@@ -222,13 +223,18 @@ static int cmd_luns(void *ctx, int argc, char **argv, int json, struct buf *out)
 			if (json) {
 				buf_printf(out, "%s{\"target\":", first ? "" : ",");
 				admin_json_str(out, t->name);
-				buf_printf(out, ",\"lun\":%zu,\"size\":%llu,\"path\":", i,
-					   (unsigned long long)scsi_lu_size(lu));
+				/* attached: the backing store is open (in a cluster,
+				 * only on the promoted node; docs/ha.md). */
+				buf_printf(out, ",\"lun\":%zu,\"size\":%llu,\"attached\":%s,\"path\":",
+					   i, (unsigned long long)scsi_lu_size(lu),
+					   scsi_lu_attached(lu) ? "true" : "false");
 				admin_json_str(out, scsi_lu_path(lu));
 				buf_printf(out, "}");
 			} else {
-				buf_printf(out, "%-56s %-4zu %-14llu %s\n", t->name, i,
-					   (unsigned long long)scsi_lu_size(lu), scsi_lu_path(lu));
+				buf_printf(out, "%-56s %-4zu %-14llu %-8s %s\n", t->name, i,
+					   (unsigned long long)scsi_lu_size(lu),
+					   scsi_lu_attached(lu) ? "attached" : "detached",
+					   scsi_lu_path(lu));
 			}
 			first = false;
 		}

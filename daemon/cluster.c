@@ -54,6 +54,54 @@ void hatgt_config_digest(const struct hatgt_config *cfg, uint8_t out[32])
 	EVP_MD_CTX_free(ctx);
 }
 
+/* Retry closing the backing stores while a task still holds an LU: every
+ * 10 ms, with a log line every 5 s (a backend I/O that never completes). */
+#define CLUSTER_DETACH_RETRY_NS (10ull * 1000 * 1000)
+#define CLUSTER_DETACH_LOG_EVERY 500
+
+static void cluster_demote_done(struct hatgt_daemon *d)
+{
+	iscsi_server_undrain(&d->srv);
+	if (d->role == HATGT_ROLE_DEMOTING) {
+		if (d->ha)
+			ha_demote(d->ha);
+		d->role = HATGT_ROLE_UNPROMOTED;
+		qb_log(LOG_NOTICE, "demoted: portals closed, sessions ended, backing stores "
+		       "flushed and closed");
+	} else {
+		qb_log(LOG_NOTICE, "backing stores flushed and closed");
+	}
+}
+
+static void cluster_detach_retry(void *arg)
+{
+	struct hatgt_daemon *d = arg;
+
+	if (target_registry_detach(&d->reg) == -EBUSY) {
+		if (++d->detach_tries % CLUSTER_DETACH_LOG_EVERY == 0)
+			qb_log(LOG_WARNING, "backing stores: commands still in the backend after "
+			       "%u s; waiting", d->detach_tries / 100);
+		qb_loop_timer_add(d->loop, QB_LOOP_HIGH, CLUSTER_DETACH_RETRY_NS, d,
+				  cluster_detach_retry, &d->detach_timer);
+		return;
+	}
+	d->detach_pending = false;
+	d->detach_tries = 0;
+	cluster_demote_done(d);
+}
+
+/* Flush and close every backing store; once closed, finish the demotion.
+ * Other errors than -EBUSY (a failed flush) are logged by the registry: the
+ * stores are closed anyway, and the peer may open them. */
+static void cluster_detach_all(struct hatgt_daemon *d)
+{
+	if (d->detach_pending)
+		return;
+	d->detach_pending = true;
+	d->detach_tries = 0;
+	cluster_detach_retry(d);
+}
+
 static void cluster_stop_serving(void *ctx, const char *why)
 {
 	struct hatgt_daemon *d = ctx;
@@ -64,6 +112,8 @@ static void cluster_stop_serving(void *ctx, const char *why)
 	iscsi_server_stop_now(&d->srv);
 	ha_demote(d->ha);
 	d->role = HATGT_ROLE_UNPROMOTED;
+	/* Commands already in the backend finish first; the stores close after. */
+	cluster_detach_all(d);
 }
 
 static void cluster_after_dispatch(void *ctx)
@@ -97,6 +147,10 @@ int daemon_cluster_start(struct hatgt_daemon *d, char *err, size_t errlen)
 
 void daemon_cluster_stop(struct hatgt_daemon *d)
 {
+	if (d->detach_pending) {
+		qb_loop_timer_del(d->loop, d->detach_timer);
+		d->detach_pending = false;
+	}
 	if (!d->ha)
 		return;
 	scsi_pr_committer_set(NULL);
@@ -110,7 +164,7 @@ int daemon_promote(struct hatgt_daemon *d, char *err, size_t errlen)
 
 	if (d->role == HATGT_ROLE_STANDALONE || d->role == HATGT_ROLE_PROMOTED)
 		return 0;
-	if (d->role == HATGT_ROLE_DEMOTING) {
+	if (d->role == HATGT_ROLE_DEMOTING || d->detach_pending) {
 		snprintf(err, errlen, "still demoting; try again when unpromoted");
 		return -EBUSY;
 	}
@@ -128,8 +182,19 @@ int daemon_promote(struct hatgt_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot promote: %s", strerror(-rc));
 		return rc;
 	}
+	/* docs/ha.md "Backing stores and roles": open every backing store
+	 * before the portals; one that fails fails the promotion, so that
+	 * pacemaker tries another node. */
+	rc = target_registry_attach(&d->reg, err, errlen);
+	if (rc < 0) {
+		qb_log(LOG_ERR, "promotion failed, staying unpromoted: %s", err);
+		ha_demote(d->ha);
+		return rc;
+	}
 	rc = iscsi_server_listen(&d->srv, err, errlen);
 	if (rc < 0) {
+		/* No portal was open, so no task holds an LU. */
+		target_registry_detach(&d->reg);
 		ha_demote(d->ha);
 		return rc;
 	}
@@ -139,16 +204,9 @@ int daemon_promote(struct hatgt_daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-static void cluster_demoted(void *arg)
+static void cluster_drained(void *arg)
 {
-	struct hatgt_daemon *d = arg;
-
-	daemon_flush_all(d);
-	iscsi_server_undrain(&d->srv);
-	if (d->ha)
-		ha_demote(d->ha);
-	d->role = HATGT_ROLE_UNPROMOTED;
-	qb_log(LOG_NOTICE, "demoted: portals closed, sessions ended, backing stores flushed");
+	cluster_detach_all(arg);
 }
 
 int daemon_demote(struct hatgt_daemon *d, char *err, size_t errlen)
@@ -160,8 +218,8 @@ int daemon_demote(struct hatgt_daemon *d, char *err, size_t errlen)
 	if (d->role != HATGT_ROLE_PROMOTED)
 		return 0;
 	d->role = HATGT_ROLE_DEMOTING;
-	qb_log(LOG_NOTICE, "demoting: finishing in-flight commands");
-	iscsi_server_drain(&d->srv, cluster_demoted, d);
+	qb_log(LOG_NOTICE, "demoting: asking initiators to log out, finishing in-flight commands");
+	iscsi_server_drain_logout(&d->srv, HATGT_DEMOTE_LOGOUT_WAIT_MS, cluster_drained, d);
 	return 0;
 }
 

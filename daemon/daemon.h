@@ -24,6 +24,12 @@ enum hatgt_role {
 	HATGT_ROLE_DEMOTING,       /* finishing in-flight commands, then unpromoted */
 };
 
+/* Demotion: how long initiators get to log out when asked (RFC 7143
+ * AsyncEvent 1) before the remaining connections are closed. The planned
+ * failover gap (docs/ha.md, at most 2 s) includes it when an initiator
+ * ignores the request; libiscsi and open-iscsi log out within milliseconds. */
+#define HATGT_DEMOTE_LOGOUT_WAIT_MS 1000
+
 struct hatgt_daemon {
 	qb_loop_t *loop;
 	struct hatgt_config *cfg; /* in effect */
@@ -33,6 +39,11 @@ struct hatgt_daemon {
 	struct admin_server *admin;
 	struct ha *ha;            /* cluster = corosync */
 	enum hatgt_role role;
+	/* Backing stores still to be closed (a task held an LU): retried on a
+	 * timer; promotion waits for it. */
+	bool detach_pending;
+	unsigned int detach_tries;
+	qb_loop_timer_handle detach_timer;
 	time_t start_time;
 	bool stopping;
 	int exit_code;
@@ -59,6 +70,15 @@ int daemon_demote(struct hatgt_daemon *d, char *err, size_t errlen);
 /** standalone, promoted, unpromoted, syncing, demoting or config-mismatch. */
 const char *daemon_role_name(const struct hatgt_daemon *d);
 void daemon_flush_all(struct hatgt_daemon *d);
+
+/*
+ * iscsi/server.c (belongs in iscsi/iscsi.h): like iscsi_server_drain(), but
+ * first close the portals and send every full-feature connection an Async
+ * Message asking for a logout (RFC 7143 11.9.1, AsyncEvent 1), wait up to
+ * wait_ms for the initiators to log out, then drain what is left.
+ */
+void iscsi_server_drain_logout(struct iscsi_server *srv, unsigned int wait_ms,
+			       void (*drained)(void *arg), void *arg);
 
 extern const struct admin_cmd daemon_admin_cmds[];
 extern const size_t daemon_admin_ncmds;

@@ -311,6 +311,9 @@ int main(int argc, char **argv)
 
 	scsi_pr_state_dir_set(d.cfg->state_dir);
 	target_registry_init(&d.reg);
+	/* docs/ha.md "Backing stores and roles": in a cluster only the promoted
+	 * node opens the backing stores (a DRBD Secondary cannot be opened). */
+	d.reg.lu_detached = d.cfg->cluster == HATGT_CLUSTER_COROSYNC;
 	rc = target_registry_apply(&d.reg, d.cfg, err, sizeof(err));
 	if (rc < 0) {
 		qb_log(LOG_ERR, "%s", err);

@@ -154,6 +154,7 @@ static int target_lu_open(const struct target_registry *reg, const struct hatgt_
 	lcfg.target_name = t->name;
 	lcfg.rtpi = t->rtpi;
 	lcfg.tpgt = t->tpgt;
+	lcfg.detached = reg->lu_detached;
 	rc = scsi_lu_create(&lcfg, out);
 	if (rc < 0)
 		snprintf(err, errlen, "target %s LUN %u: cannot open %s: %s", t->name, lc->lun,
@@ -324,6 +325,81 @@ out:
 			target_put(fresh[i]);
 	free(opened);
 	free(fresh);
+	return rc;
+}
+
+static size_t target_registry_lu_count(const struct target_registry *reg)
+{
+	const struct hatgt_target *t;
+	size_t i, n = 0;
+
+	list_for_each_entry(t, &reg->targets, node)
+		for (i = 0; i < HATGT_MAX_LUNS; i++)
+			n += t->lus[i] != NULL;
+	return n;
+}
+
+int target_registry_attach(struct target_registry *reg, char *err, size_t errlen)
+{
+	struct scsi_lu **done = NULL;
+	struct hatgt_target *t;
+	size_t i, ndone = 0, n = target_registry_lu_count(reg);
+	int rc = 0;
+
+	if (n) {
+		done = calloc(n, sizeof(*done));
+		if (!done) {
+			rc = -ENOMEM;
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+	}
+	list_for_each_entry(t, &reg->targets, node) {
+		for (i = 0; i < HATGT_MAX_LUNS; i++) {
+			struct scsi_lu *lu = t->lus[i];
+
+			if (!lu || scsi_lu_attached(lu))
+				continue;
+			rc = scsi_lu_attach(lu);
+			if (rc < 0) {
+				snprintf(err, errlen, "target %s LUN %zu: cannot open %s: %s", t->name,
+					 i, scsi_lu_path(lu), strerror(-rc));
+				qb_log(LOG_ERR, "%s", err);
+				goto out;
+			}
+			done[ndone++] = lu;
+		}
+	}
+	reg->lu_detached = false;
+out:
+	/* All or nothing: a node serves every LUN or none. */
+	if (rc < 0)
+		for (i = 0; i < ndone; i++)
+			scsi_lu_detach(done[i]);
+	free(done);
+	return rc;
+}
+
+int target_registry_detach(struct target_registry *reg)
+{
+	struct hatgt_target *t;
+	size_t i;
+	int rc = 0, r;
+
+	reg->lu_detached = true;
+	list_for_each_entry(t, &reg->targets, node) {
+		for (i = 0; i < HATGT_MAX_LUNS; i++) {
+			if (!t->lus[i])
+				continue;
+			r = scsi_lu_detach(t->lus[i]);
+			if (r < 0) {
+				qb_log(LOG_ERR, "target %s LUN %zu: detach: %s", t->name, i,
+				       strerror(-r));
+				if (rc == 0)
+					rc = r;
+			}
+		}
+	}
 	return rc;
 }
 

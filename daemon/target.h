@@ -36,6 +36,9 @@ struct target_registry {
 	struct list_head targets;
 	char vendor[9];
 	char product[17];
+	/* LUs are created without opening their backing store (cluster mode,
+	 * not promoted); target_registry_attach() clears it, _detach() sets it. */
+	bool lu_detached;
 };
 
 void target_registry_init(struct target_registry *reg);
@@ -52,6 +55,20 @@ void target_registry_fini(struct target_registry *reg);
  */
 int target_registry_apply(struct target_registry *reg, const struct hatgt_config *cfg, char *err,
 			  size_t errlen);
+
+/**
+ * Open the backing store of every LU (promotion), and create LUs attached from
+ * now on. If one fails, the LUs this call attached are detached again, the
+ * registry stays detached, and err (also logged) names the target, LUN, path
+ * and reason. \return 0 or -errno.
+ */
+int target_registry_attach(struct target_registry *reg, char *err, size_t errlen);
+/**
+ * Flush and close the backing store of every LU (demotion, after the
+ * transports drained), and create LUs detached from now on. Every LU ends
+ * detached; \return 0 or the first error (a failed flush, logged).
+ */
+int target_registry_detach(struct target_registry *reg);
 
 struct hatgt_target *target_find(struct target_registry *reg, const char *name);
 void target_get(struct hatgt_target *t);

@@ -157,10 +157,35 @@ void iscsi_server_set_config(struct iscsi_server *srv, const struct hatgt_config
 			conn_close(s->conn, "target removed by reload");
 }
 
+/*
+ * Drain after asking for logouts (RFC 7143 11.9.1, AsyncEvent 1 "target
+ * requests Logout"): the initiator logs out within Parameter3 seconds and
+ * reconnects at once (libiscsi, open-iscsi), instead of noticing a dropped
+ * connection. One server per process, so the pending state lives here.
+ */
+#define SERVER_LOGOUT_POLL_NS (20ull * 1000 * 1000)
+
+static struct {
+	struct iscsi_server *srv;
+	void (*drained)(void *arg);
+	void *arg;
+	qb_loop_timer_handle timer;
+	unsigned int polls_left;
+} server_logout;
+
+static void server_logout_cancel(struct iscsi_server *srv)
+{
+	if (server_logout.srv != srv)
+		return;
+	qb_loop_timer_del(srv->loop, server_logout.timer);
+	memset(&server_logout, 0, sizeof(server_logout));
+}
+
 void iscsi_server_drain(struct iscsi_server *srv, void (*drained)(void *arg), void *arg)
 {
 	struct iscsi_conn *c, *tmp;
 
+	server_logout_cancel(srv);
 	srv->draining = true;
 	srv->drained = drained;
 	srv->drained_arg = arg;
@@ -180,6 +205,69 @@ void iscsi_server_drain(struct iscsi_server *srv, void (*drained)(void *arg), vo
 	}
 }
 
+/* Connections still logged in: full feature phase, or the Logout Response not sent yet. */
+static unsigned int server_logged_in(const struct iscsi_server *srv)
+{
+	const struct iscsi_conn *c;
+	unsigned int n = 0;
+
+	list_for_each_entry(c, &srv->conns, node)
+		n += c->state == CONN_FFP || c->state == CONN_LOGGED_OUT;
+	return n;
+}
+
+static void server_logout_poll(void *data)
+{
+	struct iscsi_server *srv = data;
+	void (*drained)(void *arg) = server_logout.drained;
+	void *arg = server_logout.arg;
+	unsigned int left = server_logged_in(srv);
+
+	if (left && server_logout.polls_left && --server_logout.polls_left) {
+		qb_loop_timer_add(srv->loop, QB_LOOP_HIGH, SERVER_LOGOUT_POLL_NS, srv,
+				  server_logout_poll, &server_logout.timer);
+		return;
+	}
+	memset(&server_logout, 0, sizeof(server_logout));
+	if (left)
+		qb_log(LOG_NOTICE, "%u connection(s) did not log out in time: closing them", left);
+	iscsi_server_drain(srv, drained, arg);
+}
+
+void iscsi_server_drain_logout(struct iscsi_server *srv, unsigned int wait_ms,
+			       void (*drained)(void *arg), void *arg)
+{
+	struct iscsi_conn *c;
+	unsigned int n = 0;
+	/* Parameter3: whole seconds, at least 1 (0 would ask for nothing). */
+	uint16_t secs = (uint16_t)(wait_ms / 1000 ? wait_ms / 1000 : 1);
+
+	server_logout_cancel(srv);
+	iscsi_server_unlisten(srv);
+	list_for_each_entry(c, &srv->conns, node) {
+		if (c->state != CONN_FFP || !c->sess)
+			continue;
+		session_send_async_logout(c, secs);
+		n++;
+	}
+	if (n == 0 || wait_ms == 0) {
+		iscsi_server_drain(srv, drained, arg);
+		return;
+	}
+	iscsi_server_flush(srv);
+	qb_log(LOG_NOTICE, "asked %u connection(s) to log out (RFC 7143 AsyncEvent 1); "
+	       "closing what is left in %u ms", n, wait_ms);
+	server_logout.srv = srv;
+	server_logout.drained = drained;
+	server_logout.arg = arg;
+	server_logout.polls_left = (unsigned int)(wait_ms * 1000000ull / SERVER_LOGOUT_POLL_NS) + 1;
+	if (qb_loop_timer_add(srv->loop, QB_LOOP_HIGH, SERVER_LOGOUT_POLL_NS, srv,
+			      server_logout_poll, &server_logout.timer) < 0) {
+		memset(&server_logout, 0, sizeof(server_logout));
+		iscsi_server_drain(srv, drained, arg);
+	}
+}
+
 void iscsi_server_undrain(struct iscsi_server *srv)
 {
 	srv->draining = false;
@@ -190,6 +278,7 @@ void iscsi_server_stop_now(struct iscsi_server *srv)
 {
 	struct iscsi_conn *c, *tmp;
 
+	server_logout_cancel(srv);
 	iscsi_server_unlisten(srv);
 	list_for_each_entry_safe(c, tmp, &srv->conns, node)
 		conn_close(c, "service stopped");
@@ -199,6 +288,7 @@ void iscsi_server_fini(struct iscsi_server *srv)
 {
 	struct iscsi_conn *c, *tmp;
 
+	server_logout_cancel(srv);
 	iscsi_server_flush(srv);
 	iscsi_server_unlisten(srv);
 	list_for_each_entry_safe(c, tmp, &srv->conns, node)

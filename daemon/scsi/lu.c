@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Logical unit lifecycle: identity from config, backing store, references. */
+/*
+ * Logical unit lifecycle: identity from config, backing store (attached and
+ * detached as the cluster role changes), references.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,13 +153,85 @@ static void scsi_lu_free(struct scsi_lu *lu)
 	scsi_ua_release(lu);
 	scsi_lu_pr_fini(lu);
 	free(lu->target_name);
+	free(lu->key_file);
 	free(lu->path);
 	free(lu);
 }
 
-int scsi_lu_create(const struct scsi_lu_config *cfg, struct scsi_lu **out)
+int scsi_lu_attach(struct scsi_lu *lu)
 {
 	struct backend_config bcfg = {0};
+	struct backend *be = NULL;
+	uint64_t nblocks;
+	int ret = 0;
+
+	if (lu->be)
+		goto out;
+	bcfg.path = lu->path;
+	bcfg.create_size = lu->create_size;
+	bcfg.readonly = lu->readonly;
+	bcfg.key_file = lu->key_file;
+	ret = backend_open(scsi_engine(), &bcfg, &be);
+	if (ret < 0) {
+		qb_log(LOG_ERR, "cannot open %s: %s", lu->path, strerror(-ret));
+		goto out;
+	}
+	nblocks = backend_size(be) >> lu->block_shift;
+	if (nblocks == 0) {
+		qb_log(LOG_ERR, "%s is smaller than one %u-byte block", lu->path, lu->block_size);
+		ret = -EINVAL;
+		goto out;
+	}
+	/* SBC-3 4.10: a store that changed size while detached (resized, or
+	 * grown on the shared disk by the peer) is a capacity change. */
+	if (lu->nblocks && nblocks != lu->nblocks) {
+		qb_log(LOG_NOTICE, "%s: capacity %llu -> %llu blocks since the last attach",
+		       lu->path, (unsigned long long)lu->nblocks, (unsigned long long)nblocks);
+		scsi_ua_establish(lu, NULL, SENSE_UA_CAPACITY_CHANGED);
+	}
+	lu->nblocks = nblocks;
+	/* SBC-3 6.4.5: the write cache starts enabled where there is one. */
+	lu->wce = backend_caps(be) & BACKEND_CAP_VOLATILE_CACHE;
+	lu->be = be;
+	be = NULL;
+	qb_log(LOG_INFO, "%s attached (%llu blocks)", lu->path, (unsigned long long)nblocks);
+out:
+	backend_close(be);
+	return ret;
+}
+
+int scsi_lu_detach(struct scsi_lu *lu)
+{
+	int ret = 0;
+
+	if (!lu->be)
+		goto out;
+	/* The creator holds one reference; tasks, jobs and copies in flight
+	 * hold the others. The caller drains and retries. */
+	if (lu->refs > 1) {
+		ret = -EBUSY;
+		goto out;
+	}
+	if (!lu->readonly) {
+		ret = backend_flush_sync(lu->be);
+		if (ret < 0)
+			qb_log(LOG_ERR, "%s: flush before detach failed: %s", lu->path,
+			       strerror(-ret));
+	}
+	backend_close(lu->be);
+	lu->be = NULL;
+	qb_log(LOG_INFO, "%s detached", lu->path);
+out:
+	return ret;
+}
+
+bool scsi_lu_attached(const struct scsi_lu *lu)
+{
+	return lu->be != NULL;
+}
+
+int scsi_lu_create(const struct scsi_lu_config *cfg, struct scsi_lu **out)
+{
 	struct scsi_lu *lu = NULL;
 	unsigned int pb_exp = 0;
 	uint32_t bs;
@@ -181,25 +256,21 @@ int scsi_lu_create(const struct scsi_lu_config *cfg, struct scsi_lu **out)
 	lu->pb_exp = pb_exp;
 	lu->readonly = cfg->readonly;
 	lu->removable = cfg->removable;
+	lu->create_size = cfg->create_size;
 	ret = scsi_lu_identity_set(lu, cfg);
 	if (ret < 0)
 		goto out;
-	bcfg.path = cfg->path;
-	bcfg.create_size = cfg->create_size;
-	bcfg.readonly = cfg->readonly;
-	bcfg.key_file = cfg->key_file;
-	ret = backend_open(scsi_engine(), &bcfg, &lu->be);
-	if (ret < 0) {
-		qb_log(LOG_ERR, "cannot open %s: %s", cfg->path, strerror(-ret));
-		goto out;
+	if (cfg->key_file) {
+		lu->key_file = strdup(cfg->key_file);
+		if (!lu->key_file) {
+			ret = -ENOMEM;
+			goto out;
+		}
 	}
-	lu->nblocks = backend_size(lu->be) >> lu->block_shift;
-	/* SBC-3 6.4.5: the write cache starts enabled where there is one. */
-	lu->wce = backend_caps(lu->be) & BACKEND_CAP_VOLATILE_CACHE;
-	if (lu->nblocks == 0) {
-		qb_log(LOG_ERR, "%s is smaller than one %u-byte block", cfg->path, bs);
-		ret = -EINVAL;
-		goto out;
+	if (!cfg->detached) {
+		ret = scsi_lu_attach(lu);
+		if (ret < 0)
+			goto out;
 	}
 	/* SPC-4 5.12.5: restore APTPL state; a corrupt file fails the LU. */
 	ret = scsi_lu_pr_init(lu);
@@ -236,7 +307,7 @@ const char *scsi_lu_path(const struct scsi_lu *lu)
 
 int scsi_lu_flush_sync(struct scsi_lu *lu)
 {
-	return lu->readonly ? 0 : backend_flush_sync(lu->be);
+	return lu->readonly || !lu->be ? 0 : backend_flush_sync(lu->be);
 }
 
 void scsi_lu_reset(struct scsi_lu *lu)
@@ -252,8 +323,10 @@ void scsi_lu_reset(struct scsi_lu *lu)
 int scsi_lu_resize(struct scsi_lu *lu)
 {
 	uint64_t nblocks;
-	int ret;
+	int ret = -ENODEV;
 
+	if (!lu->be)
+		goto out;
 	ret = backend_size_refresh(lu->be);
 	if (ret < 0)
 		goto out;

@@ -223,6 +223,14 @@ static enum sense_reason scsi_cmd_dispatch(struct scsi_cmd *cmd)
 		r = SENSE_LUN_NOT_SUPPORTED;
 		goto out;
 	}
+	/* SPC-4 5.16.2.4.4: the backing store is closed (cluster node not
+	 * promoted; the portals are closed then, so this is a safety net).
+	 * Every command, so nothing reaches a NULL backend; pending unit
+	 * attentions stay queued for when the LU is attached again. */
+	if (cmd->lu && !cmd->lu->be) {
+		r = SENSE_LU_STANDBY;
+		goto out;
+	}
 	if (cmd->lu && task->itn) {
 		slot = scsi_ua_slot_get(cmd->lu, task->itn);
 		/* SAM-5 5.14: report (and clear) a pending UA except for these. */

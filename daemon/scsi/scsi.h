@@ -78,29 +78,53 @@ struct scsi_lu_config {
 	const char *target_name; /* for the SCSI name string designators */
 	uint16_t rtpi;        /* relative target port identifier */
 	uint16_t tpgt;        /* target portal group tag */
+	/* Create without opening the backing store (cluster mode: only the
+	 * promoted node opens it, with scsi_lu_attach()). */
+	bool detached;
 };
 
-/** Open the backing store and set up a logical unit. Call scsi_init() first.
+/** Set up a logical unit and, unless cfg->detached, open its backing store
+ * (as scsi_lu_attach()). Call scsi_init() first. A detached LU keeps its
+ * identity, reservations, unit attentions and mode pages; every command to it
+ * gets NOT READY, LOGICAL UNIT NOT ACCESSIBLE, TARGET PORT IN STANDBY STATE.
  * \return 0 and *out, or -errno (-ENOENT missing file, -EINVAL bad config:
  * block size not a power of two in 512..4096, physical block size not a
  * power of two multiple of it (up to 2^15 blocks), naa_len not 8 or 16, INQUIRY
  * strings not printable ASCII, store smaller than one block, or scsi_init()
  * not called; -ENOMEM; open errors such as -EACCES, -EROFS). */
 int scsi_lu_create(const struct scsi_lu_config *cfg, struct scsi_lu **out);
+/** Open the backing store (the config given at create: path, create_size,
+ * readonly, key_file) and serve it: the capacity and WCE come from it. If the
+ * capacity differs from the previous attach, every I_T nexus gets CAPACITY
+ * DATA HAS CHANGED (SBC-3 4.10). Already attached: 0.
+ * \return 0 or -errno (-ENOENT missing file, -EINVAL store smaller than one
+ * block, open errors such as -EACCES, -EROFS, -ENOMEM); on error the LU stays
+ * detached and otherwise unchanged. */
+int scsi_lu_attach(struct scsi_lu *lu);
+/** Flush and close the backing store. No task may be in flight on the LU
+ * (the caller drains the transports first). Not attached: 0.
+ * \return 0, -EBUSY (a task or job still holds a reference: nothing done, try
+ * again once it completed), or the
+ * flush error (-EIO...): the store is closed and the LU detached anyway. */
+int scsi_lu_detach(struct scsi_lu *lu);
+/** True while the backing store is open. */
+bool scsi_lu_attached(const struct scsi_lu *lu);
 /** Take/drop a reference. The creator holds one; the LU is closed and freed
  * when the last reference goes. Tasks in flight hold a reference. */
 void scsi_lu_get(struct scsi_lu *lu);
 void scsi_lu_put(struct scsi_lu *lu);
-/** Capacity in bytes. */
+/** Capacity in bytes (of the last attach; 0 if never attached). */
 uint64_t scsi_lu_size(const struct scsi_lu *lu);
 const char *scsi_lu_path(const struct scsi_lu *lu);
-/** Flush the backing store's volatile cache (demote, shutdown). Blocking. */
+/** Flush the backing store's volatile cache (demote, shutdown). Blocking.
+ * Detached: nothing to flush, 0. */
 int scsi_lu_flush_sync(struct scsi_lu *lu);
 
 /** Re-read the size of the backing store (after it was resized, e.g. by
  * hatgtadm). If the capacity changed, every I_T nexus gets the unit
  * attention CAPACITY DATA HAS CHANGED (SBC-3 4.10).
- * \return 0 or -errno (-EINVAL: now smaller than one block; the old size stays). */
+ * \return 0 or -errno (-EINVAL: now smaller than one block; the old size
+ * stays; -ENODEV: detached, the new size is read at the next attach). */
 int scsi_lu_resize(struct scsi_lu *lu);
 /** A LUN was added to or removed from a target: queue REPORTED LUNS DATA HAS
  * CHANGED (SPC-4 6.33) for every I_T nexus known to each of \p lus, the LUs

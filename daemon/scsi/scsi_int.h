@@ -56,8 +56,10 @@ struct pr_state;
 
 struct scsi_lu {
 	unsigned int refs;
-	struct backend *be;
+	struct backend *be; /* NULL while detached (scsi_lu_attach/detach) */
 	char *path;
+	char *key_file;       /* backend config kept for scsi_lu_attach() */
+	uint64_t create_size;
 	char *target_name;
 	uint64_t nblocks;
 	uint32_t block_size;
