@@ -92,38 +92,6 @@ void backend_engine_complete(struct backend_engine *eng, struct backend_io *io, 
 		backend_engine_kick(eng);
 }
 
-/*
- * Try a read or plain write at once without blocking (RWF_NOWAIT): data in
- * the page cache (or tmpfs) needs no trip through io_uring's worker threads,
- * which docs/performance.md measured at nearly half the CPU of a cached
- * 4 KiB read. \return true when the request is complete (queued as a
- * deferred completion); false to submit it to io_uring (after a partial
- * transfer, for the rest).
- */
-static bool backend_uring_try_inline(struct backend_engine *eng, int fd, struct backend_io *io)
-{
-	struct iovec iov;
-	ssize_t n;
-
-	if (io->progress != 0 || (io->flags & BACKEND_IO_FUA) ||
-	    (io->op != BACKEND_OP_READ && io->op != BACKEND_OP_WRITE))
-		return false;
-	iov.iov_base = io->buf;
-	iov.iov_len = io->len;
-	if (io->op == BACKEND_OP_READ)
-		n = preadv2(fd, &iov, 1, (off_t)io->offset, RWF_NOWAIT);
-	else
-		n = pwritev2(fd, &iov, 1, (off_t)io->offset, RWF_NOWAIT);
-	if (n <= 0)
-		return false; /* EAGAIN, EOPNOTSUPP, ...: io_uring does it properly */
-	if ((uint64_t)n < io->len) {
-		io->progress = (uint64_t)n;
-		return false;
-	}
-	backend_engine_complete(eng, io, (int64_t)io->len);
-	return true;
-}
-
 static void backend_uring_prep(struct io_uring_sqe *sqe, int fd, struct backend_io *io)
 {
 	uint64_t off = io->offset + io->progress;
@@ -156,8 +124,6 @@ int backend_uring_queue(struct backend_engine *eng, int fd, struct backend_io *i
 	int ret;
 
 	io->fd = fd; /* remembered for resuming short transfers */
-	if (backend_uring_try_inline(eng, fd, io))
-		return 0;
 	sqe = io_uring_get_sqe(&eng->ring);
 	if (!sqe) {
 		ret = -EAGAIN;
