@@ -90,6 +90,13 @@ role_case promoted promote 0
 role_case promoted demote 0
 [ "$(cat "$T/role")" = unpromoted ] || { log "FAIL: demote did not call hatgtadm demote"; rc=1; }
 role_case unpromoted demote 0
+# A member whose config differs from the cluster's: a hard error on this
+# node only (OCF_ERR_ARGS), never promoted; demoting is still promoted.
+role_case config-mismatch monitor 2
+role_case config-mismatch promote 2
+role_case config-mismatch demote 0
+role_case demoting monitor 8
+role_case demoting promote 1
 
 # A config that vanished under a running daemon must not make stop lie.
 mv "$T/hatgt.conf" "$T/hatgt.conf.away"
