@@ -155,9 +155,9 @@ static int storm_io_next(struct storm_client *c)
 	if (i < c->nseq) {
 		off = i * STORM_SEQ_IO;
 		len = (uint32_t)(r->o.seq_bytes - off < STORM_SEQ_IO ? r->o.seq_bytes - off
-								      : STORM_SEQ_IO);
-		task = iscsi_read16_task(c->iscsi, 0, off / c->block_len, len, (int)c->block_len,
-					 0, 0, 0, 0, 0, storm_io_cb, c);
+								     : STORM_SEQ_IO);
+		task = iscsi_read16_task(c->iscsi, 0, off / c->block_len, len, (int)c->block_len, 0,
+					 0, 0, 0, 0, storm_io_cb, c);
 	} else if (i < c->nseq + c->nscat) {
 		lba = storm_scatter_lba(c, i - c->nseq);
 		len = STORM_SCATTER_IO;
@@ -196,8 +196,7 @@ static void storm_io_fill(struct storm_client *c)
 	while (c->state == CL_IO && c->inflight < c->run->o.qd)
 		if (storm_io_next(c))
 			break;
-	if (c->state == CL_IO && c->inflight == 0 &&
-	    c->done == c->nseq + c->nscat + c->nwrite) {
+	if (c->state == CL_IO && c->inflight == 0 && c->done == c->nseq + c->nscat + c->nwrite) {
 		c->t_done = storm_now();
 		c->state = CL_LOGOUT;
 		if (iscsi_logout_async(c->iscsi, storm_logout_cb, c) != 0)
@@ -433,14 +432,13 @@ static int storm_report(struct storm_run *r)
 
 static void storm_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: boot-storm --portal HOST:PORT --target PATTERN --initiator PATTERN\n"
-		"                  [--clients N] [--start N] [--qd N] [--pattern boot|full]\n"
-		"                  [--seq-mib N] [--scattered N] [--write-mib N]\n"
-		"                  [--write-offset-mib N] [--timeout SEC]\n"
-		"PATTERN: an iSCSI name with {n} for the client number (0001, 0002...).\n"
-		"Defaults: 64 clients from 1, qd 4, boot pattern of 64 MiB sequential plus\n"
-		"1024 scattered 4 KiB reads, 4 MiB written at 256 MiB, timeout 600 s.\n");
+	fprintf(f, "Usage: boot-storm --portal HOST:PORT --target PATTERN --initiator PATTERN\n"
+		   "                  [--clients N] [--start N] [--qd N] [--pattern boot|full]\n"
+		   "                  [--seq-mib N] [--scattered N] [--write-mib N]\n"
+		   "                  [--write-offset-mib N] [--timeout SEC]\n"
+		   "PATTERN: an iSCSI name with {n} for the client number (0001, 0002...).\n"
+		   "Defaults: 64 clients from 1, qd 4, boot pattern of 64 MiB sequential plus\n"
+		   "1024 scattered 4 KiB reads, 4 MiB written at 256 MiB, timeout 600 s.\n");
 }
 
 static int storm_num(const char *s, unsigned long max, unsigned long *out)
