@@ -14,11 +14,14 @@
  *   preempt KEY SAKEY TYPE      preempt-abort KEY SAKEY TYPE
  *   read-keys  read-reservation  read-full-status  tur  read  write
  *   reserve6  release6  logout  login
+ *   uas         log in keeping the unit attentions a new nexus has, then
+ *               TEST UNIT READY until GOOD (at most 8), printing each status
  * Output: "NODE OP: STATUS" with STATUS GOOD, RESERVATION_CONFLICT, BUSY or
  * CHECK_CONDITION k/asc-ascq; data of the PR IN service actions follows:
  *   read-keys: "gen=N keys=K1,K2" ; read-reservation: "gen=N key=K type=T"
  *   or "gen=N none" ; read-full-status: "gen=N" then per registration
- *   "key=K holder=0|1 type=T port=NAME,i,0xISID".
+ *   "key=K holder=0|1 type=T port=NAME,i,0xISID"; uas: "NODE uas: S1 S2 ..."
+ *   (each status as above, sense as k/ascq only, e.g. "6/2a05 GOOD").
  * Exit status 0 when every line ran (whatever the SCSI status), 2 on a
  * usage or transport error.
  */
@@ -50,11 +53,11 @@ static int prc_num(const char *s, uint64_t *v)
 	return *end ? -1 : 0;
 }
 
-static int prc_login(struct prc *p, int n)
+/* Log node n in. With keep_ua, no LUN is given to libiscsi, which then
+ * does not take the new nexus' unit attentions with TEST UNIT READYs. */
+static int prc_connect(struct prc *p, int n, int keep_ua)
 {
 	struct iscsi_context *c;
-	struct scsi_task *t;
-	int i, good;
 
 	if (p->ctx[n])
 		return 0;
@@ -70,11 +73,26 @@ static int prc_login(struct prc *p, int n)
 	iscsi_set_session_type(c, ISCSI_SESSION_NORMAL);
 	iscsi_set_header_digest(c, ISCSI_HEADER_DIGEST_NONE);
 	iscsi_set_noautoreconnect(c, 1);
-	if (iscsi_full_connect_sync(c, p->portal, p->lun) != 0) {
+	if (iscsi_full_connect_sync(c, p->portal, keep_ua ? -1 : p->lun) != 0) {
 		fprintf(stderr, "login of %s failed: %s\n", p->names[n], iscsi_get_error(c));
 		iscsi_destroy_context(c);
 		return -1;
 	}
+	p->ctx[n] = c;
+	return 0;
+}
+
+static int prc_login(struct prc *p, int n)
+{
+	struct iscsi_context *c;
+	struct scsi_task *t;
+	int i, good;
+
+	if (p->ctx[n])
+		return 0;
+	if (prc_connect(p, n, 0) < 0)
+		return -1;
+	c = p->ctx[n];
 	/* A new nexus has a POWER ON unit attention pending: take it. */
 	for (i = 0; i < 5; i++) {
 		t = iscsi_testunitready_sync(c, p->lun);
@@ -84,7 +102,33 @@ static int prc_login(struct prc *p, int n)
 		if (good)
 			break;
 	}
-	p->ctx[n] = c;
+	return 0;
+}
+
+/* "uas": the unit attentions node n's nexus reports, in order. */
+static int prc_uas(struct prc *p, int n, const char *what)
+{
+	struct scsi_task *t;
+	int i, good = 0;
+
+	if (prc_connect(p, n, 1) < 0)
+		return -1;
+	printf("%s:", what);
+	for (i = 0; i < 8 && !good; i++) {
+		t = iscsi_testunitready_sync(p->ctx[n], p->lun);
+		if (!t) {
+			printf(" NO_RESPONSE\n");
+			return -1;
+		}
+		good = t->status == SCSI_STATUS_GOOD;
+		if (t->status == SCSI_STATUS_CHECK_CONDITION)
+			printf(" %x/%04x", (unsigned int)t->sense.key, (unsigned int)t->sense.ascq);
+		else
+			printf(" %s", good ? "GOOD" : "OTHER");
+		scsi_free_scsi_task(t);
+	}
+	printf("\n");
+	fflush(stdout);
 	return 0;
 }
 
@@ -234,6 +278,8 @@ static int prc_step(struct prc *p, char *line)
 		return -1;
 	}
 	snprintf(what, sizeof(what), "%s %s", node, op);
+	if (strcmp(op, "uas") == 0)
+		return prc_uas(p, n, what);
 	if (strcmp(op, "logout") == 0) {
 		prc_logout(p, n);
 		printf("%s: GOOD\n", what);
