@@ -300,6 +300,56 @@ lab_wait_cluster() {
 		> /dev/null 2>&1 || true
 }
 
+# lab_syslog_start: hatgtd logs to syslog and the lab has none. Unless the
+# machine has a syslog (/dev/log answers), a datagram listener on /dev/log
+# appends what the daemons log to $LAB_DIR/syslog.log. The nodes share /dev
+# with the machine, so that is one file for both nodes: its lines carry
+# the daemon's pid (per node), not the node. Scenarios grep it for the log
+# line a fault must leave.
+LAB_SYSLOG_PY='
+import os, socket, sys, time
+path = "/dev/log"
+probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+try:
+    probe.connect(path)
+    sys.exit(0)  # a real syslog answers: leave it alone
+except FileNotFoundError:
+    pass
+except ConnectionRefusedError:
+    os.unlink(path)  # left by an earlier lab run
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+os.chmod(path, 0o666)
+out = open(sys.argv[1], "ab", 0)
+while True:
+    d = s.recv(65536)
+    out.write(time.strftime("%H:%M:%S ").encode() + d.rstrip(b"\n") + b"\n")
+'
+
+lab_syslog_start() {
+	local py=python3
+	[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+	command -v "$py" > /dev/null || return 0
+	: > "$LAB_DIR/syslog.log"
+	"$py" -c "$LAB_SYSLOG_PY" "$LAB_DIR/syslog.log" > /dev/null 2>&1 < /dev/null &
+	echo $! > "$LAB_DIR/syslog.pid"
+	disown $!
+}
+
+lab_syslog_stop() {
+	local p
+	p=$(cat "$LAB_DIR/syslog.pid" 2> /dev/null) || return 0
+	if [ -n "$p" ] && kill "$p" 2> /dev/null; then
+		rm -f /dev/log
+	fi
+	rm -f "$LAB_DIR/syslog.pid"
+}
+
+# lab_syslog_has PATTERN: the daemons logged a line matching PATTERN (grep -E).
+lab_syslog_has() {
+	grep -Eq "$1" "$LAB_DIR/syslog.log" 2> /dev/null
+}
+
 # lab_up: build the network and both nodes; return once quorate and idle.
 lab_up() {
 	local n
@@ -311,6 +361,7 @@ lab_up() {
 	[ -w "$LAB_CG_MNT" ] || lab_die "cgroup2 not writable at $LAB_CG_MNT"
 	lab_down
 	mkdir -p "$LAB_DIR" "$LAB_CG"
+	lab_syslog_start
 	lab_overlay_prepare
 	lab_cluster_files
 	[ -f "$LAB_DIR/common/hatgt.conf" ] || lab_hatgt_conf_write
@@ -358,6 +409,7 @@ lab_down() {
 	[ -d "$LAB_CG" ] && rmdir "$LAB_CG" 2> /dev/null
 	ip netns del "$LAB_CL" > /dev/null 2>&1 || true
 	ip netns del "$LAB_SW" > /dev/null 2>&1 || true
+	lab_syslog_stop
 	if [ "${LAB_KEEP:-0}" != 1 ] && [ -d "$LAB_DIR" ]; then
 		rm -rf "$LAB_DIR"
 	fi
@@ -506,6 +558,17 @@ lab_role_is() {
 lab_promotion_score() {
 	lab_on "$1" timeout -k 1 10 crm_attribute --node "$1" --name master-target \
 		--lifetime reboot --query --quiet 2> /dev/null
+}
+
+# lab_hatgtd_pid NODE: the pid of hatgtd inside NODE (its pid namespace).
+lab_hatgtd_pid() {
+	lab_on "$1" cat /run/hatgtd.pid 2> /dev/null | head -n 1
+}
+
+# lab_failed_actions NODE: pacemaker's failed resource actions, as NODE's
+# crm_mon sees them (XML lines), empty when none.
+lab_failed_actions() {
+	lab_on "$1" timeout -k 1 10 crm_mon -1 -X 2> /dev/null | grep '<failure ' || true
 }
 
 # lab_serving_count: how many daemons say "promoted" right now (never > 1).
