@@ -49,7 +49,7 @@ cs_reexec() {
 # /var/lib/corosync, loopback up, start a one-node corosync (log in
 # $T/corosync.log) and add "cluster = corosync" to [global] in $CONF.
 cs_setup() {
-	local i
+	local _
 	[ "${CS_IN_NS:-0}" = 1 ] || hard_error "cs_setup called outside cs_reexec's namespaces"
 	trap cs_cleanup EXIT
 	mount -t tmpfs tmpfs /run || hard_error "cannot mount tmpfs on /run"
@@ -87,7 +87,7 @@ logging {
 EOF
 	corosync -f -c "$CS_CONF" > "$CS_LOG" 2>&1 &
 	CS_PID=$!
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		kill -0 "$CS_PID" 2> /dev/null || break
 		if corosync-cfgtool -s > /dev/null 2>&1; then
 			global_set "cluster = corosync"
@@ -101,10 +101,10 @@ EOF
 
 # cs_corosync_stop: SIGTERM corosync, wait up to 5 s, then KILL.
 cs_corosync_stop() {
-	local i
+	local _
 	[ -n "$CS_PID" ] || return 0
 	kill -TERM "$CS_PID" 2> /dev/null
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		kill -0 "$CS_PID" 2> /dev/null || break
 		sleep 0.1
 	done
