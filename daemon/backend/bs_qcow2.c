@@ -1,19 +1,1488 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* qcow2 images with backing chains. Placeholder until the store lands. */
+/*
+ * The qcow2 image store, with backing chains (differencing disks over one
+ * golden image). Format: qemu docs/interop/qcow2.txt (see bs_qcow2_spec.h).
+ *
+ *   LUN -> overlay.qcow2 (read-write) -> golden.qcow2 (read-only, shared) -> base.raw ...
+ *
+ * A guest offset goes L1 -> L2 -> data cluster. A cluster the overlay has not
+ * allocated is read from the next layer down; past the end of a layer, reads
+ * give zeros. Writes allocate clusters at the end of the overlay (copying the
+ * rest of a partial cluster from the chain first).
+ *
+ * Threads: everything runs on the event-loop thread, like the rest of the
+ * backend. Metadata and, for now, data are read and written with pread/pwrite
+ * inside submit (they hit the page cache almost always) and completed with
+ * backend_engine_complete(); only FLUSH goes to io_uring. Because a request
+ * is finished, metadata and all, before submit returns, two writes can never
+ * race to allocate the same cluster: allocation is serialised by construction.
+ *
+ * Crash consistency (checked with `qemu-img check`):
+ * - A cluster's refcount is written before any L1/L2/refcount-table entry
+ *   points at it, and its contents (data, zeroed L2 table, refcount block)
+ *   before that entry too. Freeing clears the pointer first, then the refcount.
+ * - Between "contents + refcount" and "pointer" we fdatasync, so the order
+ *   also survives a power cut (the page cache would otherwise be free to write
+ *   the pointer first). A crash, SIGKILL or power cut, at any point can thus
+ *   leave only leaked clusters (refcount 1, nothing pointing at them): qemu-img
+ *   check reports leaks, never errors. Writes that did not allocate (cluster
+ *   already in the overlay) are plain pwrites: like any volatile cache they are
+ *   durable after FLUSH or when written with FUA, both of which fdatasync.
+ * - The dirty bit (lazy refcounts) is never set: refcounts are always exact.
+ */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/fs.h>
+#include <qb/qblog.h>
 
 #include "backend/backend_int.h"
+#include "backend/bs_qcow2.h"
+#include "backend/bs_qcow2_spec.h"
+#include "util/be.h"
+
+#define QCOW2_MAX_DEPTH 16		     /* backing chain layers, loops included */
+#define QCOW2_MAX_L1_BYTES (32u << 20)	     /* qemu's bound on the L1 table */
+#define QCOW2_MAX_RT_BYTES (8u << 20)	     /* and on the refcount table */
+#define QCOW2_L2_CACHE_RW 16		     /* L2 tables cached per overlay */
+#define QCOW2_L2_CACHE_SHARED 64	     /* per shared (golden) image */
+#define QCOW2_RB_CACHE 4		     /* refcount blocks cached per overlay */
+#define QCOW2_MAP_SCAN_MAX (64ull << 20)     /* bytes one map_query looks at */
+
+/* One bounded cache of metadata clusters (L2 tables or refcount blocks), LRU. */
+struct qcow2_cache_slot {
+	uint64_t offset; /* host offset of the cached cluster; 0: empty */
+	uint64_t used;	 /* LRU clock */
+	uint8_t *data;	 /* one cluster, as on disk (big-endian) */
+};
+
+struct qcow2_cache {
+	struct qcow2_cache_slot *slots;
+	unsigned int n;
+	uint64_t clock;
+};
+
+/*
+ * One image of a chain: qcow2 or raw. Read-only layers are shared through a
+ * registry keyed by st_dev/st_ino, so the overlays of one golden image share
+ * its fd, L1 table and L2 cache.
+ */
+struct qcow2_layer {
+	struct qcow2_layer *reg_next;
+	unsigned int refs;
+	dev_t dev;
+	ino_t ino;
+	char *path;
+	int fd;
+	bool writable;
+	bool is_qcow2;
+	bool broken; /* a metadata write failed: memory and disk may differ */
+	bool warned_compressed;
+	uint64_t size; /* virtual size */
+	struct qcow2_layer *backing;
+	/* qcow2 only */
+	unsigned int version;
+	unsigned int cluster_bits;
+	uint64_t cluster_size;
+	unsigned int l2_bits; /* log2 of entries per L2 table */
+	unsigned int refcount_order;
+	uint64_t *l1; /* host-endian copy */
+	uint32_t l1_size;
+	uint64_t l1_offset;
+	uint64_t *rt; /* refcount table, host-endian */
+	uint64_t rt_entries;
+	uint64_t rt_offset;
+	uint64_t host_end; /* where the next cluster is allocated */
+	struct qcow2_cache l2c;
+	struct qcow2_cache rbc;
+};
+
+struct bs_qcow2 {
+	struct backend be; /* first: the vtable's view */
+	struct qcow2_layer *top;
+};
+
+/* Every open layer; event-loop thread only, like the rest of the backend. */
+static struct qcow2_layer *qcow2_registry;
+
+static void qcow2_layer_put(struct qcow2_layer *l);
+
+/* ---- small helpers ---- */
+
+static int qcow2_pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+	int ret = 0;
+
+	while (len > 0) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			goto out;
+		}
+		if (n == 0) {
+			/* Past the end of the file: the spec's "reads as zeros". */
+			memset(p, 0, len);
+			goto out;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+out:
+	return ret;
+}
+
+static int qcow2_sync(struct qcow2_layer *l)
+{
+	return fdatasync(l->fd) < 0 ? -errno : 0;
+}
+
+static uint64_t qcow2_offset_in_cluster(const struct qcow2_layer *l, uint64_t off)
+{
+	return off & (l->cluster_size - 1);
+}
+
+/* ---- metadata caches ---- */
+
+static int qcow2_cache_init(struct qcow2_cache *c, unsigned int n)
+{
+	c->slots = calloc(n, sizeof(*c->slots));
+	c->n = n;
+	return c->slots ? 0 : -ENOMEM;
+}
+
+static void qcow2_cache_fini(struct qcow2_cache *c)
+{
+	unsigned int i;
+
+	if (!c->slots)
+		return;
+	for (i = 0; i < c->n; i++)
+		free(c->slots[i].data);
+	free(c->slots);
+	c->slots = NULL;
+}
+
+/* The slot holding \p offset, or the one to reuse for it (empty, else LRU). */
+static struct qcow2_cache_slot *qcow2_cache_slot(struct qcow2_cache *c, uint64_t offset, bool *hit)
+{
+	struct qcow2_cache_slot *victim = &c->slots[0];
+	unsigned int i;
+
+	for (i = 0; i < c->n; i++) {
+		struct qcow2_cache_slot *s = &c->slots[i];
+
+		if (s->offset == offset) {
+			*hit = true;
+			s->used = ++c->clock;
+			return s;
+		}
+		if (victim->offset && (!s->offset || s->used < victim->used))
+			victim = s;
+	}
+	*hit = false;
+	return victim;
+}
+
+/*
+ * The cluster at \p offset through the cache. \p fresh: it was just
+ * allocated, so it is all zeros and is not read. The pointer is valid until
+ * the next call on the same cache. \return 0 or -errno.
+ */
+static int qcow2_cache_get(struct qcow2_layer *l, struct qcow2_cache *c, uint64_t offset,
+			   bool fresh, uint8_t **data)
+{
+	struct qcow2_cache_slot *s;
+	bool hit;
+	int ret = 0;
+
+	s = qcow2_cache_slot(c, offset, &hit);
+	if (hit) {
+		if (fresh)
+			memset(s->data, 0, l->cluster_size);
+		goto done;
+	}
+	if (!s->data) {
+		s->data = calloc(1, l->cluster_size);
+		if (!s->data) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	s->offset = 0;
+	if (fresh)
+		memset(s->data, 0, l->cluster_size);
+	else
+		ret = qcow2_pread_all(l->fd, s->data, l->cluster_size, offset);
+	if (ret < 0)
+		goto out;
+	s->offset = offset;
+	s->used = ++c->clock;
+done:
+	*data = s->data;
+out:
+	return ret;
+}
+
+/* ---- refcounts ---- */
+
+static unsigned int qcow2_rb_entries_bits(const struct qcow2_layer *l)
+{
+	/* entries per refcount block = cluster bytes * 8 / refcount bits */
+	return l->cluster_bits + 3 - l->refcount_order;
+}
+
+/* Refcount of host cluster \p idx, read through a block that exists. */
+static int qcow2_refcount_locate(struct qcow2_layer *l, uint64_t idx, uint8_t **rb,
+				 uint64_t *rb_off, size_t *pos)
+{
+	unsigned int eb = qcow2_rb_entries_bits(l);
+	uint64_t ti = idx >> eb;
+	int ret = -EIO;
+
+	if (ti >= l->rt_entries || !(l->rt[ti] & QCOW2_RT_OFFSET_MASK))
+		goto out;
+	*rb_off = l->rt[ti] & QCOW2_RT_OFFSET_MASK;
+	*pos = (size_t)((idx & ((1ull << eb) - 1)) << (l->refcount_order - 3));
+	ret = qcow2_cache_get(l, &l->rbc, *rb_off, false, rb);
+out:
+	return ret;
+}
+
+static uint64_t qcow2_refcount_decode(const struct qcow2_layer *l, const uint8_t *p)
+{
+	switch (l->refcount_order) {
+	case 3:
+		return p[0];
+	case 4:
+		return get_be16(p);
+	case 5:
+		return get_be32(p);
+	default:
+		return get_be64(p);
+	}
+}
+
+static void qcow2_refcount_encode(const struct qcow2_layer *l, uint8_t *p, uint64_t v)
+{
+	switch (l->refcount_order) {
+	case 3:
+		p[0] = (uint8_t)v;
+		break;
+	case 4:
+		put_be16(p, (uint16_t)v);
+		break;
+	case 5:
+		put_be32(p, (uint32_t)v);
+		break;
+	default:
+		put_be64(p, v);
+		break;
+	}
+}
+
+/* Write the refcount of host cluster \p idx (its refcount block exists). */
+static int qcow2_refcount_set(struct qcow2_layer *l, uint64_t idx, uint64_t v)
+{
+	size_t width = (size_t)1 << (l->refcount_order - 3), pos;
+	uint8_t *rb, bytes[8];
+	uint64_t rb_off;
+	int ret;
+
+	ret = qcow2_refcount_locate(l, idx, &rb, &rb_off, &pos);
+	if (ret < 0)
+		goto out;
+	qcow2_refcount_encode(l, bytes, v);
+	ret = qcow2_pwrite_all(l->fd, bytes, width, rb_off + pos);
+	if (ret < 0)
+		goto out;
+	memcpy(rb + pos, bytes, width);
+out:
+	return ret;
+}
+
+static int qcow2_refcount_get(struct qcow2_layer *l, uint64_t idx, uint64_t *v)
+{
+	uint8_t *rb;
+	uint64_t rb_off;
+	size_t pos;
+	int ret;
+
+	ret = qcow2_refcount_locate(l, idx, &rb, &rb_off, &pos);
+	if (ret == 0)
+		*v = qcow2_refcount_decode(l, rb + pos);
+	return ret;
+}
+
+/*
+ * The refcount table is full: write a bigger one (with the refcount blocks
+ * that count its own clusters) at the end of the file, then switch the
+ * header to it, then free the old one. Until the header write, the new
+ * clusters are referenced by nothing and counted by nothing.
+ */
+static int qcow2_rt_grow(struct qcow2_layer *l)
+{
+	const uint64_t cs = l->cluster_size;
+	unsigned int eb = qcow2_rb_entries_bits(l);
+	uint64_t old_off = l->rt_offset, old_clusters = l->rt_entries * 8 / cs;
+	uint64_t new_clusters = old_clusters * 2, start = l->host_end, end, i, nrb = 0;
+	uint64_t *nrt = NULL, *nrb_off = NULL;
+	uint8_t *rb = NULL, *disk = NULL, hdr[12];
+	int ret = -EFBIG;
+
+	if (new_clusters * cs > QCOW2_MAX_RT_BYTES)
+		goto out;
+	ret = -ENOMEM;
+	nrt = calloc(new_clusters * cs / 8, sizeof(*nrt));
+	rb = calloc(1, cs);
+	disk = calloc(1, new_clusters * cs);
+	nrb_off = calloc(new_clusters * cs / 8, sizeof(*nrb_off));
+	if (!nrt || !rb || !disk || !nrb_off)
+		goto out;
+	memcpy(nrt, l->rt, l->rt_entries * sizeof(*nrt));
+	/* New table, then new refcount blocks until every new cluster is covered. */
+	end = start + new_clusters * cs;
+	for (i = start / cs; i < end / cs; i++) {
+		uint64_t ti = i >> eb;
+
+		if (ti >= new_clusters * cs / 8) {
+			ret = -EFBIG;
+			goto out;
+		}
+		if (!nrt[ti]) {
+			nrt[ti] = end;
+			nrb_off[nrb++] = ti;
+			end += cs;
+		}
+	}
+	/* Refcount blocks: one for every new cluster they cover. */
+	for (i = 0; i < nrb; i++) {
+		uint64_t ti = nrb_off[i], c;
+
+		memset(rb, 0, cs);
+		for (c = start / cs; c < end / cs; c++)
+			if (c >> eb == ti)
+				qcow2_refcount_encode(l, rb + ((c & ((1ull << eb) - 1))
+							      << (l->refcount_order - 3)), 1);
+		ret = qcow2_pwrite_all(l->fd, rb, cs, nrt[ti]);
+		if (ret < 0)
+			goto out;
+	}
+	/* New clusters already covered by existing blocks. */
+	for (i = start / cs; i < end / cs; i++) {
+		if ((i >> eb) < l->rt_entries && l->rt[i >> eb]) {
+			ret = qcow2_refcount_set(l, i, 1);
+			if (ret < 0)
+				goto out;
+		}
+	}
+	for (i = 0; i < new_clusters * cs / 8; i++)
+		put_be64(disk + i * 8, nrt[i]);
+	ret = qcow2_pwrite_all(l->fd, disk, new_clusters * cs, start);
+	if (ret == 0)
+		ret = qcow2_sync(l);
+	if (ret < 0)
+		goto out;
+	put_be64(hdr, start);
+	put_be32(hdr + 8, (uint32_t)new_clusters);
+	ret = qcow2_pwrite_all(l->fd, hdr, sizeof(hdr), QCOW2_H_RT_OFFSET);
+	if (ret < 0) {
+		l->broken = true;
+		goto out;
+	}
+	free(l->rt);
+	l->rt = nrt;
+	nrt = NULL;
+	l->rt_entries = new_clusters * cs / 8;
+	l->rt_offset = start;
+	l->host_end = end;
+	ret = qcow2_sync(l);
+	for (i = 0; ret == 0 && i < old_clusters; i++)
+		ret = qcow2_refcount_set(l, old_off / cs + i, 0);
+	if (ret < 0)
+		l->broken = true;
+out:
+	free(nrb_off);
+	free(disk);
+	free(rb);
+	free(nrt);
+	return ret;
+}
+
+/*
+ * Allocate one cluster at the end of the file and give it refcount 1
+ * (adding a refcount block, or growing the table, first when needed).
+ * \return 0 and *off, or -errno.
+ */
+static int qcow2_cluster_alloc(struct qcow2_layer *l, uint64_t *off)
+{
+	const uint64_t cs = l->cluster_size;
+	unsigned int eb = qcow2_rb_entries_bits(l);
+	uint8_t be64[8];
+	int ret = 0;
+
+	for (;;) {
+		uint64_t idx = l->host_end / cs, ti = idx >> eb, rb_off = l->host_end;
+		uint8_t *rb;
+
+		if (ti >= l->rt_entries) {
+			ret = qcow2_rt_grow(l);
+			if (ret < 0)
+				goto out;
+			continue;
+		}
+		if (l->rt[ti]) {
+			ret = qcow2_refcount_set(l, idx, 1);
+			if (ret < 0)
+				goto out;
+			*off = l->host_end;
+			l->host_end += cs;
+			goto out;
+		}
+		/* A new refcount block in this very cluster, counting itself. */
+		ret = qcow2_cache_get(l, &l->rbc, rb_off, true, &rb);
+		if (ret < 0)
+			goto out;
+		qcow2_refcount_encode(l, rb + ((idx & ((1ull << eb) - 1)) << (l->refcount_order - 3)),
+				      1);
+		ret = qcow2_pwrite_all(l->fd, rb, cs, rb_off);
+		if (ret == 0)
+			ret = qcow2_sync(l);
+		if (ret < 0) {
+			memset(rb, 0, cs); /* the slot must not claim a block never written */
+			goto out;
+		}
+		put_be64(be64, rb_off);
+		ret = qcow2_pwrite_all(l->fd, be64, 8, l->rt_offset + ti * 8);
+		if (ret < 0) {
+			l->broken = true;
+			goto out;
+		}
+		l->rt[ti] = rb_off;
+		l->host_end += cs;
+	}
+out:
+	return ret;
+}
+
+/* Drop one reference to host cluster \p off; punch its hole at zero. */
+static int qcow2_cluster_free(struct qcow2_layer *l, uint64_t off)
+{
+	uint64_t idx = off >> l->cluster_bits, v = 0;
+	int ret;
+
+	ret = qcow2_refcount_get(l, idx, &v);
+	if (ret < 0 || v == 0)
+		goto out;
+	ret = qcow2_refcount_set(l, idx, v - 1);
+	if (ret == 0 && v == 1)
+		(void)fallocate(l->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+				(off_t)l->cluster_size);
+out:
+	return ret;
+}
+
+/* ---- L1 / L2 ---- */
+
+/*
+ * The L2 table for guest offset \p off: *l2 (cached cluster) and its host
+ * offset, or *l2 = NULL when the L1 entry is empty.
+ */
+static int qcow2_l2_get(struct qcow2_layer *l, uint64_t off, uint8_t **l2, uint64_t *l2_off)
+{
+	uint64_t l1i = off >> (l->cluster_bits + l->l2_bits), e, lo;
+	int ret = 0;
+
+	*l2 = NULL;
+	if (l1i >= l->l1_size)
+		goto out; /* the header check makes this unreachable for off < size */
+	e = l->l1[l1i];
+	lo = e & QCOW2_L1_OFFSET_MASK;
+	if (!lo)
+		goto out;
+	if (qcow2_offset_in_cluster(l, lo) || lo + l->cluster_size > l->host_end) {
+		qb_log(LOG_ERR, "qcow2 %s: L1 entry %llu points outside the image (0x%llx)",
+		       l->path, (unsigned long long)l1i, (unsigned long long)lo);
+		ret = -EIO;
+		goto out;
+	}
+	*l2_off = lo;
+	ret = qcow2_cache_get(l, &l->l2c, lo, false, l2);
+out:
+	return ret;
+}
+
+static size_t qcow2_l2_index(const struct qcow2_layer *l, uint64_t off)
+{
+	return (size_t)((off >> l->cluster_bits) & ((1ull << l->l2_bits) - 1));
+}
+
+/* The L2 entry for \p off (0 when there is no L2 table). */
+static int qcow2_l2_entry(struct qcow2_layer *l, uint64_t off, uint64_t *e)
+{
+	uint8_t *l2;
+	uint64_t l2_off;
+	int ret;
+
+	*e = 0;
+	ret = qcow2_l2_get(l, off, &l2, &l2_off);
+	if (ret == 0 && l2)
+		*e = get_be64(l2 + qcow2_l2_index(l, off) * 8);
+	return ret;
+}
+
+static bool qcow2_entry_zero(const struct qcow2_layer *l, uint64_t e)
+{
+	/* Bit 0 is the zero flag from version 3 on; reserved before. */
+	return l->version >= 3 && (e & QCOW2_L2_ZERO);
+}
+
+/* ---- reads through the chain ---- */
+
+static int qcow2_layer_read(struct qcow2_layer *l, uint64_t off, uint8_t *buf, uint64_t len);
+
+static int qcow2_compressed_refuse(struct qcow2_layer *l)
+{
+	if (!l->warned_compressed)
+		qb_log(LOG_ERR, "qcow2 %s: compressed clusters are not supported (convert with "
+				"qemu-img convert -O qcow2)", l->path);
+	l->warned_compressed = true;
+	return -EOPNOTSUPP;
+}
+
+/* One piece of a read that stays inside one cluster of \p l. */
+static int qcow2_cluster_read(struct qcow2_layer *l, uint64_t off, uint8_t *buf, uint64_t len)
+{
+	uint64_t e, host;
+	int ret;
+
+	ret = qcow2_l2_entry(l, off, &e);
+	if (ret < 0)
+		goto out;
+	host = e & QCOW2_L2_OFFSET_MASK;
+	if (e & QCOW2_ENTRY_COMPRESSED) {
+		ret = qcow2_compressed_refuse(l);
+	} else if (qcow2_entry_zero(l, e)) {
+		memset(buf, 0, len);
+	} else if (host) {
+		if (qcow2_offset_in_cluster(l, host)) {
+			qb_log(LOG_ERR, "qcow2 %s: unaligned data cluster 0x%llx", l->path,
+			       (unsigned long long)host);
+			ret = -EIO;
+			goto out;
+		}
+		ret = qcow2_pread_all(l->fd, buf, len, host + qcow2_offset_in_cluster(l, off));
+	} else if (l->backing) {
+		ret = qcow2_layer_read(l->backing, off, buf, len);
+	} else {
+		memset(buf, 0, len);
+	}
+out:
+	return ret;
+}
+
+/* Read [off, off + len) of layer \p l's virtual disk; zeros past its end. */
+static int qcow2_layer_read(struct qcow2_layer *l, uint64_t off, uint8_t *buf, uint64_t len)
+{
+	uint64_t in = off < l->size ? (len < l->size - off ? len : l->size - off) : 0;
+	int ret = 0;
+
+	memset(buf + in, 0, len - in);
+	if (!l->is_qcow2) {
+		ret = in ? qcow2_pread_all(l->fd, buf, in, off) : 0;
+		goto out;
+	}
+	while (in > 0) {
+		uint64_t n = l->cluster_size - qcow2_offset_in_cluster(l, off);
+
+		if (n > in)
+			n = in;
+		ret = qcow2_cluster_read(l, off, buf, n);
+		if (ret < 0)
+			goto out;
+		off += n;
+		buf += n;
+		in -= n;
+	}
+out:
+	return ret;
+}
+
+/* Does any layer hold data for [off, off + len)? (zero clusters do not) */
+static int qcow2_layer_mapped(struct qcow2_layer *l, uint64_t off, uint64_t len, bool *mapped)
+{
+	uint64_t e, n;
+	int ret = 0;
+
+	*mapped = false;
+	if (off >= l->size)
+		goto out;
+	if (len > l->size - off)
+		len = l->size - off;
+	if (!l->is_qcow2) {
+		*mapped = true; /* a raw layer: assume data (no hole probing) */
+		goto out;
+	}
+	while (len > 0 && !*mapped) {
+		n = l->cluster_size - qcow2_offset_in_cluster(l, off);
+		if (n > len)
+			n = len;
+		ret = qcow2_l2_entry(l, off, &e);
+		if (ret < 0)
+			goto out;
+		if (e & QCOW2_ENTRY_COMPRESSED)
+			*mapped = true;
+		else if (qcow2_entry_zero(l, e))
+			*mapped = false;
+		else if (e & QCOW2_L2_OFFSET_MASK)
+			*mapped = true;
+		else if (l->backing)
+			ret = qcow2_layer_mapped(l->backing, off, n, mapped);
+		if (ret < 0)
+			goto out;
+		off += n;
+		len -= n;
+	}
+out:
+	return ret;
+}
+
+/* ---- writes to the overlay ---- */
+
+/* Write one L1 entry (on disk first, then in memory). */
+static int qcow2_l1_set(struct qcow2_layer *l, uint64_t l1i, uint64_t e)
+{
+	uint8_t b[8];
+	int ret;
+
+	put_be64(b, e);
+	ret = qcow2_pwrite_all(l->fd, b, sizeof(b), l->l1_offset + l1i * 8);
+	if (ret == 0)
+		l->l1[l1i] = e;
+	else
+		l->broken = true;
+	return ret;
+}
+
+/*
+ * The L2 table for \p off, allocating it if the L1 entry is empty:
+ * cluster + refcount, zeros written, fdatasync, then the L1 entry.
+ */
+static int qcow2_l2_ensure(struct qcow2_layer *l, uint64_t off, uint8_t **l2, uint64_t *l2_off)
+{
+	uint64_t l1i = off >> (l->cluster_bits + l->l2_bits), n;
+	int ret;
+
+	if (l->l1[l1i] && !(l->l1[l1i] & QCOW2_ENTRY_COPIED)) {
+		qb_log(LOG_ERR, "qcow2 %s: L2 table %llu is shared (snapshot): not written",
+		       l->path, (unsigned long long)l1i);
+		ret = -EIO;
+		goto out;
+	}
+	ret = qcow2_l2_get(l, off, l2, l2_off);
+	if (ret < 0 || *l2)
+		goto out;
+	ret = qcow2_cluster_alloc(l, &n);
+	if (ret < 0)
+		goto out;
+	ret = qcow2_cache_get(l, &l->l2c, n, true, l2);
+	if (ret == 0)
+		ret = qcow2_pwrite_all(l->fd, *l2, l->cluster_size, n);
+	if (ret == 0)
+		ret = qcow2_sync(l);
+	if (ret == 0)
+		ret = qcow2_l1_set(l, l1i, n | QCOW2_ENTRY_COPIED);
+	*l2_off = n;
+out:
+	return ret;
+}
+
+/*
+ * The new contents of one cluster that the overlay does not hold (or holds
+ * as a preallocated zero cluster): the chain's data (or zeros) under the
+ * written piece. \p cbuf is one cluster.
+ */
+static int qcow2_cow_fill(struct qcow2_layer *l, uint64_t e, uint64_t off, const uint8_t *src,
+			  uint64_t len, uint8_t *cbuf)
+{
+	uint64_t start = off - qcow2_offset_in_cluster(l, off);
+	int ret = 0;
+
+	if (len < l->cluster_size) {
+		if (qcow2_entry_zero(l, e) || !l->backing)
+			memset(cbuf, 0, l->cluster_size);
+		else
+			ret = qcow2_layer_read(l->backing, start, cbuf, l->cluster_size);
+	}
+	if (ret == 0)
+		memcpy(cbuf + (off - start), src, len);
+	return ret;
+}
+
+/*
+ * Write [off, off + len), all inside one L2 table's span. Clusters already
+ * in the overlay are written in place; the others get new clusters (data +
+ * refcount), then one fdatasync, then their L2 entries in one write.
+ * \p zero: write zeros (src unused).
+ */
+static int qcow2_write_span(struct qcow2_layer *l, uint64_t off, const uint8_t *src,
+			    uint64_t len)
+{
+	const uint64_t cs = l->cluster_size;
+	size_t first = qcow2_l2_index(l, off), lo = SIZE_MAX, hi = 0, i;
+	uint8_t *l2, *pend = NULL, *cbuf = NULL;
+	uint64_t l2_off;
+	int ret;
+
+	ret = qcow2_l2_ensure(l, off, &l2, &l2_off);
+	if (ret < 0)
+		goto out;
+	pend = calloc(1, cs);
+	if (!pend) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(pend, l2, cs);
+	for (i = first; len > 0; i++) {
+		uint64_t in = qcow2_offset_in_cluster(l, off), n = cs - in, e, host, nc;
+
+		if (n > len)
+			n = len;
+		e = get_be64(pend + i * 8);
+		host = e & QCOW2_L2_OFFSET_MASK;
+		if (e & QCOW2_ENTRY_COMPRESSED) {
+			ret = qcow2_compressed_refuse(l);
+			goto out;
+		}
+		if (host && !(e & QCOW2_ENTRY_COPIED)) {
+			qb_log(LOG_ERR, "qcow2 %s: cluster 0x%llx is shared (snapshot): not written",
+			       l->path, (unsigned long long)host);
+			ret = -EIO;
+			goto out;
+		}
+		if (host && !qcow2_entry_zero(l, e)) {
+			ret = qcow2_pwrite_all(l->fd, src, n, host + in);
+		} else {
+			if (!cbuf) {
+				cbuf = calloc(1, cs);
+				if (!cbuf) {
+					ret = -ENOMEM;
+					goto out;
+				}
+			}
+			ret = qcow2_cow_fill(l, e, off, src, n, cbuf);
+			nc = host;
+			if (ret == 0 && !nc)
+				ret = qcow2_cluster_alloc(l, &nc);
+			if (ret == 0)
+				ret = qcow2_pwrite_all(l->fd, cbuf, cs, nc);
+			if (ret == 0 && !host)
+				host = nc;
+			put_be64(pend + i * 8, nc | QCOW2_ENTRY_COPIED);
+			if (i < lo)
+				lo = i;
+			hi = i;
+		}
+		if (ret < 0)
+			goto out;
+		off += n;
+		src += n;
+		len -= n;
+	}
+	if (lo == SIZE_MAX)
+		goto out;
+	/* Data and refcounts on disk before the entries that make them visible. */
+	ret = qcow2_sync(l);
+	if (ret < 0)
+		goto out;
+	ret = qcow2_pwrite_all(l->fd, pend + lo * 8, (hi - lo + 1) * 8, l2_off + lo * 8);
+	if (ret < 0) {
+		l->broken = true;
+		goto out;
+	}
+	/* The table may have left the cache while the chain was read. */
+	ret = qcow2_cache_get(l, &l->l2c, l2_off, false, &l2);
+	if (ret == 0)
+		memcpy(l2 + lo * 8, pend + lo * 8, (hi - lo + 1) * 8);
+out:
+	free(cbuf);
+	free(pend);
+	return ret;
+}
+
+/* Split [off, off + len) at L2-table boundaries; \p fn does one span. */
+static int qcow2_split(struct qcow2_layer *l, uint64_t off, const uint8_t *src, uint64_t len,
+		       int (*fn)(struct qcow2_layer *, uint64_t, const uint8_t *, uint64_t))
+{
+	uint64_t span = 1ull << (l->cluster_bits + l->l2_bits);
+	int ret = 0;
+
+	while (ret == 0 && len > 0) {
+		uint64_t n = span - (off & (span - 1));
+
+		if (n > len)
+			n = len;
+		ret = fn(l, off, src, n);
+		off += n;
+		if (src)
+			src += n;
+		len -= n;
+	}
+	return ret;
+}
+
+/*
+ * Discard whole clusters of one L2 span: over a backing file the entry
+ * becomes a zero cluster (v3), so the golden data under it stays hidden;
+ * without one it becomes unallocated. The entries are written, synced, and
+ * only then are the old clusters' refcounts dropped.
+ */
+static int qcow2_discard_span(struct qcow2_layer *l, uint64_t off, const uint8_t *unused,
+			      uint64_t len)
+{
+	const uint64_t cs = l->cluster_size;
+	uint64_t l2_off, ne = l->backing ? QCOW2_L2_ZERO : 0;
+	size_t first = qcow2_l2_index(l, off), n = (size_t)(len >> l->cluster_bits), i;
+	uint8_t *l2, *pend = NULL;
+	int ret;
+
+	(void)unused;
+	ret = qcow2_l2_get(l, off, &l2, &l2_off);
+	if (ret < 0 || (!l2 && !l->backing))
+		goto out; /* nothing allocated and nothing under it: already zeros */
+	ret = qcow2_l2_ensure(l, off, &l2, &l2_off);
+	if (ret < 0)
+		goto out;
+	pend = calloc(1, cs);
+	if (!pend) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(pend, l2, cs);
+	for (i = first; i < first + n; i++) {
+		if (get_be64(pend + i * 8) & QCOW2_ENTRY_COMPRESSED) {
+			ret = qcow2_compressed_refuse(l);
+			goto out;
+		}
+		put_be64(pend + i * 8, ne);
+	}
+	ret = qcow2_pwrite_all(l->fd, pend + first * 8, n * 8, l2_off + first * 8);
+	if (ret < 0) {
+		l->broken = true;
+		goto out;
+	}
+	ret = qcow2_cache_get(l, &l->l2c, l2_off, false, &l2);
+	if (ret < 0)
+		goto out;
+	/* Keep the old entries (now in pend's place) to free their clusters. */
+	for (i = first; i < first + n; i++) {
+		uint64_t old = get_be64(l2 + i * 8);
+
+		put_be64(l2 + i * 8, ne);
+		put_be64(pend + i * 8, old);
+	}
+	ret = qcow2_sync(l);
+	for (i = first; ret == 0 && i < first + n; i++) {
+		uint64_t host = get_be64(pend + i * 8) & QCOW2_L2_OFFSET_MASK;
+
+		if (host)
+			ret = qcow2_cluster_free(l, host);
+	}
+	if (ret < 0)
+		l->broken = true;
+out:
+	free(pend);
+	return ret;
+}
+
+/* UNMAP: whole clusters are discarded; the partial ones at the ends get zeros. */
+static int qcow2_discard(struct qcow2_layer *l, uint64_t off, uint64_t len)
+{
+	const uint64_t cs = l->cluster_size;
+	uint64_t head = (cs - qcow2_offset_in_cluster(l, off)) & (cs - 1), tail;
+	uint8_t *zeros = NULL;
+	int ret = 0;
+
+	if (head > len)
+		head = len;
+	tail = (len - head) & (cs - 1);
+	if (head || tail) {
+		zeros = calloc(1, cs);
+		if (!zeros) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	if (head)
+		ret = qcow2_split(l, off, zeros, head, qcow2_write_span);
+	if (ret == 0 && len - head - tail)
+		ret = qcow2_split(l, off + head, NULL, len - head - tail, qcow2_discard_span);
+	if (ret == 0 && tail)
+		ret = qcow2_split(l, off + len - tail, zeros, tail, qcow2_write_span);
+out:
+	free(zeros);
+	return ret;
+}
+
+/* ---- opening a chain ---- */
+
+static void qcow2_layer_free(struct qcow2_layer *l)
+{
+	struct qcow2_layer **pp;
+
+	for (pp = &qcow2_registry; *pp; pp = &(*pp)->reg_next) {
+		if (*pp == l) {
+			*pp = l->reg_next;
+			break;
+		}
+	}
+	qcow2_layer_put(l->backing);
+	qcow2_cache_fini(&l->l2c);
+	qcow2_cache_fini(&l->rbc);
+	free(l->rt);
+	free(l->l1);
+	free(l->path);
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l);
+}
+
+static void qcow2_layer_put(struct qcow2_layer *l)
+{
+	if (l && --l->refs == 0)
+		qcow2_layer_free(l);
+}
+
+struct qcow2_open_ctx {
+	unsigned int depth;
+	dev_t dev[QCOW2_MAX_DEPTH];
+	ino_t ino[QCOW2_MAX_DEPTH];
+};
+
+static int qcow2_layer_open(const char *path, const char *format, bool writable,
+			    struct qcow2_open_ctx *ctx, struct qcow2_layer **out);
+
+/* Header extensions: the backing format; refuse what we cannot honour. */
+static int qcow2_ext_parse(struct qcow2_layer *l, const uint8_t *c0, uint64_t c0_len,
+			   uint64_t start, char *fmt, size_t fmt_len)
+{
+	uint64_t p = start;
+	int ret = -EINVAL;
+
+	while (p + 8 <= c0_len) {
+		uint32_t type = get_be32(c0 + p), len = get_be32(c0 + p + 4);
+
+		if (type == QCOW2_EXT_END) {
+			ret = 0;
+			goto out;
+		}
+		if (len > c0_len - p - 8) {
+			qb_log(LOG_ERR, "qcow2 %s: header extension 0x%08x runs past the first "
+					"cluster", l->path, type);
+			goto out;
+		}
+		if (type == QCOW2_EXT_BACKING_FORMAT) {
+			if (len == 0 || len >= fmt_len) {
+				qb_log(LOG_ERR, "qcow2 %s: bad backing format extension", l->path);
+				goto out;
+			}
+			memcpy(fmt, c0 + p + 8, len);
+			fmt[len] = '\0';
+		} else if (type == QCOW2_EXT_DATA_FILE || type == QCOW2_EXT_CRYPTO) {
+			qb_log(LOG_ERR, "qcow2 %s: %s is not supported", l->path,
+			       type == QCOW2_EXT_DATA_FILE ? "an external data file"
+							   : "encryption");
+			ret = -EOPNOTSUPP;
+			goto out;
+		}
+		/* Anything else (feature names, bitmaps, unknown): skipped. */
+		p += 8 + (((uint64_t)len + 7) & ~7ull);
+	}
+	/* The end marker must be in the first cluster. */
+	qb_log(LOG_ERR, "qcow2 %s: header extensions are not terminated", l->path);
+out:
+	return ret;
+}
+
+static const char *const qcow2_incompat_names[] = {
+	"dirty (refcounts need repair: qemu-img check -r all)",
+	"corrupt (qemu-img check -r all)",
+	"external data file",
+	"compression type other than zlib",
+	"extended L2 entries (subclusters)",
+};
+
+/* Version-3 feature bits: refuse every incompatible one; clear autoclear. */
+static int qcow2_features_check(struct qcow2_layer *l, const uint8_t *h)
+{
+	uint64_t inc = get_be64(h + QCOW2_H_INCOMPAT);
+	unsigned int bit;
+	int ret = 0;
+
+	for (bit = 0; bit < 64; bit++) {
+		if (!(inc & (1ull << bit)))
+			continue;
+		if (bit < sizeof(qcow2_incompat_names) / sizeof(qcow2_incompat_names[0]))
+			qb_log(LOG_ERR, "qcow2 %s: incompatible feature bit %u set: %s", l->path,
+			       bit, qcow2_incompat_names[bit]);
+		else
+			qb_log(LOG_ERR, "qcow2 %s: unknown incompatible feature bit %u", l->path,
+			       bit);
+		ret = inc & QCOW2_INCOMPAT_DIRTY || inc & QCOW2_INCOMPAT_CORRUPT ? -EINVAL
+										  : -EOPNOTSUPP;
+	}
+	if (ret == 0 && l->writable && get_be64(h + QCOW2_H_AUTOCLEAR)) {
+		uint8_t zero[8] = {0};
+
+		/* We do not keep bitmaps etc. up to date: say so, as the spec asks. */
+		ret = qcow2_pwrite_all(l->fd, zero, sizeof(zero), QCOW2_H_AUTOCLEAR);
+	}
+	return ret;
+}
+
+/* Bounds of the header's fields against the file and the format. */
+static int qcow2_header_check(struct qcow2_layer *l, const uint8_t *h, uint64_t file_size)
+{
+	uint64_t cs = l->cluster_size, l2_span = 1ull << (l->cluster_bits + l->l2_bits);
+	uint64_t need_l1 = (l->size + l2_span - 1) / l2_span;
+	uint64_t rt_clusters = get_be32(h + QCOW2_H_RT_CLUSTERS);
+	const char *why = NULL;
+
+	if (get_be32(h + QCOW2_H_CRYPT_METHOD))
+		why = "encrypted images are not supported";
+	else if (l->size > (1ull << 56) || l->l1_size < need_l1)
+		why = "L1 table too small for the disk size";
+	else if ((uint64_t)l->l1_size * 8 > QCOW2_MAX_L1_BYTES)
+		why = "L1 table too big";
+	else if ((l->l1_size && (l->l1_offset & (cs - 1))) ||
+		 l->l1_offset + (uint64_t)l->l1_size * 8 > file_size)
+		why = "L1 table offset unaligned or past the end of the file";
+	else if (!rt_clusters || rt_clusters * cs > QCOW2_MAX_RT_BYTES)
+		why = "refcount table size out of range";
+	else if ((l->rt_offset & (cs - 1)) || l->rt_offset + rt_clusters * cs > file_size)
+		why = "refcount table offset unaligned or past the end of the file";
+	else if (l->writable && get_be32(h + QCOW2_H_NB_SNAPSHOTS))
+		why = "internal snapshots are not supported on a writable image";
+	else if (l->writable && (l->refcount_order < 3 || l->refcount_order > 6))
+		why = "refcount widths below 8 bits are not supported for writing";
+	else if (l->refcount_order > 6)
+		why = "refcount order out of range";
+	if (why)
+		qb_log(LOG_ERR, "qcow2 %s: %s", l->path, why);
+	return why ? -EINVAL : 0;
+}
+
+/* Read and check the header, extensions, L1 and refcount tables. */
+static int qcow2_header_load(struct qcow2_layer *l, uint64_t file_size, char *bname,
+			     size_t bname_len, char *bfmt, size_t bfmt_len)
+{
+	uint8_t h[QCOW2_H_V3_FULL_LEN] = {0}, *c0 = NULL, *tab = NULL;
+	uint64_t c0_len, boff, i, rt_bytes, hlen = QCOW2_H_V2_LEN;
+	uint32_t bsize;
+	int ret = -EINVAL;
+
+	if (file_size < QCOW2_H_V2_LEN) {
+		qb_log(LOG_ERR, "qcow2 %s: truncated header", l->path);
+		goto out;
+	}
+	ret = qcow2_pread_all(l->fd, h, sizeof(h), 0);
+	if (ret < 0)
+		goto out;
+	ret = -EINVAL;
+	l->version = get_be32(h + QCOW2_H_VERSION);
+	l->cluster_bits = get_be32(h + QCOW2_H_CLUSTER_BITS);
+	if (get_be32(h) != QCOW2_MAGIC || (l->version != 2 && l->version != 3)) {
+		qb_log(LOG_ERR, "qcow2 %s: bad magic or unsupported version %u", l->path,
+		       l->version);
+		goto out;
+	}
+	if (l->cluster_bits < QCOW2_MIN_CLUSTER_BITS || l->cluster_bits > QCOW2_MAX_CLUSTER_BITS) {
+		qb_log(LOG_ERR, "qcow2 %s: cluster_bits %u out of range", l->path,
+		       l->cluster_bits);
+		goto out;
+	}
+	l->cluster_size = 1ull << l->cluster_bits;
+	l->l2_bits = l->cluster_bits - 3;
+	l->refcount_order = QCOW2_DEFAULT_REFCOUNT_ORDER;
+	if (l->version >= 3) {
+		hlen = get_be32(h + QCOW2_H_HEADER_LEN);
+		l->refcount_order = get_be32(h + QCOW2_H_REFCOUNT_ORDER);
+		if (file_size < QCOW2_H_V3_LEN || hlen < QCOW2_H_V3_LEN || (hlen & 7) ||
+		    hlen > l->cluster_size) {
+			qb_log(LOG_ERR, "qcow2 %s: truncated header or bad header length",
+			       l->path);
+			goto out;
+		}
+		ret = qcow2_features_check(l, h);
+		if (ret < 0)
+			goto out;
+		ret = -EINVAL;
+	}
+	l->size = get_be64(h + QCOW2_H_SIZE);
+	l->l1_size = get_be32(h + QCOW2_H_L1_SIZE);
+	l->l1_offset = get_be64(h + QCOW2_H_L1_OFFSET);
+	l->rt_offset = get_be64(h + QCOW2_H_RT_OFFSET);
+	ret = qcow2_header_check(l, h, file_size);
+	if (ret < 0)
+		goto out;
+	/* First cluster: extensions and the backing file name. */
+	c0_len = file_size < l->cluster_size ? file_size : l->cluster_size;
+	c0 = calloc(1, c0_len);
+	if (!c0) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = qcow2_pread_all(l->fd, c0, c0_len, 0);
+	if (ret == 0)
+		ret = qcow2_ext_parse(l, c0, c0_len, hlen, bfmt, bfmt_len);
+	if (ret < 0)
+		goto out;
+	ret = -EINVAL;
+	boff = get_be64(h + QCOW2_H_BACKING_OFFSET);
+	bsize = get_be32(h + QCOW2_H_BACKING_SIZE);
+	if (boff) {
+		if (bsize == 0 || bsize > QCOW2_MAX_BACKING_NAME || bsize >= bname_len ||
+		    boff > c0_len || bsize > c0_len - boff) {
+			qb_log(LOG_ERR, "qcow2 %s: bad backing file name offset or length",
+			       l->path);
+			goto out;
+		}
+		memcpy(bname, c0 + boff, bsize);
+		bname[bsize] = '\0';
+		if (strlen(bname) != bsize) {
+			qb_log(LOG_ERR, "qcow2 %s: NUL in the backing file name", l->path);
+			goto out;
+		}
+	}
+	/* The L1 table, host-endian. */
+	ret = -ENOMEM;
+	l->l1 = calloc(l->l1_size ? l->l1_size : 1, sizeof(*l->l1));
+	rt_bytes = (uint64_t)get_be32(h + QCOW2_H_RT_CLUSTERS) * l->cluster_size;
+	l->rt_entries = rt_bytes / 8;
+	l->rt = calloc(l->rt_entries, sizeof(*l->rt));
+	tab = calloc(1, rt_bytes > (uint64_t)l->l1_size * 8 ? rt_bytes : (uint64_t)l->l1_size * 8);
+	if (!l->l1 || !l->rt || !tab)
+		goto out;
+	ret = qcow2_pread_all(l->fd, tab, (size_t)l->l1_size * 8, l->l1_offset);
+	if (ret < 0)
+		goto out;
+	for (i = 0; i < l->l1_size; i++)
+		l->l1[i] = get_be64(tab + i * 8);
+	ret = qcow2_pread_all(l->fd, tab, rt_bytes, l->rt_offset);
+	if (ret < 0)
+		goto out;
+	for (i = 0; i < l->rt_entries; i++) {
+		l->rt[i] = get_be64(tab + i * 8) & QCOW2_RT_OFFSET_MASK;
+		if (l->rt[i] && ((l->rt[i] & (l->cluster_size - 1)) ||
+				 l->rt[i] + l->cluster_size > file_size)) {
+			qb_log(LOG_ERR, "qcow2 %s: refcount block %llu outside the image",
+			       l->path, (unsigned long long)i);
+			ret = -EINVAL;
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	free(tab);
+	free(c0);
+	return ret;
+}
+
+/* The backing file: opened read-only, shared, one level deeper. */
+static int qcow2_backing_open(struct qcow2_layer *l, const char *bname, const char *bfmt,
+			      struct qcow2_open_ctx *ctx)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = qcow2_path_resolve(l->path, bname, path, sizeof(path));
+	if (ret < 0) {
+		qb_log(LOG_ERR, "qcow2 %s: backing file name too long", l->path);
+		goto out;
+	}
+	if (bfmt[0] && strcmp(bfmt, "qcow2") != 0 && strcmp(bfmt, "raw") != 0) {
+		qb_log(LOG_ERR, "qcow2 %s: backing format '%s' is not supported", l->path, bfmt);
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	ret = qcow2_layer_open(path, bfmt[0] ? bfmt : NULL, false, ctx, &l->backing);
+	if (ret == -ENOENT)
+		qb_log(LOG_ERR, "qcow2 %s: backing file %s is missing", l->path, path);
+out:
+	return ret;
+}
+
+static struct qcow2_layer *qcow2_registry_find(dev_t dev, ino_t ino)
+{
+	struct qcow2_layer *l;
+
+	for (l = qcow2_registry; l; l = l->reg_next)
+		if (l->dev == dev && l->ino == ino)
+			return l;
+	return NULL;
+}
+
+/* Everything but the shared-registry lookup: \p fd is ours to keep. */
+static int qcow2_layer_init(struct qcow2_layer *l, const struct stat *st, const char *format,
+			    struct qcow2_open_ctx *ctx)
+{
+	char bname[QCOW2_MAX_BACKING_NAME + 1] = "", bfmt[16] = "";
+	uint64_t fsize = (uint64_t)st->st_size;
+	uint8_t magic[4] = {0};
+	int ret;
+
+	if (S_ISBLK(st->st_mode)) {
+		ret = ioctl(l->fd, BLKGETSIZE64, &l->size) < 0 ? -errno : 0;
+		goto out;
+	}
+	ret = qcow2_pread_all(l->fd, magic, sizeof(magic), 0);
+	if (ret < 0)
+		goto out;
+	/* A backing format of "raw" wins over the magic (guest data may hold one). */
+	l->is_qcow2 = format ? strcmp(format, "qcow2") == 0 : get_be32(magic) == QCOW2_MAGIC;
+	if (!l->is_qcow2) {
+		l->size = fsize;
+		goto out;
+	}
+	ret = qcow2_cache_init(&l->l2c, l->writable ? QCOW2_L2_CACHE_RW : QCOW2_L2_CACHE_SHARED);
+	if (ret == 0)
+		ret = qcow2_cache_init(&l->rbc, QCOW2_RB_CACHE);
+	if (ret == 0)
+		ret = qcow2_header_load(l, fsize, bname, sizeof(bname), bfmt, sizeof(bfmt));
+	if (ret < 0)
+		goto out;
+	l->host_end = (fsize + l->cluster_size - 1) & ~(l->cluster_size - 1);
+	if (bname[0])
+		ret = qcow2_backing_open(l, bname, bfmt, ctx);
+out:
+	return ret;
+}
+
+/*
+ * Open one layer and, recursively, its backing chain. Read-only layers
+ * already open elsewhere are shared. \p ctx holds the layers above, to stop
+ * loops and over-deep chains.
+ */
+static int qcow2_layer_open(const char *path, const char *format, bool writable,
+			    struct qcow2_open_ctx *ctx, struct qcow2_layer **out)
+{
+	struct qcow2_layer *l = NULL;
+	struct stat st;
+	unsigned int i;
+	int fd, ret;
+
+	fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = -EINVAL;
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		goto out;
+	for (i = 0; i < ctx->depth; i++) {
+		if (ctx->dev[i] == st.st_dev && ctx->ino[i] == st.st_ino) {
+			qb_log(LOG_ERR, "qcow2 %s: backing chain loops back to itself", path);
+			goto out;
+		}
+	}
+	if (ctx->depth >= QCOW2_MAX_DEPTH) {
+		qb_log(LOG_ERR, "qcow2 %s: backing chain deeper than %d", path, QCOW2_MAX_DEPTH);
+		goto out;
+	}
+	l = qcow2_registry_find(st.st_dev, st.st_ino);
+	if (l) {
+		/* Shared read-only; never under a writer (it would change under us). */
+		if (writable || l->writable) {
+			qb_log(LOG_ERR, "qcow2 %s: already open %s", path,
+			       l->writable ? "for writing" : "as a backing file");
+			l = NULL;
+			ret = -EBUSY;
+			goto out;
+		}
+		l->refs++;
+		*out = l;
+		l = NULL;
+		ret = 0;
+		goto out;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	l->refs = 1;
+	l->fd = fd;
+	fd = -1;
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	l->writable = writable;
+	l->path = strdup(path);
+	if (!l->path) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ctx->dev[ctx->depth] = st.st_dev;
+	ctx->ino[ctx->depth] = st.st_ino;
+	ctx->depth++;
+	ret = qcow2_layer_init(l, &st, format, ctx);
+	ctx->depth--;
+	if (ret < 0)
+		goto out;
+	l->reg_next = qcow2_registry;
+	qcow2_registry = l;
+	*out = l;
+	l = NULL;
+out:
+	if (l)
+		qcow2_layer_free(l);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* ---- the vtable ---- */
 
 static int qcow2_open(struct backend_engine *eng, const struct backend_config *cfg,
 		      struct backend **out)
 {
-	(void)eng;
-	(void)cfg;
-	(void)out;
-	return -EOPNOTSUPP;
+	struct qcow2_open_ctx ctx = {0};
+	struct bs_qcow2 *q;
+	int ret;
+
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = qcow2_layer_open(cfg->path, "qcow2", !cfg->readonly, &ctx, &q->top);
+	if (ret < 0)
+		goto out;
+	q->be.ops = &backend_qcow2_ops;
+	q->be.eng = eng;
+	q->be.readonly = cfg->readonly;
+	q->be.size = q->top->size;
+	q->be.caps = BACKEND_CAP_VOLATILE_CACHE;
+	/* Discarding over a backing file needs the v3 zero flag (else the golden
+	 * data would show through); either way discarded blocks read zeros. */
+	if (!cfg->readonly && (q->top->version >= 3 || !q->top->backing))
+		q->be.caps |= BACKEND_CAP_UNMAP | BACKEND_CAP_UNMAP_ZEROES;
+	*out = &q->be;
+	q = NULL;
+out:
+	free(q);
+	return ret;
+}
+
+static void qcow2_close(struct backend *be)
+{
+	struct bs_qcow2 *q = (struct bs_qcow2 *)be;
+
+	qcow2_layer_put(q->top);
+	free(q);
+}
+
+static int64_t qcow2_do(struct bs_qcow2 *q, struct backend_io *io)
+{
+	struct qcow2_layer *l = q->top;
+	int ret = -EIO;
+
+	if (io->op != BACKEND_OP_READ && l->broken)
+		goto out;
+	switch (io->op) {
+	case BACKEND_OP_READ:
+		ret = qcow2_layer_read(l, io->offset, io->buf, io->len);
+		break;
+	case BACKEND_OP_WRITE:
+		ret = qcow2_split(l, io->offset, io->buf, io->len, qcow2_write_span);
+		/* SBC-3 FUA: durable (data and metadata) before GOOD. */
+		if (ret == 0 && (io->flags & BACKEND_IO_FUA))
+			ret = qcow2_sync(l);
+		break;
+	case BACKEND_OP_UNMAP:
+		ret = qcow2_discard(l, io->offset, io->len);
+		break;
+	default:
+		ret = -EINVAL;
+		break;
+	}
+out:
+	return ret < 0 ? ret : (int64_t)io->len;
+}
+
+static int qcow2_submit(struct backend *be, struct backend_io *io)
+{
+	struct bs_qcow2 *q = (struct bs_qcow2 *)be;
+	int64_t res;
+
+	/* FLUSH: only the overlay is ever written; io_uring fdatasyncs it. */
+	if (io->op == BACKEND_OP_FLUSH)
+		return backend_uring_queue(be->eng, q->top->fd, io);
+	res = qcow2_do(q, io);
+	if (res < 0)
+		be->stats.errors++;
+	backend_engine_complete(be->eng, io, res);
+	return 0;
+}
+
+static int qcow2_flush_sync(struct backend *be)
+{
+	struct bs_qcow2 *q = (struct bs_qcow2 *)be;
+
+	return q->top->writable ? qcow2_sync(q->top) : 0;
+}
+
+/*
+ * GET LBA STATUS: a block is mapped when any layer of the chain holds data
+ * for it (the overlay or a backing file), because with UNMAP_ZEROES an
+ * initiator may take "deallocated" to mean "reads zeros". Zero clusters and
+ * clusters allocated nowhere are deallocated. Cluster granularity (of each
+ * layer); a query looks at most QCOW2_MAP_SCAN_MAX bytes ahead.
+ */
+static int qcow2_map_query(struct backend *be, uint64_t offset, bool *mapped, uint64_t *len)
+{
+	struct qcow2_layer *l = ((struct bs_qcow2 *)be)->top;
+	uint64_t off = offset, end = be->size, n;
+	bool first, m;
+	int ret;
+
+	if (end - offset > QCOW2_MAP_SCAN_MAX)
+		end = offset + QCOW2_MAP_SCAN_MAX;
+	n = l->cluster_size - qcow2_offset_in_cluster(l, off);
+	ret = qcow2_layer_mapped(l, off, n < end - off ? n : end - off, &first);
+	if (ret < 0)
+		goto out;
+	for (off += n; off < end; off += l->cluster_size) {
+		ret = qcow2_layer_mapped(l, off, l->cluster_size, &m);
+		if (ret < 0)
+			goto out;
+		if (m != first)
+			break;
+	}
+	*mapped = first;
+	*len = (off < end ? off : end) - offset;
+out:
+	return ret;
 }
 
 const struct backend_ops backend_qcow2_ops = {
 	.name = "qcow2",
 	.open = qcow2_open,
+	.close = qcow2_close,
+	.submit = qcow2_submit,
+	.flush_sync = qcow2_flush_sync,
+	.map_query = qcow2_map_query,
 };

@@ -1,0 +1,913 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * backend: the qcow2 store (bs_qcow2.c) and overlay creation, with qemu's own
+ * tools as the independent reader and writer:
+ *
+ *   golden.qcow2 (qemu-io writes a pattern)    <- read-only, shared
+ *        ^ backing
+ *   overlay.qcow2 (backend_qcow2_create_overlay) <- the store under test
+ *        |
+ *   test --submit--> engine --> done()     then: qemu-img check, qemu-io read -P
+ *
+ * Cases that need qemu-img / qemu-io are skipped when they are not installed.
+ * Malformed headers are built by hand, so those cases always run.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/backend_int.h"
+#include "backend/bs_qcow2_spec.h"
+#include "util/be.h"
+
+#define CS 65536u
+
+/* calloc failure injection: fail the n-th call from now (1 = next); 0 = never. */
+static int fail_calloc_in;
+void *__real_calloc(size_t n, size_t size);
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (fail_calloc_in > 0 && --fail_calloc_in == 0)
+		return NULL;
+	return __real_calloc(n, size);
+}
+
+struct qfix {
+	char dir[64];
+	char golden[96];
+	char overlay[96];
+	struct backend_engine *eng;
+	struct backend *be;
+	int done_calls;
+	int64_t res;
+};
+
+static struct qfix *qfix_current;
+
+static bool qemu_tools(void)
+{
+	return system("qemu-img --version >/dev/null 2>&1 && qemu-io --version >/dev/null 2>&1") ==
+	       0;
+}
+
+/* Run a shell command built from a format; \return its exit status. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int qfix_setup(void **state)
+{
+	struct qfix *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/hatgt-qcow2-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->golden, sizeof(f->golden), "%s/golden.qcow2", f->dir);
+	snprintf(f->overlay, sizeof(f->overlay), "%s/overlay.qcow2", f->dir);
+	assert_int_equal(backend_engine_create(64, &f->eng), 0);
+	qfix_current = f;
+	*state = f;
+	return 0;
+}
+
+static int qfix_teardown(void **state)
+{
+	struct qfix *f = *state;
+
+	fail_calloc_in = 0;
+	backend_close(f->be);
+	backend_engine_destroy(f->eng);
+	sh("rm -rf '%s'", f->dir);
+	free(f);
+	return 0;
+}
+
+static void qfix_done(struct backend_io *io, int64_t res)
+{
+	(void)io;
+	qfix_current->done_calls++;
+	qfix_current->res = res;
+}
+
+static int qfix_open(struct qfix *f, const char *path, bool readonly, struct backend **be)
+{
+	struct backend_config cfg = {.path = path, .readonly = readonly};
+
+	return backend_open(f->eng, &cfg, be);
+}
+
+/* One request on \p be, run to completion. \return done()'s result. */
+static int64_t qfix_io(struct qfix *f, struct backend *be, enum backend_op op, uint64_t off,
+		       uint64_t len, void *buf)
+{
+	struct backend_io io = {.op = op, .offset = off, .len = len, .buf = buf, .done = qfix_done};
+	struct pollfd pfd = {.fd = backend_engine_fd(f->eng), .events = POLLIN};
+	int calls = f->done_calls, ret;
+
+	ret = backend_submit(be, &io);
+	if (ret < 0)
+		return ret;
+	while (f->done_calls == calls) {
+		assert_true(poll(&pfd, 1, 5000) > 0);
+		backend_engine_run(f->eng);
+	}
+	return f->res;
+}
+
+/* golden.qcow2 of \p size with \p pattern over [0, fill), and the overlay on it. */
+static void qfix_chain(struct qfix *f, const char *size, int pattern, const char *fill)
+{
+	assert_int_equal(sh("qemu-img create -q -f qcow2 '%s' %s", f->golden, size), 0);
+	assert_int_equal(sh("qemu-io -c 'write -P %d 0 %s' '%s' >/dev/null", pattern, fill,
+			    f->golden),
+			 0);
+	assert_int_equal(backend_qcow2_create_overlay(f->overlay, "golden.qcow2"), 0);
+}
+
+/* A zero-filled raw file \p name of \p size in the test directory, its path in \p out. */
+static void qfix_raw(struct qfix *f, const char *name, off_t size, char *out, size_t out_len)
+{
+	int fd;
+
+	snprintf(out, out_len, "%s/%s", f->dir, name);
+	fd = open(out, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, size), 0);
+	close(fd);
+}
+
+static void assert_all(const uint8_t *p, size_t len, uint8_t v)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != v)
+			fail_msg("byte %zu is 0x%02x, expected 0x%02x", i, p[i], v);
+}
+
+static int qemu_img_check(const char *path)
+{
+	return sh("qemu-img check -q '%s' >/dev/null 2>&1", path);
+}
+
+/* ---- overlay creation ---- */
+
+static void create_overlay_passes_qemu_img_check(void **state)
+{
+	struct qfix *f = *state;
+
+	if (!qemu_tools())
+		skip();
+	qfix_chain(f, "16M", 0x5a, "1M");
+	assert_int_equal(qemu_img_check(f->overlay), 0);
+	assert_int_equal(sh("qemu-img info '%s' | grep -q 'backing file: golden.qcow2'",
+			    f->overlay),
+			 0);
+	assert_int_equal(sh("qemu-img info '%s' | grep -q 'backing file format: qcow2'",
+			    f->overlay),
+			 0);
+}
+
+static void create_overlay_of_raw_records_raw_format(void **state)
+{
+	struct qfix *f = *state;
+	char raw[128];
+
+	qfix_raw(f, "base.raw", 1 << 20, raw, sizeof(raw));
+	assert_int_equal(backend_qcow2_create_overlay(f->overlay, raw), 0);
+	assert_int_equal(qfix_open(f, f->overlay, true, &f->be), 0);
+	assert_int_equal(backend_size(f->be), 1 << 20);
+	if (qemu_tools())
+		assert_int_equal(sh("qemu-img info '%s' | grep -q 'backing file format: raw'",
+				    f->overlay),
+				 0);
+}
+
+static void create_overlay_on_existing_path_fails_eexist(void **state)
+{
+	struct qfix *f = *state;
+	char raw[128];
+
+	qfix_raw(f, "base.raw", 1 << 20, raw, sizeof(raw));
+	assert_int_equal(backend_qcow2_create_overlay(f->overlay, "base.raw"), 0);
+	assert_int_equal(backend_qcow2_create_overlay(f->overlay, "base.raw"), -EEXIST);
+}
+
+static void create_overlay_with_missing_backing_fails_enoent(void **state)
+{
+	struct qfix *f = *state;
+
+	assert_int_equal(backend_qcow2_create_overlay(f->overlay, "nope.qcow2"), -ENOENT);
+	assert_int_equal(access(f->overlay, F_OK), -1);
+}
+
+static void create_overlay_out_of_memory_leaves_no_file(void **state)
+{
+	struct qfix *f = *state;
+	char raw[128];
+
+	qfix_raw(f, "base.raw", 1 << 20, raw, sizeof(raw));
+	fail_calloc_in = 1;
+	assert_int_equal(backend_qcow2_create_overlay(f->overlay, "base.raw"), -ENOMEM);
+	assert_int_equal(access(f->overlay, F_OK), -1);
+}
+
+static void probe_tells_qcow2_from_raw(void **state)
+{
+	struct qfix *f = *state;
+	char raw[128];
+	int fd;
+
+	snprintf(raw, sizeof(raw), "%s/base.raw", f->dir);
+	fd = open(raw, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "QF", 2), 2); /* shorter than a magic: raw */
+	close(fd);
+	assert_int_equal(backend_qcow2_probe(raw), 0);
+	assert_int_equal(backend_qcow2_create_overlay(f->overlay, "base.raw"), 0);
+	assert_int_equal(backend_qcow2_probe(f->overlay), 1);
+	assert_int_equal(backend_qcow2_probe("/nonexistent/x.qcow2"), -ENOENT);
+}
+
+/* ---- reads through the chain ---- */
+
+static void read_of_unwritten_overlay_returns_golden_data(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t *buf = calloc(1, 3 * CS);
+
+	if (!qemu_tools())
+		skip();
+	qfix_chain(f, "16M", 0x5a, "1M");
+	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	/* Straddles clusters: 1 MiB - 64 KiB - 512 .. past the golden's data. */
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, (1 << 20) - CS - 512, 3 * CS, buf),
+			 3 * CS);
+	assert_all(buf, CS + 512, 0x5a);
+	assert_all(buf + CS + 512, 2 * CS - 512, 0);
+	free(buf);
+}
+
+static void read_past_end_of_smaller_backing_returns_zeros(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t buf[8192];
+
+	if (!qemu_tools())
+		skip();
+	assert_int_equal(sh("qemu-img create -q -f qcow2 '%s' 1M", f->golden), 0);
+	assert_int_equal(sh("qemu-io -c 'write -P 7 0 1M' '%s' >/dev/null", f->golden), 0);
+	assert_int_equal(sh("qemu-img create -q -f qcow2 -b golden.qcow2 -F qcow2 '%s' 2M",
+			    f->overlay),
+			 0);
+	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, (1 << 20) - 4096, 8192, buf), 8192);
+	assert_all(buf, 4096, 7);
+	assert_all(buf + 4096, 4096, 0);
+}
+
+static void read_of_zero_flagged_cluster_returns_zeros(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t buf[4096];
+
+	if (!qemu_tools())
+		skip();
+	qfix_chain(f, "4M", 0x5a, "4M");
+	assert_int_equal(sh("qemu-io -c 'write -z 0 64k' '%s' >/dev/null", f->overlay), 0);
+	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 4096, 4096, buf), 4096);
+	assert_all(buf, sizeof(buf), 0);
+}
+
+static void read_through_chain_of_three_sees_each_layer(void **state)
+{
+	struct qfix *f = *state;
+	char base[128], mid[128];
+	uint8_t *buf = calloc(1, 3 * CS);
+
+	if (!qemu_tools())
+		skip();
+	/* base.raw: 0x11 everywhere; mid.qcow2: 0x22 in cluster 1; overlay: 0x33 in cluster 2. */
+	snprintf(base, sizeof(base), "%s/base.raw", f->dir);
+	snprintf(mid, sizeof(mid), "%s/mid.qcow2", f->dir);
+	assert_int_equal(sh("qemu-img create -q -f raw '%s' 4M && "
+			    "qemu-io -f raw -c 'write -P 17 0 4M' '%s' >/dev/null", base, base),
+			 0);
+	assert_int_equal(backend_qcow2_create_overlay(mid, "base.raw"), 0);
+	assert_int_equal(sh("qemu-io -c 'write -P 34 64k 64k' '%s' >/dev/null", mid), 0);
+	assert_int_equal(backend_qcow2_create_overlay(f->overlay, "mid.qcow2"), 0);
+	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	memset(buf, 0x33, CS);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, 2 * CS, CS, buf), CS);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, 3 * CS, buf), 3 * CS);
+	assert_all(buf, CS, 0x11);
+	assert_all(buf + CS, CS, 0x22);
+	assert_all(buf + 2 * CS, CS, 0x33);
+	free(buf);
+}
+
+static void read_of_compressed_cluster_is_refused(void **state)
+{
+	struct qfix *f = *state;
+	char src[128];
+	uint8_t buf[4096];
+
+	if (!qemu_tools())
+		skip();
+	snprintf(src, sizeof(src), "%s/src.qcow2", f->dir);
+	assert_int_equal(sh("qemu-img create -q -f qcow2 '%s' 1M && "
+			    "qemu-io -c 'write -P 9 0 1M' '%s' >/dev/null && "
+			    "qemu-img convert -c -O qcow2 '%s' '%s'", src, src, src, f->overlay),
+			 0);
+	assert_int_equal(qfix_open(f, f->overlay, true, &f->be), 0);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, sizeof(buf), buf), -EOPNOTSUPP);
+}
+
+/* ---- writes ---- */
+
+static void partial_write_copies_rest_of_cluster_from_backing(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t buf[512];
+
+	if (!qemu_tools())
+		skip();
+	qfix_chain(f, "16M", 0x5a, "1M");
+	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	memset(buf, 0xc3, sizeof(buf));
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, CS + 4096, sizeof(buf), buf),
+			 sizeof(buf));
+	backend_close(f->be);
+	f->be = NULL;
+	assert_int_equal(qemu_img_check(f->overlay), 0);
+	/* qemu's reader sees the copied golden bytes around the new ones, in the
+	 * overlay's own cluster (depth 0 in the map). */
+	assert_int_equal(sh("qemu-io -c 'read -P 0x5a 64k 4k' -c 'read -P 0xc3 68k 512' "
+			    "-c 'read -P 0x5a 70144 60928' '%s' >/dev/null", f->overlay),
+			 0);
+	assert_int_equal(sh("qemu-img map --output=json '%s' | grep -q "
+			    "'\"start\": 65536, \"length\": 65536, \"depth\": 0, \"present\": true'",
+			    f->overlay),
+			 0);
+}
+
+static void write_leaves_golden_image_unchanged(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t *buf = calloc(1, 2 * CS);
+
+	if (!qemu_tools())
+		skip();
+	qfix_chain(f, "16M", 0x5a, "1M");
+	assert_int_equal(sh("md5sum < '%s' > '%s/golden.md5'", f->golden, f->dir), 0);
+	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	memset(buf, 0xee, 2 * CS);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, 100000, 2 * CS, buf), 2 * CS);
+	assert_int_equal(sh("md5sum < '%s' | cmp -s - '%s/golden.md5'", f->golden, f->dir), 0);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 100000, 2 * CS, buf), 2 * CS);
+	assert_all(buf, 2 * CS, 0xee);
+	free(buf);
+}
+
+static void rewrite_of_allocated_cluster_keeps_one_cluster(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t buf[4096];
+	struct stat st1, st2;
+
+	if (!qemu_tools())
+		skip();
+	qfix_chain(f, "16M", 0x5a, "1M");
+	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	memset(buf, 1, sizeof(buf));
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, 0, sizeof(buf), buf), 4096);
+	assert_int_equal(stat(f->overlay, &st1), 0);
+	memset(buf, 2, sizeof(buf));
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, 8192, sizeof(buf), buf), 4096);
+	assert_int_equal(stat(f->overlay, &st2), 0);
+	assert_int_equal(st1.st_size, st2.st_size);
+	backend_close(f->be);
+	f->be = NULL;
+	assert_int_equal(qemu_img_check(f->overlay), 0);
+	assert_int_equal(sh("qemu-io -c 'read -P 1 0 4k' -c 'read -P 0x5a 4k 4k' "
+			    "-c 'read -P 2 8k 4k' '%s' >/dev/null", f->overlay),
+			 0);
+}
+
+static void write_across_l2_tables_allocates_both(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t *buf = malloc(1 << 20);
+	char small[128];
+
+	if (!qemu_tools())
+		skip();
+	/* 512-byte clusters: one L2 table maps 32 KiB, so 1 MiB spans 32 tables,
+	 * and 9 MiB outgrows the one-cluster refcount table (64 blocks x 128 KiB). */
+	snprintf(small, sizeof(small), "%s/small.qcow2", f->dir);
+	assert_int_equal(sh("qemu-img create -q -f qcow2 -o cluster_size=512 '%s' 16M", small), 0);
+	assert_non_null(buf);
+	assert_int_equal(qfix_open(f, small, false, &f->be), 0);
+	for (int i = 0; i < 9; i++) {
+		memset(buf, 0x40 + i, 1 << 20);
+		assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, (uint64_t)i << 20, 1 << 20,
+					 buf),
+				 1 << 20);
+	}
+	backend_close(f->be);
+	f->be = NULL;
+	assert_int_equal(qemu_img_check(small), 0);
+	assert_int_equal(sh("qemu-io -c 'read -P 0x40 0 1M' -c 'read -P 0x48 8M 1M' "
+			    "-c 'read -P 0 9M 1M' '%s' >/dev/null", small),
+			 0);
+	free(buf);
+}
+
+static void write_out_of_memory_fails_and_image_stays_clean(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t buf[512];
+
+	if (!qemu_tools())
+		skip();
+	qfix_chain(f, "16M", 0x5a, "1M");
+	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	memset(buf, 0xab, sizeof(buf));
+	fail_calloc_in = 1;
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, 0, sizeof(buf), buf), -ENOMEM);
+	assert_int_equal(backend_stats(f->be)->errors, 1);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, 0, sizeof(buf), buf), 512);
+	backend_close(f->be);
+	f->be = NULL;
+	assert_int_equal(qemu_img_check(f->overlay), 0);
+}
+
+static void fua_write_and_flush_complete(void **state)
+{
+	struct qfix *f = *state;
+	struct backend_io io = {.op = BACKEND_OP_WRITE, .flags = BACKEND_IO_FUA, .done = qfix_done};
+	struct pollfd pfd;
+	uint8_t buf[4096] = {1};
+
+	if (!qemu_tools())
+		skip();
+	qfix_chain(f, "16M", 0x5a, "1M");
+	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	io.buf = buf;
+	io.len = sizeof(buf);
+	assert_int_equal(backend_submit(f->be, &io), 0);
+	pfd.fd = backend_engine_fd(f->eng);
+	pfd.events = POLLIN;
+	while (f->done_calls == 0) {
+		assert_true(poll(&pfd, 1, 5000) > 0);
+		backend_engine_run(f->eng);
+	}
+	assert_int_equal(f->res, 4096);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_FLUSH, 0, 0, NULL), 0);
+}
+
+/* ---- discard ---- */
+
+static void unmap_over_backing_reads_zeros_not_golden(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t *buf = calloc(1, 4 * CS);
+	bool mapped = true;
+	uint64_t len = 0;
+
+	if (!qemu_tools())
+		skip();
+	qfix_chain(f, "16M", 0x5a, "1M");
+	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	assert_true(backend_caps(f->be) & BACKEND_CAP_UNMAP_ZEROES);
+	memset(buf, 0x77, CS);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, CS, CS, buf), CS);
+	/* Whole clusters 1 and 2 (one allocated, one not), plus 4 KiB of cluster 3. */
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_UNMAP, CS, 2 * CS + 4096, NULL),
+			 2 * CS + 4096);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, 4 * CS, buf), 4 * CS);
+	assert_all(buf, CS, 0x5a);
+	assert_all(buf + CS, 2 * CS + 4096, 0);
+	assert_all(buf + 3 * CS + 4096, CS - 4096, 0x5a);
+	assert_int_equal(backend_map_query(f->be, CS, &mapped, &len), 0);
+	assert_false(mapped);
+	assert_int_equal(len, 2 * CS);
+	backend_close(f->be);
+	f->be = NULL;
+	assert_int_equal(qemu_img_check(f->overlay), 0);
+	assert_int_equal(sh("qemu-io -c 'read -P 0 64k 135168' -c 'read -P 0x5a 0 64k' '%s' "
+			    ">/dev/null", f->overlay),
+			 0);
+	free(buf);
+}
+
+static void map_query_reports_golden_data_as_mapped(void **state)
+{
+	struct qfix *f = *state;
+	bool mapped = false;
+	uint64_t len = 0;
+
+	if (!qemu_tools())
+		skip();
+	qfix_chain(f, "16M", 0x5a, "1M");
+	assert_int_equal(qfix_open(f, f->overlay, true, &f->be), 0);
+	assert_int_equal(backend_map_query(f->be, 4096, &mapped, &len), 0);
+	assert_true(mapped);
+	assert_int_equal(len, (1 << 20) - 4096);
+	assert_int_equal(backend_map_query(f->be, 1 << 20, &mapped, &len), 0);
+	assert_false(mapped);
+	assert_int_equal(len, 15 << 20);
+}
+
+/* ---- sharing the golden image ---- */
+
+static int fds_open_on(const char *path)
+{
+	char link[64], target[PATH_MAX], real[PATH_MAX];
+	int fd, n = 0;
+
+	assert_non_null(realpath(path, real));
+	for (fd = 0; fd < 1024; fd++) {
+		ssize_t len;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len < 0)
+			continue;
+		target[len] = '\0';
+		n += strcmp(target, real) == 0;
+	}
+	return n;
+}
+
+static void two_overlays_share_one_golden_fd(void **state)
+{
+	struct qfix *f = *state;
+	char second[128];
+	struct backend *be2 = NULL;
+	uint8_t buf[4096];
+
+	if (!qemu_tools())
+		skip();
+	qfix_chain(f, "16M", 0x5a, "1M");
+	snprintf(second, sizeof(second), "%s/second.qcow2", f->dir);
+	assert_int_equal(backend_qcow2_create_overlay(second, "golden.qcow2"), 0);
+	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	assert_int_equal(qfix_open(f, second, false, &be2), 0);
+	assert_int_equal(fds_open_on(f->golden), 1);
+	backend_close(f->be);
+	f->be = NULL;
+	/* The second overlay still reads the golden data after the first is gone. */
+	assert_int_equal(qfix_io(f, be2, BACKEND_OP_READ, 0, sizeof(buf), buf), 4096);
+	assert_all(buf, sizeof(buf), 0x5a);
+	backend_close(be2);
+	assert_int_equal(fds_open_on(f->golden), 0);
+}
+
+static void open_for_writing_of_a_shared_golden_fails_ebusy(void **state)
+{
+	struct qfix *f = *state;
+	struct backend *be2 = NULL;
+
+	if (!qemu_tools())
+		skip();
+	qfix_chain(f, "16M", 0x5a, "1M");
+	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	assert_int_equal(qfix_open(f, f->golden, false, &be2), -EBUSY);
+}
+
+/* ---- malformed images ---- */
+
+/* A hand-made v3 image: 64 KiB clusters, L1 at 3, refcount table at 1. */
+static void qfix_write_image(const char *path, void (*mutate)(uint8_t *img, size_t *len))
+{
+	size_t len = 4 * CS;
+	uint8_t *img = calloc(1, len);
+	int fd;
+
+	assert_non_null(img);
+	put_be32(img + QCOW2_H_MAGIC, QCOW2_MAGIC);
+	put_be32(img + QCOW2_H_VERSION, 3);
+	put_be32(img + QCOW2_H_CLUSTER_BITS, 16);
+	put_be64(img + QCOW2_H_SIZE, 1 << 20);
+	put_be32(img + QCOW2_H_L1_SIZE, 1);
+	put_be64(img + QCOW2_H_L1_OFFSET, 3 * CS);
+	put_be64(img + QCOW2_H_RT_OFFSET, CS);
+	put_be32(img + QCOW2_H_RT_CLUSTERS, 1);
+	put_be32(img + QCOW2_H_REFCOUNT_ORDER, 4);
+	put_be32(img + QCOW2_H_HEADER_LEN, 112);
+	put_be64(img + CS, 2 * CS);
+	for (int i = 0; i < 4; i++)
+		put_be16(img + 2 * CS + 2 * i, 1);
+	if (mutate)
+		mutate(img, &len);
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, img, len), (ssize_t)len);
+	close(fd);
+	free(img);
+}
+
+static void mut_truncated(uint8_t *img, size_t *len)
+{
+	(void)img;
+	*len = 40;
+}
+
+static void mut_version(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be32(img + QCOW2_H_VERSION, 4);
+}
+
+static void mut_cluster_bits_small(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be32(img + QCOW2_H_CLUSTER_BITS, 8);
+}
+
+static void mut_cluster_bits_big(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be32(img + QCOW2_H_CLUSTER_BITS, 22);
+}
+
+static void mut_l1_too_big(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be32(img + QCOW2_H_L1_SIZE, 0x10000000);
+}
+
+static void mut_l1_too_small(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be64(img + QCOW2_H_SIZE, 1ull << 40); /* needs 2048 entries, has 1 */
+}
+
+static void mut_l1_past_eof(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be64(img + QCOW2_H_L1_OFFSET, 64 * CS);
+}
+
+static void mut_rt_past_eof(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be64(img + QCOW2_H_RT_OFFSET, 64 * CS);
+}
+
+static void mut_rt_unaligned(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be64(img + QCOW2_H_RT_OFFSET, CS + 512);
+}
+
+static void mut_dirty(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be64(img + QCOW2_H_INCOMPAT, QCOW2_INCOMPAT_DIRTY);
+}
+
+static void mut_corrupt(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be64(img + QCOW2_H_INCOMPAT, QCOW2_INCOMPAT_CORRUPT);
+}
+
+static void mut_extl2(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be64(img + QCOW2_H_INCOMPAT, QCOW2_INCOMPAT_EXTL2);
+}
+
+static void mut_unknown_incompat(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be64(img + QCOW2_H_INCOMPAT, 1ull << 40);
+}
+
+static void mut_encrypted(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be32(img + QCOW2_H_CRYPT_METHOD, 1);
+}
+
+static void mut_header_len(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be32(img + QCOW2_H_HEADER_LEN, 100);
+}
+
+static void mut_backing_name_past_cluster(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be64(img + QCOW2_H_BACKING_OFFSET, CS - 4);
+	put_be32(img + QCOW2_H_BACKING_SIZE, 16);
+}
+
+static void mut_ext_unterminated(uint8_t *img, size_t *len)
+{
+	(void)len;
+	/* An unknown extension whose length runs past the first cluster. */
+	put_be32(img + 112, 0x12345678);
+	put_be32(img + 116, CS);
+}
+
+static void mut_refblock_past_eof(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be64(img + CS + 8, 100 * CS);
+}
+
+static void mut_refcount_order(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be32(img + QCOW2_H_REFCOUNT_ORDER, 7);
+}
+
+static void mut_backing_missing(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be64(img + QCOW2_H_BACKING_OFFSET, 512);
+	put_be32(img + QCOW2_H_BACKING_SIZE, 8);
+	memcpy(img + 512, "gone.raw", 8);
+}
+
+static void mut_backing_self(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be64(img + QCOW2_H_BACKING_OFFSET, 512);
+	put_be32(img + QCOW2_H_BACKING_SIZE, 9);
+	memcpy(img + 512, "bad.qcow2", 9);
+}
+
+static void malformed_images_are_refused(void **state)
+{
+	static const struct {
+		const char *what;
+		void (*mutate)(uint8_t *, size_t *);
+		int err;
+	} cases[] = {
+		{"truncated header", mut_truncated, -EINVAL},
+		{"version 4", mut_version, -EINVAL},
+		{"cluster_bits 8", mut_cluster_bits_small, -EINVAL},
+		{"cluster_bits 22", mut_cluster_bits_big, -EINVAL},
+		{"L1 too big", mut_l1_too_big, -EINVAL},
+		{"L1 too small for the size", mut_l1_too_small, -EINVAL},
+		{"L1 past EOF", mut_l1_past_eof, -EINVAL},
+		{"refcount table past EOF", mut_rt_past_eof, -EINVAL},
+		{"refcount table unaligned", mut_rt_unaligned, -EINVAL},
+		{"dirty bit", mut_dirty, -EINVAL},
+		{"corrupt bit", mut_corrupt, -EINVAL},
+		{"extended L2", mut_extl2, -EOPNOTSUPP},
+		{"unknown incompatible bit", mut_unknown_incompat, -EOPNOTSUPP},
+		{"encrypted", mut_encrypted, -EINVAL},
+		{"header length < 104", mut_header_len, -EINVAL},
+		{"backing name past the first cluster", mut_backing_name_past_cluster, -EINVAL},
+		{"extension past the first cluster", mut_ext_unterminated, -EINVAL},
+		{"refcount block past EOF", mut_refblock_past_eof, -EINVAL},
+		{"refcount order 7", mut_refcount_order, -EINVAL},
+		{"backing file missing", mut_backing_missing, -ENOENT},
+		{"backing file is itself", mut_backing_self, -EINVAL},
+	};
+	struct qfix *f = *state;
+	char path[128];
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/bad.qcow2", f->dir);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct backend_config cfg = {.path = path};
+		struct backend *be = NULL;
+		int ret;
+
+		qfix_write_image(path, cases[i].mutate);
+		/* Through the qcow2 vtable: a bad magic would be raw to backend_open. */
+		ret = backend_qcow2_ops.open(f->eng, &cfg, &be);
+		if (ret != cases[i].err)
+			fail_msg("%s: open returned %d, expected %d", cases[i].what, ret,
+				 cases[i].err);
+		assert_null(be);
+	}
+}
+
+static void handmade_image_opens_and_reads_zeros(void **state)
+{
+	struct qfix *f = *state;
+	char path[128];
+	uint8_t buf[4096];
+
+	/* The control for the table above: the unmutated image is fine. */
+	snprintf(path, sizeof(path), "%s/good.qcow2", f->dir);
+	qfix_write_image(path, NULL);
+	assert_int_equal(qfix_open(f, path, false, &f->be), 0);
+	assert_int_equal(backend_size(f->be), 1 << 20);
+	memset(buf, 1, sizeof(buf));
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, sizeof(buf), buf), 4096);
+	assert_all(buf, sizeof(buf), 0);
+	if (qemu_tools()) {
+		memset(buf, 0x61, sizeof(buf));
+		assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, 0, sizeof(buf), buf), 4096);
+		backend_close(f->be);
+		f->be = NULL;
+		assert_int_equal(qemu_img_check(path), 0);
+	}
+}
+
+static void chain_deeper_than_sixteen_is_refused(void **state)
+{
+	struct qfix *f = *state;
+	char path[128], prev[32];
+	struct backend_config cfg = {0};
+	int i;
+
+	qfix_raw(f, "l0.raw", 4096, path, sizeof(path));
+	snprintf(prev, sizeof(prev), "l0.raw");
+	for (i = 1; i <= 17; i++) {
+		snprintf(path, sizeof(path), "%s/l%d.qcow2", f->dir, i);
+		assert_int_equal(backend_qcow2_create_overlay(path, prev), 0);
+		snprintf(prev, sizeof(prev), "l%d.qcow2", i);
+	}
+	cfg.path = path;
+	assert_int_equal(backend_open(f->eng, &cfg, &f->be), -EINVAL);
+	/* Sixteen layers are fine. */
+	snprintf(path, sizeof(path), "%s/l15.qcow2", f->dir);
+	assert_int_equal(backend_open(f->eng, &cfg, &f->be), 0);
+}
+
+static void open_out_of_memory_fails_cleanly_at_every_allocation(void **state)
+{
+	struct qfix *f = *state;
+	int n, ret = -ENOMEM;
+
+	if (!qemu_tools())
+		skip();
+	qfix_chain(f, "16M", 0x5a, "1M");
+	for (n = 1; ret == -ENOMEM && n < 100; n++) {
+		fail_calloc_in = n;
+		ret = qfix_open(f, f->overlay, false, &f->be);
+		if (ret == -ENOMEM)
+			assert_null(f->be);
+	}
+	fail_calloc_in = 0;
+	assert_int_equal(ret, 0);
+	assert_true(n > 3); /* store, layers, caches, tables: several allocations failed */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, qfix_setup, qfix_teardown)
+		T(create_overlay_passes_qemu_img_check),
+		T(create_overlay_of_raw_records_raw_format),
+		T(create_overlay_on_existing_path_fails_eexist),
+		T(create_overlay_with_missing_backing_fails_enoent),
+		T(create_overlay_out_of_memory_leaves_no_file),
+		T(probe_tells_qcow2_from_raw),
+		T(read_of_unwritten_overlay_returns_golden_data),
+		T(read_past_end_of_smaller_backing_returns_zeros),
+		T(read_of_zero_flagged_cluster_returns_zeros),
+		T(read_through_chain_of_three_sees_each_layer),
+		T(read_of_compressed_cluster_is_refused),
+		T(partial_write_copies_rest_of_cluster_from_backing),
+		T(write_leaves_golden_image_unchanged),
+		T(rewrite_of_allocated_cluster_keeps_one_cluster),
+		T(write_across_l2_tables_allocates_both),
+		T(write_out_of_memory_fails_and_image_stays_clean),
+		T(fua_write_and_flush_complete),
+		T(unmap_over_backing_reads_zeros_not_golden),
+		T(map_query_reports_golden_data_as_mapped),
+		T(two_overlays_share_one_golden_fd),
+		T(open_for_writing_of_a_shared_golden_fails_ebusy),
+		T(malformed_images_are_refused),
+		T(handmade_image_opens_and_reads_zeros),
+		T(chain_deeper_than_sixteen_is_refused),
+		T(open_out_of_memory_fails_cleanly_at_every_allocation),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
