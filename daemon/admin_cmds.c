@@ -225,7 +225,8 @@ static int cmd_luns(void *ctx, int argc, char **argv, int json, struct buf *out)
 				admin_json_str(out, t->name);
 				/* attached: the backing store is open (in a cluster,
 				 * only on the promoted node; docs/ha.md). */
-				buf_printf(out, ",\"lun\":%zu,\"size\":%llu,\"attached\":%s,\"path\":",
+				buf_printf(out,
+					   ",\"lun\":%zu,\"size\":%llu,\"attached\":%s,\"path\":",
 					   i, (unsigned long long)scsi_lu_size(lu),
 					   scsi_lu_attached(lu) ? "true" : "false");
 				admin_json_str(out, scsi_lu_path(lu));

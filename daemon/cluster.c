@@ -66,8 +66,7 @@ static void cluster_demote_done(struct hatgt_daemon *d)
 		if (d->ha)
 			ha_demote(d->ha);
 		d->role = HATGT_ROLE_UNPROMOTED;
-		qb_log(LOG_NOTICE, "demoted: portals closed, sessions ended, backing stores "
-		       "flushed and closed");
+		qb_log(LOG_NOTICE, "demoted: portals, sessions and backing stores closed");
 	} else {
 		qb_log(LOG_NOTICE, "backing stores flushed and closed");
 	}
@@ -79,8 +78,8 @@ static void cluster_detach_retry(void *arg)
 
 	if (target_registry_detach(&d->reg) == -EBUSY) {
 		if (++d->detach_tries % CLUSTER_DETACH_LOG_EVERY == 0)
-			qb_log(LOG_WARNING, "backing stores: commands still in the backend after "
-			       "%u s; waiting", d->detach_tries / 100);
+			qb_log(LOG_WARNING, "backing stores: commands in the backend after %u s",
+			       d->detach_tries / 100);
 		qb_loop_timer_add(d->loop, QB_LOOP_HIGH, CLUSTER_DETACH_RETRY_NS, d,
 				  cluster_detach_retry, &d->detach_timer);
 		return;

@@ -362,8 +362,8 @@ int target_registry_attach(struct target_registry *reg, char *err, size_t errlen
 				continue;
 			rc = scsi_lu_attach(lu);
 			if (rc < 0) {
-				snprintf(err, errlen, "target %s LUN %zu: cannot open %s: %s", t->name,
-					 i, scsi_lu_path(lu), strerror(-rc));
+				snprintf(err, errlen, "target %s LUN %zu: cannot open %s: %s",
+					 t->name, i, scsi_lu_path(lu), strerror(-rc));
 				qb_log(LOG_ERR, "%s", err);
 				goto out;
 			}

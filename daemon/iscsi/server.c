@@ -255,8 +255,9 @@ void iscsi_server_drain_logout(struct iscsi_server *srv, unsigned int wait_ms,
 		return;
 	}
 	iscsi_server_flush(srv);
-	qb_log(LOG_NOTICE, "asked %u connection(s) to log out (RFC 7143 AsyncEvent 1); "
-	       "closing what is left in %u ms", n, wait_ms);
+	qb_log(LOG_NOTICE,
+	       "asked %u connection(s) to log out (RFC 7143 AsyncEvent 1); closing the rest in %u ms",
+	       n, wait_ms);
 	server_logout.srv = srv;
 	server_logout.drained = drained;
 	server_logout.arg = arg;
