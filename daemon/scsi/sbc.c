@@ -431,6 +431,10 @@ void sbc_vpd_block_characteristics(const struct scsi_lu *lu, struct buf *b)
 	/* SBC-3 6.5.2 WABEREQ 01b: reads after a SANITIZE BLOCK ERASE succeed. */
 	if (sbc_lu_unmap_supported(lu))
 		d[3] = 0x40;
+	/* WACEREQ 01b: reads after a CRYPTOGRAPHIC ERASE succeed (the old data
+	 * decrypts to unspecified bytes); 00b where it is not supported. */
+	if (backend_caps(lu->be) & BACKEND_CAP_CRYPTO_ERASE)
+		d[3] |= 0x10;
 	buf_append(b, d, sizeof(d));
 }
 

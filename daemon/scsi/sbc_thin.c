@@ -24,6 +24,7 @@
 #define SBC_THIN_INVERT (1u << 1)     /* SANITIZE OVERWRITE INVERT */
 #define SBC_THIN_SANITIZE (1u << 2)   /* the LU is sanitizing while the job runs */
 #define SBC_THIN_IMMED (1u << 3)      /* GOOD at once, then run in the background */
+#define SBC_THIN_CRYPTO (1u << 4)     /* SANITIZE CRYPTOGRAPHIC ERASE: replace the key */
 
 /* Fill \p buf (\p len bytes, whole blocks) with \p pattern repeated per block. */
 static void sbc_thin_fill(uint8_t *buf, size_t len, const uint8_t *pattern, size_t plen,
@@ -51,6 +52,16 @@ static enum sense_reason sbc_thin_run(struct sbc_job *job, int64_t res)
 
 	if (res < 0)
 		return sbc_io_reason(BACKEND_OP_WRITE, res);
+	if (job->flags & SBC_THIN_CRYPTO) {
+		/*
+		 * SBC-3 4.11.4: the store replaces its media key. Synchronous on
+		 * purpose: it is one 4 KiB header write and fdatasync (two with
+		 * the old key's wipe), a few ms. The job holds the whole LU, so
+		 * no write encrypted with the old key is in flight.
+		 */
+		res = backend_crypto_erase(lu->be);
+		return res < 0 ? sbc_io_reason(BACKEND_OP_WRITE, res) : SENSE_OK;
+	}
 	if (job->flags & SBC_THIN_DEALLOCATE) {
 		/* In pieces: a request moves at most SBC_THIN_UNMAP_CHUNK bytes. */
 		if (job->pos == job->blocks)
@@ -116,7 +127,7 @@ static enum sense_reason sbc_thin_start(struct scsi_cmd *cmd, uint64_t lba, uint
 	job->flags = flags;
 	job->range.lba = lba;
 	job->range.blocks = blocks;
-	if (!(flags & SBC_THIN_DEALLOCATE)) {
+	if (!(flags & (SBC_THIN_DEALLOCATE | SBC_THIN_CRYPTO))) {
 		chunk = blocks << lu->block_shift;
 		job->buf_len = chunk < SBC_THIN_CHUNK ? chunk : SBC_THIN_CHUNK;
 		job->buf = calloc(1, job->buf_len);
@@ -370,8 +381,10 @@ out:
  * SBC-3 5.27 SANITIZE: OVERWRITE writes the initialization pattern over
  * the whole medium (OVERWRITE COUNT passes, inverted between passes with
  * INVERT); BLOCK ERASE deallocates everything where the store can;
+ * CRYPTOGRAPHIC ERASE replaces the media key of an LU encrypted at rest
+ * (BACKEND_CAP_CRYPTO_ERASE, bs_crypt.c) so old data reads as noise;
  * EXIT FAILURE MODE has nothing to do, since a sanitize never fails into
- * that mode here. CRYPTOGRAPHIC ERASE is not supported.
+ * that mode here.
  */
 enum sense_reason sbc_cmd_sanitize(struct scsi_cmd *cmd)
 {
@@ -439,6 +452,17 @@ enum sense_reason sbc_cmd_sanitize(struct scsi_cmd *cmd)
 			goto out;
 		}
 		r = sbc_thin_start(cmd, 0, lu->nblocks, NULL, 0, flags | SBC_THIN_DEALLOCATE, 1);
+		break;
+	case 0x03: /* CRYPTOGRAPHIC ERASE, SBC-3 5.27.4: no parameter list */
+		if (plen) {
+			r = scsi_cmd_bad_field(cmd, 7, -1);
+			goto out;
+		}
+		if (!(backend_caps(lu->be) & BACKEND_CAP_CRYPTO_ERASE)) {
+			r = scsi_cmd_bad_field(cmd, 1, 4);
+			goto out;
+		}
+		r = sbc_thin_start(cmd, 0, lu->nblocks, NULL, 0, flags | SBC_THIN_CRYPTO, 1);
 		break;
 	case 0x1f: /* EXIT FAILURE MODE */
 		if (plen)

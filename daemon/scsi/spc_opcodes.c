@@ -21,6 +21,7 @@
 #define SPC_OP_UNMAP 0x42
 #define SPC_OP_SANITIZE 0x48
 #define SPC_SANITIZE_BLOCK_ERASE 0x02
+#define SPC_SANITIZE_CRYPTO_ERASE 0x03
 
 /* Does the LU serve \p opcode (with \p sa, when it has service actions)? */
 static bool spc_opcode_available(const struct scsi_lu *lu, uint8_t opcode, uint8_t sa)
@@ -33,6 +34,9 @@ static bool spc_opcode_available(const struct scsi_lu *lu, uint8_t opcode, uint8
 		return false;
 	if (opcode == SPC_OP_UNMAP || (opcode == SPC_OP_SANITIZE && sa == SPC_SANITIZE_BLOCK_ERASE))
 		return sbc_lu_unmap_supported(lu);
+	/* Only an LU encrypted at rest has a key to replace. */
+	if (opcode == SPC_OP_SANITIZE && sa == SPC_SANITIZE_CRYPTO_ERASE)
+		return backend_caps(lu->be) & BACKEND_CAP_CRYPTO_ERASE;
 	return true;
 }
 
