@@ -18,6 +18,10 @@ struct backend_engine {
 	struct io_uring ring;
 	bool ring_ok;
 	int efd;
+	/* The eventfd can be signalled only while requests are in the ring or
+	 * after a kick; otherwise backend_engine_run() need not read it. */
+	unsigned int inflight; /* submitted to io_uring, not yet reaped */
+	bool kicked;           /* written by backend_engine_kick(), not yet read */
 	/* Completions posted with backend_engine_complete(), in order. */
 	struct backend_io *deferred_head;
 	struct backend_io **deferred_tail;
@@ -74,6 +78,7 @@ static void backend_engine_kick(struct backend_engine *eng)
 {
 	uint64_t one = 1;
 
+	eng->kicked = true;
 	/* Only fails with EAGAIN when the counter is saturated: still readable. */
 	if (write(eng->efd, &one, sizeof(one)) < 0)
 		return;
@@ -131,8 +136,10 @@ int backend_uring_queue(struct backend_engine *eng, int fd, struct backend_io *i
 	}
 	backend_uring_prep(sqe, fd, io);
 	ret = io_uring_submit(&eng->ring);
-	if (ret >= 0)
+	if (ret >= 0) {
+		eng->inflight++;
 		ret = 0;
+	}
 out:
 	return ret;
 }
@@ -179,6 +186,11 @@ unsigned int backend_engine_run(struct backend_engine *eng)
 	unsigned int n = 0;
 	uint64_t cnt;
 
+	/* Nothing in flight, nothing posted: the loop calls this after every
+	 * socket event, so skip the read() that would say EAGAIN. */
+	if (!eng->inflight && !eng->kicked && !eng->deferred_head)
+		return 0;
+	eng->kicked = false;
 	if (read(eng->efd, &cnt, sizeof(cnt)) < 0) {
 		/* EAGAIN: nothing signalled, but reaping is harmless. */
 	}
@@ -187,6 +199,13 @@ unsigned int backend_engine_run(struct backend_engine *eng)
 
 		io = io_uring_cqe_get_data(cqe);
 		io_uring_cqe_seen(&eng->ring, cqe);
+		eng->inflight--;
+		/* The last completion may have signalled the eventfd after the
+		 * read() above: clear that too, or the loop would wake for it
+		 * while the skip above keeps it readable. */
+		if (!eng->inflight && read(eng->efd, &cnt, sizeof(cnt)) < 0) {
+			/* EAGAIN: it was not signalled again. */
+		}
 		if (backend_uring_resume(eng, io, &res))
 			continue;
 		backend_uring_finish(io, res);

@@ -145,6 +145,13 @@ int conn_create(struct iscsi_server *srv, int fd)
 	conn->rx_state = RX_BHS;
 	conn->rx_ptr = conn->bhs;
 	conn->rx_want = ISCSI_BHS_LEN;
+	/* Not calloc: only the pages recv() writes are ever touched (an idle
+	 * session costs one page, docs/performance.md "Scale"). */
+	conn->rx_stage = malloc(CONN_RX_STAGE);
+	if (!conn->rx_stage) {
+		rc = -ENOMEM;
+		goto fail;
+	}
 
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
 		conn_addr_str(&ss, conn->peer, sizeof(conn->peer));
@@ -180,6 +187,7 @@ int conn_create(struct iscsi_server *srv, int fd)
 	return 0;
 fail:
 	iscsi_login_destroy(conn->login);
+	free(conn->rx_stage);
 	free(conn);
 	return rc;
 }
@@ -196,6 +204,7 @@ void conn_put(struct iscsi_conn *conn)
 	buf_release(&conn->text_rsp);
 	free(conn->ahs);
 	free(conn->rx_owned);
+	free(conn->rx_stage);
 	free(conn);
 }
 
@@ -911,37 +920,84 @@ pdu_done:
 	return 0;
 }
 
+/*
+ * One recv() for the piece the state machine waits for: straight into its
+ * destination when it is large (write data), else as much as the staging
+ * buffer takes, which usually holds the rest of the PDU and the next ones.
+ * \return 0 with *n bytes for the piece (0: all went to the staging buffer
+ * or the socket is empty, *drained tells which), or -errno.
+ */
+static int conn_recv(struct iscsi_conn *conn, uint32_t *n, bool *drained)
+{
+	uint32_t left = conn->rx_want - conn->rx_got;
+	bool direct = left >= CONN_RX_STAGE;
+	uint8_t *dst = direct ? conn->rx_ptr + conn->rx_got : conn->rx_stage;
+	size_t want = direct ? left : CONN_RX_STAGE;
+	ssize_t r;
+	int rc = 0;
+
+	*n = 0;
+	do {
+		r = recv(conn->fd, dst, want, MSG_DONTWAIT);
+	} while (r < 0 && errno == EINTR);
+	if (r == 0) {
+		rc = -ECONNRESET;
+		goto out;
+	}
+	if (r < 0) {
+		*drained = true;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			rc = -errno;
+		goto out;
+	}
+	conn->last_rx = time(NULL);
+	/* A stream socket returns less than asked only when it has no more
+	 * for now: the next recv() would be EAGAIN, so leave it to epoll. */
+	*drained = (size_t)r < want;
+	if (direct) {
+		*n = (uint32_t)r;
+	} else {
+		conn->rx_stage_len = (uint32_t)r;
+		conn->rx_stage_off = 0;
+	}
+out:
+	return rc;
+}
+
+/* Feed the state machine from the staging buffer and the socket until the
+ * socket is empty. \return 0, or -errno to close. */
 static int conn_read(struct iscsi_conn *conn)
 {
-	int budget = 64; /* PDUs per wakeup, so one busy connection cannot starve others */
+	int budget = 64; /* recv() calls per wakeup, so one busy connection cannot starve others */
+	bool drained = false;
+	uint32_t n;
+	int rc = 0;
 
-	while (budget > 0 && conn->state != CONN_CLOSED && conn->state != CONN_LOGGED_OUT) {
-		ssize_t n = recv(conn->fd, conn->rx_ptr + conn->rx_got, conn->rx_want - conn->rx_got,
-				 MSG_DONTWAIT);
-		int rc;
-
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			if (errno == EINTR)
-				continue;
-			return -errno;
+	while (conn->state != CONN_CLOSED && conn->state != CONN_LOGGED_OUT) {
+		if (conn->rx_stage_off < conn->rx_stage_len) {
+			n = conn->rx_stage_len - conn->rx_stage_off;
+			if (n > conn->rx_want - conn->rx_got)
+				n = conn->rx_want - conn->rx_got;
+			memcpy(conn->rx_ptr + conn->rx_got, conn->rx_stage + conn->rx_stage_off, n);
+			conn->rx_stage_off += n;
+		} else {
+			/* Staged bytes are always consumed first, so stopping
+			 * here leaves nothing behind that epoll would not report. */
+			if (drained || budget-- == 0)
+				break;
+			rc = conn_recv(conn, &n, &drained);
+			if (rc < 0)
+				break;
 		}
-		conn->last_rx = time(NULL);
-		conn->rx_got += (uint32_t)n;
-		if (conn->rx_got < conn->rx_want)
+		conn->rx_got += n;
+		if (n == 0 || conn->rx_got < conn->rx_want)
 			continue;
 		conn->rx_got = 0;
-		if (conn->rx_state == RX_BHS || conn->rx_state == RX_DDIGEST ||
-		    conn->rx_state == RX_PAD || conn->rx_state == RX_DATA)
-			budget--;
 		rc = conn_rx_advance(conn);
 		if (rc < 0)
-			return rc;
+			break;
 	}
-	return 0;
+	return rc;
 }
 
 static int32_t conn_io_cb(int32_t fd, int32_t revents, void *data)
@@ -964,6 +1020,10 @@ static int32_t conn_io_cb(int32_t fd, int32_t revents, void *data)
 		else if (rc < 0)
 			conn_close(conn, strerror(-rc));
 	}
+	/* Commands the store completed at once (page cache, tmpfs) answer in
+	 * this iteration, together with the other output, instead of after
+	 * one more epoll_wait for the completion eventfd. */
+	scsi_completion_run();
 	iscsi_server_flush(conn->srv);
 	conn_put(conn);
 	return 0;

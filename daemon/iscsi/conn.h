@@ -28,6 +28,9 @@
 
 /* Commands the initiator may have outstanding: MaxCmdSN - ExpCmdSN + 1. */
 #define ISCSI_CMD_WINDOW 128
+/* Receive staging buffer per connection; pieces this large or larger are
+ * received straight into their destination instead. */
+#define CONN_RX_STAGE (32u * 1024)
 /* The largest write we buffer; matches the SCSI layer's maximum transfer. */
 #define ISCSI_MAX_XFER (8u * 1024 * 1024)
 
@@ -163,6 +166,11 @@ struct iscsi_conn {
 	struct iscsi_task *rx_task; /* the task whose buffer receives the data */
 	bool rx_discard;       /* read the data segment but ignore the PDU */
 	uint32_t rx_crc;       /* running data digest */
+	/* Bytes received ahead of the state machine: one recv() takes the
+	 * headers and small data segments of several PDUs (CONN_RX_STAGE). */
+	uint8_t *rx_stage;
+	uint32_t rx_stage_len; /* bytes in rx_stage */
+	uint32_t rx_stage_off; /* of which consumed */
 
 	/* Transmit queue */
 	struct list_head txq;
