@@ -71,15 +71,6 @@ int daemon_demote(struct hatgt_daemon *d, char *err, size_t errlen);
 const char *daemon_role_name(const struct hatgt_daemon *d);
 void daemon_flush_all(struct hatgt_daemon *d);
 
-/*
- * iscsi/server.c (belongs in iscsi/iscsi.h): like iscsi_server_drain(), but
- * first close the portals and send every full-feature connection an Async
- * Message asking for a logout (RFC 7143 11.9.1, AsyncEvent 1), wait up to
- * wait_ms for the initiators to log out, then drain what is left.
- */
-void iscsi_server_drain_logout(struct iscsi_server *srv, unsigned int wait_ms,
-			       void (*drained)(void *arg), void *arg);
-
 extern const struct admin_cmd daemon_admin_cmds[];
 extern const size_t daemon_admin_ncmds;
 

@@ -53,6 +53,12 @@ void iscsi_server_close_target(struct iscsi_server *srv, const struct hatgt_targ
  * runs once.
  */
 void iscsi_server_drain(struct iscsi_server *srv, void (*drained)(void *arg), void *arg);
+/** Like iscsi_server_drain(), but first close the portals and send every
+ * full-feature connection an Async Message asking for a logout (RFC 7143
+ * 11.9.1, AsyncEvent 1), wait up to \p wait_ms for the initiators to log out,
+ * then drain what is left. */
+void iscsi_server_drain_logout(struct iscsi_server *srv, unsigned int wait_ms,
+			       void (*drained)(void *arg), void *arg);
 /** Leave the draining state (after a demotion completed). */
 void iscsi_server_undrain(struct iscsi_server *srv);
 /** Stop serving at once: close the portals and every connection without

@@ -262,7 +262,8 @@ enum sense_reason sbc_cmd_extended_copy(struct scsi_cmd *cmd)
 			goto out;
 		}
 		cscd[i] = xcopy_cscd_lu(p + off);
-		if (!cscd[i]) {
+		/* A detached LU (store closed on a node that is not promoted). */
+		if (!cscd[i] || !scsi_lu_attached(cscd[i])) {
 			r = SENSE_COPY_TARGET_UNREACHABLE;
 			goto out;
 		}

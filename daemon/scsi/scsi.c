@@ -48,12 +48,13 @@ static const struct scsi_opcode scsi_opcodes[256] = {
 	ROW(0x37, "READ DEFECT DATA(10)", sbc_cmd_read_defect_data, 10, SCSI_OP_MEDIUM),
 	ROW(0x41, "WRITE SAME(10)", sbc_cmd_write_same, 10, WR),
 	ROW(0x42, "UNMAP", sbc_cmd_unmap, 10, WR),
-	/* SBC-3 5.27: SANITIZE: OVERWRITE, BLOCK ERASE, EXIT FAILURE MODE. */
+	/* SBC-3 5.27: SANITIZE: OVERWRITE, BLOCK ERASE, CRYPTOGRAPHIC ERASE (only
+	 * on encrypted LUs: the handler checks), EXIT FAILURE MODE. */
 	[0x48] = {.name = "SANITIZE",
 		  .handler = sbc_cmd_sanitize,
 		  .cdb_len = 10,
 		  .flags = WR,
-		  .sa_mask = 1u << 0x01 | 1u << 0x02 | 1u << 0x1f},
+		  .sa_mask = 1u << 0x01 | 1u << 0x02 | 1u << 0x03 | 1u << 0x1f},
 	ROW(0x55, "MODE SELECT(10)", spc_cmd_mode_select, 10, 0),
 	ROW(0x56, "RESERVE(10)", spc_cmd_reserve, 10, SCSI_OP_PR_OWN),
 	ROW(0x57, "RELEASE(10)", spc_cmd_release, 10, SCSI_OP_PR_OWN),
