@@ -19,6 +19,9 @@
 #include <qb/qblog.h>
 
 #include "scsi/scsi_int.h"
+#include "util/list.h"
+
+#define SBC_JOB_OP_SANITIZE 0x48 /* SBC-3 5.27 */
 
 static bool scsi_range_overlap(const struct scsi_range *a, const struct scsi_range *b)
 {
@@ -144,6 +147,38 @@ void sbc_job_detach(struct sbc_job *job)
 	job->task = NULL;
 	task->priv = NULL;
 	scsi_task_finish(task, SENSE_OK, NULL);
+}
+
+/*
+ * The transport aborts \p task (ABORT TASK, ABORT TASK SET, a reset, the
+ * loss of its I_T nexus). SBC-3 4.11: a sanitize operation, once started,
+ * runs to its end whatever happens to the SANITIZE command: the LU stays
+ * NOT READY, SANITIZE IN PROGRESS until then. So a SANITIZE job goes on
+ * detached and the task finishes now, and the task management function is
+ * not held up for the length of the operation. Any other task keeps
+ * running (its I/O cannot be cancelled) and finishes as usual.
+ * \return true if task->done has been called.
+ *
+ * Not declared in a header yet: the declaration belongs in scsi/scsi.h and
+ * the call in the transport's abort path (see the issue 3 report).
+ */
+bool scsi_task_abort(struct scsi_task *task);
+bool scsi_task_abort(struct scsi_task *task)
+{
+	struct scsi_range *rg;
+	struct sbc_job *job;
+
+	if (!task->lu || !task->lu->sanitizing)
+		return false;
+	/* Every held range is the range of a job. */
+	for (rg = task->lu->ranges_held; rg; rg = rg->next) {
+		job = container_of(rg, struct sbc_job, range);
+		if (job->task == task && job->opcode == SBC_JOB_OP_SANITIZE && !job->detached) {
+			sbc_job_detach(job);
+			return true;
+		}
+	}
+	return false;
 }
 
 static void sbc_job_continue(struct sbc_job *job, int64_t res)
