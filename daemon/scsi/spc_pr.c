@@ -443,7 +443,9 @@ void scsi_pr_ua_pending_deliver(struct scsi_lu *lu, struct scsi_ua_slot *slot)
 	for (i = 0; i < count; i++)
 		scsi_ua_slot_queue(slot, scsi_pr_ua_reason(ascq[i]));
 	if (count)
-		qb_log(LOG_NOTICE, "%s: %zu reservation unit attention(s) kept for %s rtpi %u queued",
+		qb_log(LOG_NOTICE,
+		       "%s: %zu reservation unit attention(s) kept for %s rtpi %u while it was not "
+		       "connected here: queued",
 		       lu->path, count, n.port, n.rtpi);
 }
 
@@ -816,8 +818,9 @@ int scsi_pr_snapshot_install(const uint8_t *buf, size_t len)
 	pr_ua_pending_destroy(scsi_pr_pending);
 	scsi_pr_pending = pr_ua_pending_count(uas) ? uas : NULL;
 	if (scsi_pr_pending) {
-		qb_log(LOG_NOTICE, "%zu reservation unit attention(s) kept for nexuses connected "
-				   "elsewhere (from the snapshot)",
+		qb_log(LOG_NOTICE,
+		       "%zu reservation unit attention(s) kept for nexuses connected "
+		       "elsewhere (from the snapshot)",
 		       pr_ua_pending_count(uas));
 		uas = NULL;
 	}

@@ -1668,14 +1668,14 @@ static void pending_decode_refuses_bad_fields(void **state)
 		size_t off;
 		uint8_t val;
 	} bad[] = {
-		{0, 2},	   /* version */
-		{2, 1},	   /* reserved */
-		{7, 3},	   /* count larger than the entries */
-		{8, 17},   /* LU id length */
+		{0, 2},	    /* version */
+		{2, 1},	    /* reserved */
+		{7, 3},	    /* count larger than the entries */
+		{8, 17},    /* LU id length */
 		{25, 0x06}, /* ASCQ */
-		{26, 1},   /* reserved */
-		{30, 0},   /* port length 0 */
-		{31, 0},   /* a NUL in the port */
+		{26, 1},    /* reserved */
+		{30, 0},    /* port length 0 */
+		{31, 0},    /* a NUL in the port */
 	};
 	size_t i;
 
