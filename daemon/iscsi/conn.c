@@ -192,6 +192,55 @@ fail:
 	return rc;
 }
 
+/*
+ * Per-connection free lists: a task and a tx PDU per command would
+ * otherwise cost a calloc and a free each (docs/performance.md). Bounded,
+ * and emptied when the connection goes.
+ */
+static void *conn_pool_get(struct conn_pool *p, size_t size)
+{
+	void *obj = p->head;
+
+	if (!obj)
+		return calloc(1, size);
+	p->head = *(void **)obj;
+	p->n--;
+	memset(obj, 0, size);
+	return obj;
+}
+
+static void conn_pool_put(struct conn_pool *p, void *obj)
+{
+	if (p->n >= CONN_POOL_MAX) {
+		free(obj);
+		return;
+	}
+	*(void **)obj = p->head;
+	p->head = obj;
+	p->n++;
+}
+
+static void conn_pool_drain(struct conn_pool *p)
+{
+	while (p->head) {
+		void *obj = p->head;
+
+		p->head = *(void **)obj;
+		free(obj);
+	}
+	p->n = 0;
+}
+
+struct iscsi_task *conn_task_alloc(struct iscsi_conn *conn)
+{
+	return conn_pool_get(&conn->task_pool, sizeof(struct iscsi_task));
+}
+
+void conn_task_recycle(struct iscsi_conn *conn, struct iscsi_task *task)
+{
+	conn_pool_put(&conn->task_pool, task);
+}
+
 void conn_get(struct iscsi_conn *conn)
 {
 	conn->refs++;
@@ -205,15 +254,17 @@ void conn_put(struct iscsi_conn *conn)
 	free(conn->ahs);
 	free(conn->rx_owned);
 	free(conn->rx_stage);
+	conn_pool_drain(&conn->task_pool);
+	conn_pool_drain(&conn->tx_pool);
 	free(conn);
 }
 
-static void conn_txpdu_free(struct iscsi_txpdu *tx)
+static void conn_txpdu_free(struct iscsi_conn *conn, struct iscsi_txpdu *tx)
 {
 	if (tx->task)
 		task_tx_release(tx->task);
 	free(tx->owned);
-	free(tx);
+	conn_pool_put(&conn->tx_pool, tx);
 }
 
 static void conn_rx_reset(struct iscsi_conn *conn)
@@ -257,7 +308,7 @@ void conn_close(struct iscsi_conn *conn, const char *why)
 	}
 	list_for_each_entry_safe(tx, tmp, &conn->txq, node) {
 		list_del(&tx->node);
-		conn_txpdu_free(tx);
+		conn_txpdu_free(conn, tx);
 	}
 	conn_rx_reset(conn);
 	task_abort_all(conn);
@@ -351,7 +402,7 @@ static int conn_flush(struct iscsi_conn *conn)
 			}
 			n -= (ssize_t)left;
 			list_del(&tx->node);
-			conn_txpdu_free(tx);
+			conn_txpdu_free(conn, tx);
 			if (n == 0)
 				break;
 		}
@@ -394,7 +445,7 @@ int conn_send(struct iscsi_conn *conn, const uint8_t *bhs, const uint8_t *data, 
 
 	if (conn->state == CONN_CLOSED)
 		return -ENOTCONN;
-	tx = calloc(1, sizeof(*tx));
+	tx = conn_pool_get(&conn->tx_pool, sizeof(*tx));
 	if (!tx)
 		return -ENOMEM;
 	memcpy(tx->bhs, bhs, ISCSI_BHS_LEN);
@@ -402,7 +453,7 @@ int conn_send(struct iscsi_conn *conn, const uint8_t *bhs, const uint8_t *data, 
 	if (len && !task) {
 		tx->owned = malloc(len);
 		if (!tx->owned) {
-			free(tx);
+			conn_pool_put(&conn->tx_pool, tx);
 			return -ENOMEM;
 		}
 		memcpy(tx->owned, data, len);

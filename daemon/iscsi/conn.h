@@ -53,6 +53,14 @@ enum iscsi_conn_state {
 struct iscsi_conn;
 struct iscsi_tmf;
 
+/* Objects freed by a connection, kept for its next commands (at most
+ * CONN_POOL_MAX each), linked through their first bytes. */
+#define CONN_POOL_MAX 64
+struct conn_pool {
+	void *head;
+	unsigned int n;
+};
+
 /* A PDU on the transmit queue. */
 struct iscsi_txpdu {
 	struct list_head node;
@@ -172,6 +180,10 @@ struct iscsi_conn {
 	uint32_t rx_stage_len; /* bytes in rx_stage */
 	uint32_t rx_stage_off; /* of which consumed */
 
+	/* No allocation per command once warm: freed tasks and tx PDUs. */
+	struct conn_pool task_pool;
+	struct conn_pool tx_pool;
+
 	/* Transmit queue */
 	struct list_head txq;
 	struct list_head dirty_node; /* in srv->dirty while output waits for the flush */
@@ -203,6 +215,11 @@ void conn_close(struct iscsi_conn *conn, const char *why);
 void conn_pause_rx(struct iscsi_conn *conn);
 void conn_get(struct iscsi_conn *conn);
 void conn_put(struct iscsi_conn *conn);
+/** A zeroed task, from the connection's pool or calloc. NULL: no memory.
+ * Give it back with conn_task_recycle() (or free()). */
+struct iscsi_task *conn_task_alloc(struct iscsi_conn *conn);
+/** Keep \p task (its buffers already released) for reuse, or free it. */
+void conn_task_recycle(struct iscsi_conn *conn, struct iscsi_task *task);
 /** Queue a PDU. data is copied unless task is set (then it points into the
  * task's buffer, which stays alive while queued). Fills the digests. */
 int conn_send(struct iscsi_conn *conn, const uint8_t *bhs, const uint8_t *data, uint32_t len,

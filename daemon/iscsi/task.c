@@ -68,7 +68,7 @@ static void task_free(struct iscsi_task *task)
 {
 	scsi_task_release(&task->scsi);
 	free(task->wbuf);
-	free(task);
+	conn_task_recycle(task->conn, task);
 }
 
 void task_tx_release(struct iscsi_task *task)
@@ -117,7 +117,7 @@ void task_cmd_header(struct iscsi_conn *conn)
 		conn_reject(conn, bhs, ISCSI_REJECT_PROTOCOL_ERROR);
 		return;
 	}
-	task = calloc(1, sizeof(*task));
+	task = conn_task_alloc(conn);
 	if (!task) {
 		conn_reject(conn, bhs, ISCSI_REJECT_OUT_OF_RESOURCES);
 		return;
@@ -133,7 +133,7 @@ void task_cmd_header(struct iscsi_conn *conn)
 	task->scsi.cdb_len = ISCSI_CDB_LEN;
 	ext = iscsi_ahs_find(conn->ahs, conn->ahs_len, ISCSI_AHS_EXTENDED_CDB, &ext_len);
 	if (ext_len == UINT32_MAX || (ext && ext_len > SCSI_CDB_MAX - ISCSI_CDB_LEN)) {
-		free(task);
+		conn_task_recycle(conn, task);
 		conn_reject(conn, bhs, ISCSI_REJECT_INVALID_PDU_FIELD);
 		return;
 	}
@@ -155,7 +155,7 @@ void task_cmd_header(struct iscsi_conn *conn)
 		} else {
 			task->wbuf = malloc(edtl);
 			if (!task->wbuf) {
-				free(task);
+				conn_task_recycle(conn, task);
 				conn_reject(conn, bhs, ISCSI_REJECT_OUT_OF_RESOURCES);
 				return;
 			}
