@@ -464,6 +464,40 @@ static void snapshot_install_refuses_every_truncation(void **state)
 	free(snap);
 }
 
+/* A registered, B registered; B's nexus is lost (B is "connected to the
+ * other node") when \p connected is false; then A preempts B. */
+static void preempt_b(struct prf *p, bool connected)
+{
+	struct fix *f = &p->fix;
+
+	pr_out(p, f->itn, PR_SA_REGISTER, 0, 0, 0xa, 0);
+	pr_out(p, p->b, PR_SA_REGISTER, 0, 0, 0xb, 0);
+	if (!connected) {
+		scsi_itn_destroy(p->b);
+		p->b = NULL;
+	}
+	pr_out(p, f->itn, PR_SA_PREEMPT, PR_TYPE_WERO, 0xa, 0xb, 0);
+	fix_assert_good(&f->task);
+}
+
+/* B logs in again (a new nexus, any old one lost first); its first command
+ * reports POWER ON. */
+static void relogin_b(struct prf *p)
+{
+	struct fix *f = &p->fix;
+
+	scsi_itn_destroy(p->b);
+	p->b = fix_itn_create(PORT_B, 1);
+	assert_non_null(p->b);
+	fix_run_on(f, f->lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
+	fix_assert_sense(&f->task, 0x6, 0x29, 0x00);
+}
+
+static void tur_b(struct prf *p)
+{
+	fix_run_on(&p->fix, p->fix.lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
+}
+
 /*
  * SAM-5 5.14: a unit attention belongs to the I_T nexus (port name + rtpi),
  * connected or not. B is registered but logged out when A preempts it; when
@@ -472,45 +506,27 @@ static void snapshot_install_refuses_every_truncation(void **state)
 static void ua_for_nexus_not_connected_is_queued_when_it_logs_in(void **state)
 {
 	struct prf *p = prf_of(state);
-	struct fix *f = &p->fix;
 
-	pr_out(p, f->itn, PR_SA_REGISTER, 0, 0, 0xa, 0);
-	pr_out(p, p->b, PR_SA_REGISTER, 0, 0, 0xb, 0);
-	scsi_itn_destroy(p->b);
-	pr_out(p, f->itn, PR_SA_PREEMPT, PR_TYPE_WERO, 0xa, 0xb, 0);
-	fix_assert_good(&f->task);
-	p->b = fix_itn_create(PORT_B, 1);
-	assert_non_null(p->b);
-	fix_run_on(f, f->lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
-	fix_assert_sense(&f->task, 0x6, 0x29, 0x00);
-	fix_run_on(f, f->lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
-	fix_assert_sense(&f->task, 0x6, 0x2a, 0x05);
-	fix_run_on(f, f->lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
-	fix_assert_good(&f->task);
+	preempt_b(p, false);
+	relogin_b(p);
+	tur_b(p);
+	fix_assert_sense(&p->fix.task, 0x6, 0x2a, 0x05);
+	tur_b(p);
+	fix_assert_good(&p->fix.task);
 }
 
 /* Delivered once: a later login of the same nexus gets POWER ON only. */
 static void kept_ua_is_not_delivered_twice(void **state)
 {
 	struct prf *p = prf_of(state);
-	struct fix *f = &p->fix;
-	int i;
 
-	pr_out(p, f->itn, PR_SA_REGISTER, 0, 0, 0xa, 0);
-	pr_out(p, p->b, PR_SA_REGISTER, 0, 0, 0xb, 0);
-	scsi_itn_destroy(p->b);
-	pr_out(p, f->itn, PR_SA_PREEMPT, PR_TYPE_WERO, 0xa, 0xb, 0);
-	for (i = 0; i < 2; i++) {
-		p->b = fix_itn_create(PORT_B, 1);
-		assert_non_null(p->b);
-		fix_run_on(f, f->lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
-		fix_assert_sense(&f->task, 0x6, 0x29, 0x00);
-		fix_run_on(f, f->lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
-		if (i == 1)
-			break;
-		scsi_itn_destroy(p->b);
-	}
-	fix_assert_good(&f->task);
+	preempt_b(p, false);
+	relogin_b(p);
+	tur_b(p);
+	fix_assert_sense(&p->fix.task, 0x6, 0x2a, 0x05);
+	relogin_b(p);
+	tur_b(p);
+	fix_assert_good(&p->fix.task);
 }
 
 /* A joining member gets the UAs the sender keeps and those its connected
@@ -519,23 +535,18 @@ static void kept_ua_is_not_delivered_twice(void **state)
 static void snapshot_carries_unreported_ua_of_connected_nexus(void **state)
 {
 	struct prf *p = prf_of(state);
-	struct fix *f = &p->fix;
 	uint8_t *snap;
 	size_t len;
 
-	pr_out(p, f->itn, PR_SA_REGISTER, 0, 0, 0xa, 0);
-	pr_out(p, p->b, PR_SA_REGISTER, 0, 0, 0xb, 0);
-	pr_out(p, f->itn, PR_SA_PREEMPT, PR_TYPE_WERO, 0xa, 0xb, 0);
+	preempt_b(p, true);
 	assert_int_equal(scsi_pr_snapshot(&snap, &len), 0);
 	/* The nexus goes away on this member; the snapshot brings its UA back. */
 	scsi_itn_destroy(p->b);
+	p->b = NULL;
 	assert_int_equal(scsi_pr_snapshot_install(snap, len), 0);
-	p->b = fix_itn_create(PORT_B, 1);
-	assert_non_null(p->b);
-	fix_run_on(f, f->lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
-	fix_assert_sense(&f->task, 0x6, 0x29, 0x00);
-	fix_run_on(f, f->lu, p->b, FIX_CDB(0x00, 0, 0, 0, 0, 0), 0);
-	fix_assert_sense(&f->task, 0x6, 0x2a, 0x05);
+	relogin_b(p);
+	tur_b(p);
+	fix_assert_sense(&p->fix.task, 0x6, 0x2a, 0x05);
 	free(snap);
 }
 
@@ -547,11 +558,7 @@ static void snapshot_with_bad_ua_section_installs_nothing(void **state)
 	uint8_t *snap;
 	size_t len;
 
-	pr_out(p, f->itn, PR_SA_REGISTER, 0, 0, 0xa, 0);
-	pr_out(p, p->b, PR_SA_REGISTER, 0, 0, 0xb, 0);
-	scsi_itn_destroy(p->b);
-	p->b = NULL;
-	pr_out(p, f->itn, PR_SA_PREEMPT, PR_TYPE_WERO, 0xa, 0xb, 0);
+	preempt_b(p, false);
 	assert_int_equal(scsi_pr_snapshot(&snap, &len), 0);
 	pr_out(p, f->itn, PR_SA_CLEAR, 0, 0xa, 0, 0);
 	fix_assert_good(&f->task);
