@@ -12,13 +12,9 @@
 
 . "$(dirname "$0")/lab.sh"
 lab_scenario_begin 240
-G1=iqn.2026-11.org.hatgt.lab:guest1
-G2=iqn.2026-11.org.hatgt.lab:guest2
 
 lab_hatgt_up
-out=$(printf 'A register 0 0xa1\nB register 0 0xb2\nA reserve 0xa1 5\n' | lab_pr "$G1" "$G2") ||
-	lab_fail "pr_client failed"
-echo "$out" | grep -vq ': GOOD' && lab_fail "PR setup not GOOD: $out"
+lab_pr_guests 'A register 0 0xa1\nB register 0 0xb2\nA reserve 0xa1 5\n'
 before=$(lab_pr_state) || lab_fail "cannot read the PR state"
 
 first=$LAB_PROMOTED
@@ -57,6 +53,6 @@ after=$(lab_pr_state) || lab_fail "cannot read the PR state"
 before: $before
 after:  $after"
 # The refused member owes no acknowledgement: a PR command completes.
-out=$(printf 'B register 0xb2 0xb3\nA read-keys\n' | lab_pr "$G1" "$G2")
+out=$(printf 'B register 0xb2 0xb3\nA read-keys\n' | lab_pr "$LAB_G1" "$LAB_G2")
 echo "$out" | grep -q 'B register: GOOD' || lab_fail "PR command on $first: $out"
 exit 0

@@ -649,11 +649,23 @@ lab_pr() {
 	lab_client timeout 60 "$p" "$LAB_PORTAL_IP:3260" "$LAB_TARGET" 0 "$@"
 }
 
+# The two guests of the PR scenarios (nodes A and B of lab_pr).
+LAB_G1=iqn.2026-11.org.hatgt.lab:guest1
+LAB_G2=iqn.2026-11.org.hatgt.lab:guest2
+
+# lab_pr_guests SCRIPT: run SCRIPT as guests A and B; the scenario fails
+# unless every step answers GOOD.
+lab_pr_guests() {
+	local out
+	out=$(printf '%b' "$1" | lab_pr "$LAB_G1" "$LAB_G2") || lab_fail "pr_client failed: $out"
+	echo "$out" | grep -vq ': GOOD' && lab_fail "PR steps not GOOD: $out"
+	return 0
+}
+
 # lab_pr_state: the PR state as the initiators see it (keys, holder, type,
 # PRgeneration), one canonical text block.
 lab_pr_state() {
-	printf 'A read-full-status\nA read-reservation\nA read-keys\n' |
-		lab_pr iqn.2026-11.org.hatgt.lab:guest1 iqn.2026-11.org.hatgt.lab:guest2
+	printf 'A read-full-status\nA read-reservation\nA read-keys\n' | lab_pr "$LAB_G1" "$LAB_G2"
 }
 
 # lab_pcs ARGS...: pcs on the first powered node.

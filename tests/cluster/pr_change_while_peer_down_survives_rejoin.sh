@@ -12,17 +12,15 @@
 
 . "$(dirname "$0")/lab.sh"
 lab_scenario_begin 300
-G1=iqn.2026-11.org.hatgt.lab:guest1
-G2=iqn.2026-11.org.hatgt.lab:guest2
 
 lab_hatgt_up
 prom=$LAB_PROMOTED
 peer=$LAB_PEER
-printf 'A register 0 0xa1\n' | lab_pr "$G1" "$G2" | grep -q GOOD || lab_fail "register"
+printf 'A register 0 0xa1\n' | lab_pr "$LAB_G1" "$LAB_G2" | grep -q GOOD || lab_fail "register"
 
 lab_node_kill "$peer"
 lab_wait 30 "$prom fenced $peer" lab_fenced "$prom" "$peer" || lab_fail "$peer was not fenced"
-out=$(printf 'B register 0 0xb2\nB reserve 0xb2 5\n' | lab_pr "$G1" "$G2")
+out=$(printf 'B register 0 0xb2\nB reserve 0xb2 5\n' | lab_pr "$LAB_G1" "$LAB_G2")
 echo "$out" | grep -vq ': GOOD' && lab_fail "PR change with the peer down: $out"
 changed=$(lab_pr_state) || lab_fail "cannot read the PR state"
 lab_log "changed state: $(echo "$changed" | tr '\n' ' ')"

@@ -14,13 +14,9 @@
 
 . "$(dirname "$0")/lab.sh"
 lab_scenario_begin 300
-G1=iqn.2026-11.org.hatgt.lab:guest1
-G2=iqn.2026-11.org.hatgt.lab:guest2
 
 lab_hatgt_up
-out=$(printf 'A register 0 0xa1\nB register 0 0xb2\nA reserve 0xa1 5\n' | lab_pr "$G1" "$G2") ||
-	lab_fail "pr_client failed"
-echo "$out" | grep -vq ': GOOD' && lab_fail "PR setup not GOOD: $out"
+lab_pr_guests 'A register 0 0xa1\nB register 0 0xb2\nA reserve 0xa1 5\n'
 before=$(lab_pr_state) || lab_fail "cannot read the PR state"
 lab_log "PR state before failover: $(echo "$before" | tr '\n' ' ')"
 echo "$before" | grep -q 'type=5' || lab_fail "no type 5 reservation in: $before"
@@ -43,7 +39,7 @@ after=$(lab_pr_state) || lab_fail "cannot read the PR state after power-off"
 before: $before
 after:  $after"
 
-out=$(printf 'B preempt-abort 0xb2 0xa1 5\nB read-reservation\n' | lab_pr "$G1" "$G2")
+out=$(printf 'B preempt-abort 0xb2 0xa1 5\nB read-reservation\n' | lab_pr "$LAB_G1" "$LAB_G2")
 echo "$out" | grep -q 'preempt-abort: GOOD' || lab_fail "preempt-abort after failover: $out"
 echo "$out" | grep -q 'key=0xb2\|key=178' || lab_fail "guest2 does not hold the reservation: $out"
 exit 0

@@ -14,18 +14,14 @@
 
 . "$(dirname "$0")/lab.sh"
 lab_scenario_begin 240
-G1=iqn.2026-11.org.hatgt.lab:guest1
-G2=iqn.2026-11.org.hatgt.lab:guest2
 
 lab_hatgt_up
-out=$(printf 'A register 0 0xa1\nB register 0 0xb2\nA reserve 0xa1 5\nA preempt 0xa1 0xb2 5\n' |
-	lab_pr "$G1" "$G2") || lab_fail "pr_client failed"
-echo "$out" | grep -vq ': GOOD' && lab_fail "PR setup not GOOD: $out"
+lab_pr_guests 'A register 0 0xa1\nB register 0 0xb2\nA reserve 0xa1 5\nA preempt 0xa1 0xb2 5\n'
 lab_log "B preempted while connected to $LAB_PROMOTED"
 
 lab_pcs node standby "$LAB_PROMOTED" > /dev/null || lab_fail "standby $LAB_PROMOTED"
 lab_failover_wait "$LAB_PEER"
-out=$(printf 'B uas\n' | lab_pr "$G1" "$G2") || lab_fail "pr_client failed: $out"
+out=$(printf 'B uas\n' | lab_pr "$LAB_G1" "$LAB_G2") || lab_fail "pr_client failed: $out"
 lab_log "B's first commands on $LAB_PEER: $out"
 case $out in
 *"B uas:"*" 6/2a05"*" GOOD"*) ;;
@@ -34,7 +30,7 @@ esac
 lab_syslog_has "unit attention\\(s\\) kept for .*guest2" ||
 	lab_fail "no log line for the kept unit attention"
 # Delivered once on this node: a new login gets POWER ON only.
-out=$(printf 'B uas\n' | lab_pr "$G1" "$G2") || lab_fail "pr_client failed: $out"
+out=$(printf 'B uas\n' | lab_pr "$LAB_G1" "$LAB_G2") || lab_fail "pr_client failed: $out"
 case $out in
 *2a05*) lab_fail "REGISTRATIONS PREEMPTED reported twice on $LAB_PEER: $out" ;;
 esac
