@@ -85,6 +85,8 @@ struct qcow2_layer {
 	bool broken; /* a metadata write failed: memory and disk may differ */
 	bool warned_compressed;
 	uint64_t size; /* virtual size */
+	uint64_t open_size; /* file size at open */
+	uint64_t open_end;  /* host_end at open: clusters below may end at open_size */
 	struct qcow2_layer *backing;
 	/* qcow2 only */
 	unsigned int version;
@@ -549,7 +551,70 @@ static bool qcow2_entry_zero(const struct qcow2_layer *l, uint64_t e)
 
 /* ---- reads through the chain ---- */
 
-static int qcow2_layer_read(struct qcow2_layer *l, uint64_t off, uint8_t *buf, uint64_t len);
+/*
+ * Where the bytes of a read come from: (fd, host offset) extents, merged when
+ * contiguous. A synchronous reader (copy-on-write fills) preads each at once;
+ * the asynchronous one (READ requests) collects them for the engine.
+ */
+struct qcow2_extent {
+	int fd;
+	uint64_t host;
+	uint8_t *buf;
+	uint64_t len;
+};
+
+struct qcow2_reader {
+	bool sync;
+	struct qcow2_extent *ext;
+	size_t n, cap;
+};
+
+static int qcow2_reader_add(struct qcow2_reader *rd, const struct qcow2_layer *l, uint64_t host,
+			    uint8_t *buf, uint64_t len)
+{
+	struct qcow2_extent *e;
+	int ret = 0;
+
+	/* A cluster qemu left short at the end of the file reads zeros past it. */
+	if (host < l->open_end && host + len > l->open_size) {
+		uint64_t keep = host < l->open_size ? l->open_size - host : 0;
+
+		memset(buf + keep, 0, len - keep);
+		len = keep;
+	}
+	if (len == 0)
+		goto out;
+	if (rd->sync) {
+		ret = qcow2_pread_all(l->fd, buf, len, host);
+		goto out;
+	}
+	e = rd->n ? &rd->ext[rd->n - 1] : NULL;
+	if (e && e->fd == l->fd && e->host + e->len == host && e->buf + e->len == buf &&
+	    e->len + len <= INT_MAX) {
+		e->len += len;
+		goto out;
+	}
+	if (rd->n == rd->cap) {
+		size_t cap = rd->cap ? rd->cap * 2 : 8;
+		struct qcow2_extent *x = calloc(cap, sizeof(*x));
+
+		if (!x) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		if (rd->n)
+			memcpy(x, rd->ext, rd->n * sizeof(*x));
+		free(rd->ext);
+		rd->ext = x;
+		rd->cap = cap;
+	}
+	rd->ext[rd->n++] = (struct qcow2_extent){.fd = l->fd, .host = host, .buf = buf, .len = len};
+out:
+	return ret;
+}
+
+static int qcow2_layer_read(struct qcow2_layer *l, struct qcow2_reader *rd, uint64_t off,
+			    uint8_t *buf, uint64_t len);
 
 static int qcow2_compressed_refuse(struct qcow2_layer *l)
 {
@@ -561,7 +626,8 @@ static int qcow2_compressed_refuse(struct qcow2_layer *l)
 }
 
 /* One piece of a read that stays inside one cluster of \p l. */
-static int qcow2_cluster_read(struct qcow2_layer *l, uint64_t off, uint8_t *buf, uint64_t len)
+static int qcow2_cluster_read(struct qcow2_layer *l, struct qcow2_reader *rd, uint64_t off,
+			      uint8_t *buf, uint64_t len)
 {
 	uint64_t e, host;
 	int ret;
@@ -581,9 +647,9 @@ static int qcow2_cluster_read(struct qcow2_layer *l, uint64_t off, uint8_t *buf,
 			ret = -EIO;
 			goto out;
 		}
-		ret = qcow2_pread_all(l->fd, buf, len, host + qcow2_offset_in_cluster(l, off));
+		ret = qcow2_reader_add(rd, l, host + qcow2_offset_in_cluster(l, off), buf, len);
 	} else if (l->backing) {
-		ret = qcow2_layer_read(l->backing, off, buf, len);
+		ret = qcow2_layer_read(l->backing, rd, off, buf, len);
 	} else {
 		memset(buf, 0, len);
 	}
@@ -592,14 +658,15 @@ out:
 }
 
 /* Read [off, off + len) of layer \p l's virtual disk; zeros past its end. */
-static int qcow2_layer_read(struct qcow2_layer *l, uint64_t off, uint8_t *buf, uint64_t len)
+static int qcow2_layer_read(struct qcow2_layer *l, struct qcow2_reader *rd, uint64_t off,
+			    uint8_t *buf, uint64_t len)
 {
 	uint64_t in = off < l->size ? (len < l->size - off ? len : l->size - off) : 0;
 	int ret = 0;
 
 	memset(buf + in, 0, len - in);
 	if (!l->is_qcow2) {
-		ret = in ? qcow2_pread_all(l->fd, buf, in, off) : 0;
+		ret = in ? qcow2_reader_add(rd, l, off, buf, in) : 0;
 		goto out;
 	}
 	while (in > 0) {
@@ -607,7 +674,7 @@ static int qcow2_layer_read(struct qcow2_layer *l, uint64_t off, uint8_t *buf, u
 
 		if (n > in)
 			n = in;
-		ret = qcow2_cluster_read(l, off, buf, n);
+		ret = qcow2_cluster_read(l, rd, off, buf, n);
 		if (ret < 0)
 			goto out;
 		off += n;
@@ -716,13 +783,14 @@ static int qcow2_cow_fill(struct qcow2_layer *l, uint64_t e, uint64_t off, const
 			  uint64_t len, uint8_t *cbuf)
 {
 	uint64_t start = off - qcow2_offset_in_cluster(l, off);
+	struct qcow2_reader sync_rd = {.sync = true};
 	int ret = 0;
 
 	if (len < l->cluster_size) {
 		if (qcow2_entry_zero(l, e) || !l->backing)
 			memset(cbuf, 0, l->cluster_size);
 		else
-			ret = qcow2_layer_read(l->backing, start, cbuf, l->cluster_size);
+			ret = qcow2_layer_read(l->backing, &sync_rd, start, cbuf, l->cluster_size);
 	}
 	if (ret == 0)
 		memcpy(cbuf + (off - start), src, len);
@@ -772,6 +840,9 @@ static int qcow2_write_span(struct qcow2_layer *l, uint64_t off, const uint8_t *
 		}
 		if (host && !qcow2_entry_zero(l, e)) {
 			ret = qcow2_pwrite_all(l->fd, src, n, host + in);
+			/* A cluster qemu left short at the end of the file grew. */
+			if (ret == 0 && host + in + n > l->open_size)
+				l->open_size = host + in + n;
 		} else {
 			if (!cbuf) {
 				cbuf = calloc(1, cs);
@@ -1241,8 +1312,10 @@ static int qcow2_layer_init(struct qcow2_layer *l, const struct stat *st, const 
 	uint8_t magic[4] = {0};
 	int ret;
 
+	l->open_size = fsize;
 	if (S_ISBLK(st->st_mode)) {
 		ret = ioctl(l->fd, BLKGETSIZE64, &l->size) < 0 ? -errno : 0;
+		l->open_size = l->open_end = l->size;
 		goto out;
 	}
 	ret = qcow2_pread_all(l->fd, magic, sizeof(magic), 0);
@@ -1252,6 +1325,7 @@ static int qcow2_layer_init(struct qcow2_layer *l, const struct stat *st, const 
 	l->is_qcow2 = format ? strcmp(format, "qcow2") == 0 : get_be32(magic) == QCOW2_MAGIC;
 	if (!l->is_qcow2) {
 		l->size = fsize;
+		l->open_end = fsize;
 		goto out;
 	}
 	ret = qcow2_cache_init(&l->l2c, l->writable ? QCOW2_L2_CACHE_RW : QCOW2_L2_CACHE_SHARED);
@@ -1262,6 +1336,7 @@ static int qcow2_layer_init(struct qcow2_layer *l, const struct stat *st, const 
 	if (ret < 0)
 		goto out;
 	l->host_end = (fsize + l->cluster_size - 1) & ~(l->cluster_size - 1);
+	l->open_end = l->host_end;
 	if (bname[0])
 		ret = qcow2_backing_open(l, bname, bfmt, ctx);
 out:
@@ -1354,6 +1429,92 @@ out:
 	return ret;
 }
 
+/* ---- asynchronous reads ---- */
+
+/*
+ * A READ is resolved through the metadata (synchronously: L1 in memory, L2
+ * tables in the cache or the page cache), zero ranges are filled at once, and
+ * the data extents go to the engine, each against its layer's fd. The
+ * request completes when the last one does. Clusters are only ever
+ * allocated at the end of the overlay and never reused, so an extent in
+ * flight cannot come to hold another block's data meanwhile.
+ */
+struct qcow2_read_sub {
+	struct backend_io io;
+	struct qcow2_read *req;
+};
+
+struct qcow2_read {
+	struct backend_io *parent;
+	unsigned int pending;
+	int64_t err;
+	struct qcow2_read_sub sub[];
+};
+
+static void qcow2_read_sub_done(struct backend_io *io, int64_t res)
+{
+	struct qcow2_read *req = ((struct qcow2_read_sub *)io)->req;
+	struct backend_io *parent = req->parent;
+	int64_t err;
+
+	if (res < 0 && !req->err)
+		req->err = res;
+	if (--req->pending)
+		return;
+	err = req->err;
+	free(req);
+	parent->done(parent, err ? err : (int64_t)parent->len);
+}
+
+/* Start the extents of \p rd for \p io. \return 0 or -errno (nothing started). */
+static int qcow2_read_start(struct backend *be, struct backend_io *io, struct qcow2_reader *rd)
+{
+	struct qcow2_read *req;
+	size_t i;
+	int ret = 0;
+
+	if (rd->n == 0) {
+		backend_engine_complete(be->eng, io, (int64_t)io->len);
+		goto out;
+	}
+	req = calloc(1, sizeof(*req) + rd->n * sizeof(req->sub[0]));
+	if (!req) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	req->parent = io;
+	req->pending = (unsigned int)rd->n + 1; /* + 1: none completes the request early */
+	for (i = 0; i < rd->n; i++) {
+		struct qcow2_read_sub *sub = &req->sub[i];
+
+		sub->req = req;
+		sub->io.op = BACKEND_OP_READ;
+		sub->io.offset = rd->ext[i].host;
+		sub->io.len = rd->ext[i].len;
+		sub->io.buf = rd->ext[i].buf;
+		sub->io.done = qcow2_read_sub_done;
+		sub->io.be = be;
+		/* Ring full: this extent is read here and now instead. */
+		if (backend_uring_queue(be->eng, rd->ext[i].fd, &sub->io) < 0) {
+			int r = qcow2_pread_all(rd->ext[i].fd, sub->io.buf, sub->io.len,
+						sub->io.offset);
+
+			req->pending--;
+			if (r < 0 && !req->err)
+				req->err = r;
+		}
+	}
+	/* Drop the guard reference; if everything was read here, complete later. */
+	if (--req->pending == 0) {
+		int64_t res = req->err ? req->err : (int64_t)io->len;
+
+		free(req);
+		backend_engine_complete(be->eng, io, res);
+	}
+out:
+	return ret;
+}
+
 /* ---- the vtable ---- */
 
 static int qcow2_open(struct backend_engine *eng, const struct backend_config *cfg,
@@ -1400,12 +1561,9 @@ static int64_t qcow2_do(struct bs_qcow2 *q, struct backend_io *io)
 	struct qcow2_layer *l = q->top;
 	int ret = -EIO;
 
-	if (io->op != BACKEND_OP_READ && l->broken)
+	if (l->broken)
 		goto out;
 	switch (io->op) {
-	case BACKEND_OP_READ:
-		ret = qcow2_layer_read(l, io->offset, io->buf, io->len);
-		break;
 	case BACKEND_OP_WRITE:
 		ret = qcow2_split(l, io->offset, io->buf, io->len, qcow2_write_span);
 		/* SBC-3 FUA: durable (data and metadata) before GOOD. */
@@ -1431,7 +1589,18 @@ static int qcow2_submit(struct backend *be, struct backend_io *io)
 	/* FLUSH: only the overlay is ever written; io_uring fdatasyncs it. */
 	if (io->op == BACKEND_OP_FLUSH)
 		return backend_uring_queue(be->eng, q->top->fd, io);
-	res = qcow2_do(q, io);
+	if (io->op == BACKEND_OP_READ) {
+		struct qcow2_reader rd = {0};
+
+		res = qcow2_layer_read(q->top, &rd, io->offset, io->buf, io->len);
+		if (res == 0)
+			res = qcow2_read_start(be, io, &rd);
+		free(rd.ext);
+		if (res == 0)
+			return 0;
+	} else {
+		res = qcow2_do(q, io);
+	}
 	if (res < 0)
 		be->stats.errors++;
 	backend_engine_complete(be->eng, io, res);

@@ -347,6 +347,32 @@ static void read_of_compressed_cluster_is_refused(void **state)
 	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, sizeof(buf), buf), -EOPNOTSUPP);
 }
 
+static void read_out_of_memory_completes_with_enomem(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t *buf = calloc(1, 2 * CS);
+
+	if (!qemu_tools())
+		skip();
+	qfix_chain(f, "16M", 0x5a, "1M");
+	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	memset(buf, 0x11, CS);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, 0, CS, buf), CS);
+	/* Warm the metadata caches, then fail each allocation of a read in turn:
+	 * the extent list, then the request that tracks the engine reads. */
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, 2 * CS, buf), 2 * CS);
+	for (int n = 1; n <= 2; n++) {
+		fail_calloc_in = n;
+		assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, 2 * CS, buf), -ENOMEM);
+	}
+	fail_calloc_in = 0;
+	assert_int_equal(backend_stats(f->be)->errors, 2);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, 2 * CS, buf), 2 * CS);
+	assert_all(buf, CS, 0x11);
+	assert_all(buf + CS, CS, 0x5a);
+	free(buf);
+}
+
 /* ---- writes ---- */
 
 static void partial_write_copies_rest_of_cluster_from_backing(void **state)
@@ -892,6 +918,7 @@ int main(void)
 		T(read_of_zero_flagged_cluster_returns_zeros),
 		T(read_through_chain_of_three_sees_each_layer),
 		T(read_of_compressed_cluster_is_refused),
+		T(read_out_of_memory_completes_with_enomem),
 		T(partial_write_copies_rest_of_cluster_from_backing),
 		T(write_leaves_golden_image_unchanged),
 		T(rewrite_of_allocated_cluster_keeps_one_cluster),
