@@ -21,7 +21,7 @@ struct backend_engine {
 	/* The eventfd can be signalled only while requests are in the ring or
 	 * after a kick; otherwise backend_engine_run() need not read it. */
 	unsigned int inflight; /* submitted to io_uring, not yet reaped */
-	bool kicked;           /* written by backend_engine_kick(), not yet read */
+	bool kicked;	       /* written by backend_engine_kick(), not yet read */
 	/* Completions posted with backend_engine_complete(), in order. */
 	struct backend_io *deferred_head;
 	struct backend_io **deferred_tail;

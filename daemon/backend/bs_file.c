@@ -31,7 +31,7 @@
 struct bs_file {
 	struct backend be; /* first: the vtable's view */
 	int fd;
-	bool in_memory;       /* tmpfs/ramfs: plain pread/pwrite never wait for a disk */
+	bool in_memory;	      /* tmpfs/ramfs: plain pread/pwrite never wait for a disk */
 	bool nowait_read_off; /* the file system refused RWF_NOWAIT once */
 	bool nowait_write_off;
 };
