@@ -14,7 +14,9 @@
  *     same LBAs for every client, as every client boots the same files);
  *  2. writes --write-mib MiB of its own data at --write-offset-mib, every
  *     byte (n % 251) + 1, which qemu-io -c "read -P" can check later;
- * with --qd commands outstanding, then logs out.
+ * with --qd commands outstanding, then logs out. The writes are spread
+ * evenly among the reads, as a booting system writes logs while it reads,
+ * so a SIGKILL of the daemon at any moment interrupts writes.
  *
  * Output: a human summary on stderr and one machine line on stdout:
  *   boot-storm: clients=N ok=N errors=E total_s=T login_p50_ms=.. p50_s=.. p99_s=..
@@ -74,6 +76,7 @@ struct storm_client {
 	uint64_t blocks;
 	uint64_t nseq, nscat, nwrite; /* commands in each phase */
 	uint64_t next, inflight, done;
+	uint64_t rnext, wnext; /* reads and writes submitted */
 	uint8_t *wbuf;
 	int64_t t_login;
 	int64_t t_done;
@@ -148,10 +151,24 @@ static void storm_io_cb(struct iscsi_context *iscsi, int status, void *data, voi
 static int storm_io_next(struct storm_client *c)
 {
 	struct storm_run *r = c->run;
+	uint64_t total = c->nseq + c->nscat + c->nwrite;
 	struct scsi_task *task;
-	uint64_t i = c->next, lba, off;
+	uint64_t i, lba, off;
 	uint32_t len;
 
+	if (c->next == total)
+		return 1;
+	/* Command number next is a write when the share of writes among the
+	 * first next + 1 commands reaches the next whole write. */
+	if (c->wnext < c->nwrite && (c->next + 1) * c->nwrite / total > c->wnext) {
+		off = r->o.write_off + c->wnext * STORM_WRITE_IO;
+		task = iscsi_write16_task(c->iscsi, 0, off / c->block_len, c->wbuf, STORM_WRITE_IO,
+					  (int)c->block_len, 0, 0, 0, 0, 0, storm_io_cb, c);
+		if (task)
+			c->wnext++;
+		goto out;
+	}
+	i = c->rnext;
 	if (i < c->nseq) {
 		off = i * STORM_SEQ_IO;
 		len = (uint32_t)(r->o.seq_bytes - off < STORM_SEQ_IO ? r->o.seq_bytes - off
@@ -163,14 +180,12 @@ static int storm_io_next(struct storm_client *c)
 		len = STORM_SCATTER_IO;
 		task = iscsi_read16_task(c->iscsi, 0, lba, len, (int)c->block_len, 0, 0, 0, 0, 0,
 					 storm_io_cb, c);
-	} else if (i < c->nseq + c->nscat + c->nwrite) {
-		off = r->o.write_off + (i - c->nseq - c->nscat) * STORM_WRITE_IO;
-		len = STORM_WRITE_IO;
-		task = iscsi_write16_task(c->iscsi, 0, off / c->block_len, c->wbuf, len,
-					  (int)c->block_len, 0, 0, 0, 0, 0, storm_io_cb, c);
 	} else {
 		return 1;
 	}
+	if (task)
+		c->rnext++;
+out:
 	if (!task) {
 		storm_client_fail(c, "submit", iscsi_get_error(c->iscsi));
 		return -1;
