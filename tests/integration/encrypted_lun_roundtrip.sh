@@ -45,7 +45,9 @@ cp "$T/enc.img" "$T/enc.before"
 (umask 077 && head -c 32 /dev/urandom > "$T/enc.key")
 st=0
 bounded 10 "$HATGTD" --config "$CONF" --foreground >> "$DAEMON_LOG" 2>&1 || st=$?
-[ "$st" -ne 0 ] && [ "$st" -ne 124 ] || fail "hatgtd started with the wrong key (status $st)"
+if [ "$st" -eq 0 ] || [ "$st" -eq 124 ]; then
+	fail "hatgtd started with the wrong key (status $st)"
+fi
 grep -q "does not unlock this store's encryption header (wrong key file)" "$DAEMON_LOG" ||
 	fail "no log line about the wrong key"
 cmp -s "$T/enc.img" "$T/enc.before" || fail "the store was changed by the refused open"
