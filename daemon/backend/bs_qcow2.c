@@ -1356,7 +1356,10 @@ static int qcow2_layer_open(const char *path, const char *format, bool writable,
 	unsigned int i;
 	int fd, ret;
 
-	fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	/* O_NONBLOCK: a backing name (from the image, so untrusted) naming a FIFO
+	 * must not hang the daemon in open(); cleared again for regular files,
+	 * where io_uring would otherwise answer EAGAIN instead of waiting. */
+	fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		ret = -errno;
 		goto out;
@@ -1366,8 +1369,14 @@ static int qcow2_layer_open(const char *path, const char *format, bool writable,
 		ret = -errno;
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		qb_log(LOG_ERR, "qcow2 %s: neither a regular file nor a block device", path);
 		goto out;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		ret = -errno;
+		goto out;
+	}
 	for (i = 0; i < ctx->depth; i++) {
 		if (ctx->dev[i] == st.st_dev && ctx->ino[i] == st.st_ino) {
 			qb_log(LOG_ERR, "qcow2 %s: backing chain loops back to itself", path);

@@ -791,6 +791,14 @@ static void mut_backing_self(uint8_t *img, size_t *len)
 	memcpy(img + 512, "bad.qcow2", 9);
 }
 
+static void mut_backing_fifo(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be64(img + QCOW2_H_BACKING_OFFSET, 512);
+	put_be32(img + QCOW2_H_BACKING_SIZE, 4);
+	memcpy(img + 512, "fifo", 4);
+}
+
 static void malformed_images_are_refused(void **state)
 {
 	static const struct {
@@ -819,11 +827,14 @@ static void malformed_images_are_refused(void **state)
 		{"refcount order 7", mut_refcount_order, -EINVAL},
 		{"backing file missing", mut_backing_missing, -ENOENT},
 		{"backing file is itself", mut_backing_self, -EINVAL},
+		{"backing file is a FIFO (must not hang)", mut_backing_fifo, -EINVAL},
 	};
 	struct qfix *f = *state;
 	char path[128];
 	size_t i;
 
+	snprintf(path, sizeof(path), "%s/fifo", f->dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
 	snprintf(path, sizeof(path), "%s/bad.qcow2", f->dir);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct backend_config cfg = {.path = path};
