@@ -405,9 +405,9 @@ static int bs_crypt_hdr_load(struct bs_crypt *c, bool readonly)
 	for (i = 0; i < 2; i++)
 		st[i] = bs_crypt_slot_check(area + (size_t)i * BS_CRYPT_SLOT_SIZE);
 	if (st[0] == BS_CRYPT_SLOT_VALID || st[1] == BS_CRYPT_SLOT_VALID) {
-		use = st[0] != BS_CRYPT_SLOT_VALID ||
-				      (st[1] == BS_CRYPT_SLOT_VALID &&
-				       get_be64(area + BS_CRYPT_SLOT_SIZE + 24) > get_be64(area + 24))
+		use = st[0] != BS_CRYPT_SLOT_VALID || (st[1] == BS_CRYPT_SLOT_VALID &&
+						       get_be64(area + BS_CRYPT_SLOT_SIZE + 24) >
+							       get_be64(area + 24))
 			      ? 1
 			      : 0;
 		ret = bs_crypt_hdr_use(c, area, use);

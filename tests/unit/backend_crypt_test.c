@@ -107,7 +107,8 @@ static void cfix_reopen(struct cfix *c, int expect)
 /* Submit one request and run the engine until it completes. \return res. */
 static int64_t cfix_io(struct cfix *c, enum backend_op op, uint64_t off, uint64_t len, void *buf)
 {
-	struct backend_io io = {.op = op, .offset = off, .len = len, .buf = buf, .done = cfix_io_done};
+	struct backend_io io = {
+		.op = op, .offset = off, .len = len, .buf = buf, .done = cfix_io_done};
 	struct pollfd pfd = {.fd = backend_engine_fd(c->eng), .events = POLLIN};
 	int ret;
 
