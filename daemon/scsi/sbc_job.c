@@ -158,11 +158,7 @@ void sbc_job_detach(struct sbc_job *job)
  * not held up for the length of the operation. Any other task keeps
  * running (its I/O cannot be cancelled) and finishes as usual.
  * \return true if task->done has been called.
- *
- * Not declared in a header yet: the declaration belongs in scsi/scsi.h and
- * the call in the transport's abort path (see the issue 3 report).
  */
-bool scsi_task_abort(struct scsi_task *task);
 bool scsi_task_abort(struct scsi_task *task)
 {
 	struct scsi_range *rg;

@@ -185,6 +185,11 @@ struct scsi_task {
  * means out of resources for now; the initiator retries. A task whose I/O is
  * in flight cannot be cancelled: the transport waits for done(). */
 void scsi_task_exec(struct scsi_task *task);
+/** The transport aborts \p task (ABORT TASK, a reset, nexus loss). SBC-3
+ * 4.11: a SANITIZE goes on detached (the LU stays NOT READY, SANITIZE IN
+ * PROGRESS) and its task finishes now; any other task runs to its end.
+ * \return true if task->done has been called (the task may be gone). */
+bool scsi_task_abort(struct scsi_task *task);
 /** Free what the SCSI layer attached to the task (in_buf, priv). The task
  * memory itself belongs to the transport. */
 void scsi_task_release(struct scsi_task *task);
