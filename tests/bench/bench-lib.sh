@@ -71,3 +71,31 @@ bench_stop() {
 	done
 	return 0
 }
+
+# bench_workload_opts NAME: the hatgt-load options of a named workload;
+# false for an unknown name.
+bench_workload_opts() {
+	case $1 in
+	4k-randread-qd1) echo "-b 4K -p rand -r 100 -q 1" ;;
+	4k-randread-qd32) echo "-b 4K -p rand -r 100 -q 32" ;;
+	4k-randwrite-qd32) echo "-b 4K -p rand -r 0 -q 32" ;;
+	1m-seqread-qd8) echo "-b 1M -p seq -r 100 -q 8" ;;
+	1m-seqwrite-qd8) echo "-b 1M -p seq -r 0 -q 8" ;;
+	*) return 1 ;;
+	esac
+}
+
+# bench_hatgtd_conf PORT DIR ADMIN IQN: a hatgtd configuration on stdout
+# with one target IQN whose lun0 is DIR/lun0.img (state in DIR/state).
+bench_hatgtd_conf() {
+	cat << EOF
+[global]
+listen = 127.0.0.1:$1
+state_dir = $2/state
+admin_name = $3
+log_level = warning
+
+[target $4]
+lun0 = $2/lun0.img
+EOF
+}

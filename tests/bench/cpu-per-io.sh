@@ -71,32 +71,13 @@ trap 'exit 1' INT TERM
 
 PORT=$(bench_pick_port)
 timeout 60 dd if=/dev/zero of="$T/lun0.img" bs=1M count=256 status=none || die "cannot fill the LUN"
-cat > "$T/hatgt.conf" << EOF
-[global]
-listen = 127.0.0.1:$PORT
-state_dir = $T/state
-admin_name = hatgt-cpu-$$
-log_level = warning
-
-[target $IQN]
-lun0 = $T/lun0.img
-EOF
+bench_hatgtd_conf "$PORT" "$T" "hatgt-cpu-$$" "$IQN" > "$T/hatgt.conf"
 "$HATGTD" -f -c "$T/hatgt.conf" > "$T/hatgtd.log" 2>&1 &
 DAEMON_PID=$!
 bench_wait_port "$PORT" "$DAEMON_PID" || die "hatgtd did not listen on $PORT"
 URL=iscsi://127.0.0.1:$PORT/$IQN/0
 HZ=$(getconf CLK_TCK)
 
-opts_of() {
-	case $1 in
-	4k-randread-qd1) echo "-b 4K -p rand -r 100 -q 1" ;;
-	4k-randread-qd32) echo "-b 4K -p rand -r 100 -q 32" ;;
-	4k-randwrite-qd32) echo "-b 4K -p rand -r 0 -q 32" ;;
-	1m-seqread-qd8) echo "-b 1M -p seq -r 100 -q 8" ;;
-	1m-seqwrite-qd8) echo "-b 1M -p seq -r 0 -q 8" ;;
-	*) die "unknown workload $1" ;;
-	esac
-}
 
 # cpu_ticks PID: utime + stime of the whole process, in clock ticks.
 cpu_ticks() {
@@ -114,7 +95,7 @@ median() {
 
 printf '%-18s %10s %10s  %s\n' workload cpu_us/io iops "runs (cpu_us/io)"
 for w in $WORKLOADS; do
-	opts=$(opts_of "$w")
+	opts=$(bench_workload_opts "$w") || die "unknown workload $w"
 	cpus=
 	iopss=
 	for _ in $(seq 1 "$REPS"); do

@@ -76,17 +76,7 @@ trap 'exit 1' INT TERM
 
 PORT=$(bench_pick_port)
 timeout 60 dd if=/dev/zero of="$T/lun0.img" bs=1M count=1024 status=none || die "cannot fill the LUN"
-cat > "$T/hatgt.conf" << EOF
-[global]
-listen = 127.0.0.1:$PORT
-state_dir = $T/state
-admin_name = hatgt-prof-$$
-log_level = warning
-
-[target $IQN]
-lun0 = $T/lun0.img
-lun0_size = 1G
-EOF
+bench_hatgtd_conf "$PORT" "$T" "hatgt-prof-$$" "$IQN" > "$T/hatgt.conf"
 
 if [ "$TOOL" = callgrind ]; then
 	valgrind --tool=callgrind --callgrind-out-file="$OUT_DIR/callgrind.out" \
@@ -99,19 +89,9 @@ DAEMON_PID=$!
 bench_wait_port "$PORT" "$DAEMON_PID" 300 || die "hatgtd did not listen on $PORT"
 URL=iscsi://127.0.0.1:$PORT/$IQN/0
 
-opts_of() {
-	case $1 in
-	4k-randread-qd1) echo "-b 4K -p rand -r 100 -q 1" ;;
-	4k-randread-qd32) echo "-b 4K -p rand -r 100 -q 32" ;;
-	4k-randwrite-qd32) echo "-b 4K -p rand -r 0 -q 32" ;;
-	1m-seqread-qd8) echo "-b 1M -p seq -r 100 -q 8" ;;
-	1m-seqwrite-qd8) echo "-b 1M -p seq -r 0 -q 8" ;;
-	*) die "unknown workload $1" ;;
-	esac
-}
 
 for w in $WORKLOADS; do
-	opts=$(opts_of "$w")
+	opts=$(bench_workload_opts "$w") || die "unknown workload $w"
 	echo "## $w ($opts, $DUR s, $TOOL)"
 	if [ "$TOOL" = perf ]; then
 		# shellcheck disable=SC2086 # opts is a word list on purpose
