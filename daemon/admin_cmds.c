@@ -856,12 +856,14 @@ out:
 static void clone_reply_json(struct buf *out, const struct clone_opts *o,
 			     const struct clone_client *c, size_t n)
 {
+	char path[PATH_MAX + CLONE_NAME_MAX + 8];
 	size_t i;
 
+	snprintf(path, sizeof(path), "%s/%s.conf", o->conf, o->prefix);
 	buf_printf(out, "{\"ok\":true,\"golden\":");
 	admin_json_str(out, o->golden);
 	buf_printf(out, ",\"config\":");
-	admin_json_str(out, o->conf);
+	admin_json_str(out, path);
 	buf_printf(out, ",\"clients\":[");
 	for (i = 0; i < n; i++) {
 		buf_printf(out, "%s{\"target\":", i ? "," : "");
@@ -1007,7 +1009,7 @@ static int cmd_remove_clones(void *ctx, int argc, char **argv, int json, struct 
 	struct hatgt_target *t, *tmp;
 	struct clone_opts o;
 	char path[PATH_MAX + CLONE_NAME_MAX + 8], lu_path[PATH_MAX];
-	size_t removed = 0, deleted = 0;
+	size_t removed = 0, deleted = 0, matches = 0;
 	int status;
 
 	if (argc < 2)
@@ -1023,8 +1025,13 @@ static int cmd_remove_clones(void *ctx, int argc, char **argv, int json, struct 
 	status = clone_opts_parse(d, argc, argv, 2, true, &o, json, out);
 	if (status)
 		return status;
-	/* The file first: if it cannot go, the targets stay and say so. */
 	snprintf(path, sizeof(path), "%s/%s.conf", o.conf, o.prefix);
+	list_for_each_entry(t, &d->reg.targets, node) matches +=
+		clone_target_matches(t->name, o.iqn, o.prefix);
+	if (!matches && access(path, F_OK) < 0)
+		return cmd_err(out, json, HATGT_ADMIN_NOT_FOUND,
+			       "no clone targets %s:%s-NNNN and no %s", o.iqn, o.prefix, path);
+	/* The file first: if it cannot go, the targets stay and say so. */
 	if (unlink(path) < 0 && errno != ENOENT)
 		return cmd_err(out, json, HATGT_ADMIN_ERR, "cannot remove %s: %s (nothing removed)",
 			       path, strerror(errno));
@@ -1045,9 +1052,6 @@ static int cmd_remove_clones(void *ctx, int argc, char **argv, int json, struct 
 				       strerror(errno));
 		}
 	}
-	if (!removed)
-		return cmd_err(out, json, HATGT_ADMIN_NOT_FOUND, "no clone targets %s:%s-NNNN",
-			       o.iqn, o.prefix);
 	qb_log(LOG_NOTICE, "remove-clones: %zu target(s) %s:%s-*, %zu overlay(s) deleted", removed,
 	       o.iqn, o.prefix, deleted);
 	return cmd_ok(out, json,
