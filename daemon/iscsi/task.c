@@ -543,6 +543,10 @@ static void task_abort_one(struct iscsi_task *task, struct iscsi_tmf *tmf)
 			task->tmf = tmf;
 			tmf->waiting++;
 		}
+		/* A SANITIZE goes on without its task (SBC-3 4.11), which may
+		 * end here: task is not touched after this. The TMF's own hold
+		 * (waiting = 1) keeps it from completing inside this call. */
+		scsi_task_abort(&task->scsi);
 	}
 }
 
