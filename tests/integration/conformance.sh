@@ -137,7 +137,7 @@ conf_one() {
 # one, and the tests needing LBPPB > 1 ($PB_TESTS) against one with 4 KiB
 # physical blocks. Results in $T/NAME.tsv, raw output in $T/NAME.out.
 conf_run() {
-	local name=$1 url=$2 ro=${3:-} rm=${4:-} pb=${5:-} suite t
+	local name=$1 url=$2 ro=${3:-} rm=${4:-} pb=${5:-} enc=${6:-} sanr=${7:-} suite t
 	it_log "running iscsi-test-cu ALL against $name ($url), suite by suite"
 	: > "$T/$name.out"
 	: > "$T/$name.tsv"
@@ -148,6 +148,19 @@ conf_run() {
 		ALL.ReadOnly) conf_one "$name" "$suite" "${ro:-$url}" ;;
 		ALL.PreventAllow | ALL.StartStopUnit | ALL.NoMedia)
 			conf_one "$name" "$suite" "${rm:-$url}"
+			;;
+		# One test per run with one URL, on encrypted LUNs (docs/conformance.md).
+		ALL.Sanitize)
+			if [ -z "$enc" ]; then
+				conf_one "$name" "$suite" "$url" "$url"
+				continue
+			fi
+			for t in $(iscsi-test-cu -l | grep -E '^ALL\.Sanitize\.'); do
+				case $t in
+				ALL.Sanitize.Reset) conf_one "$name" "$t" "${sanr:-$enc}" ;;
+				*) conf_one "$name" "$t" "$enc" ;;
+				esac
+			done
 			;;
 		# MultipathIO needs the URL twice.
 		*) conf_one "$name" "$suite" "$url" "$url" ;;
@@ -216,11 +229,20 @@ if [ "$run_hatgt" = 1 ]; then
 		"lun0_removable = yes"
 	add_target -n iqn.2026-11.org.hatgt.test:physical4k "lun0 = $T/pb.img" "lun0_size = 64M" \
 		"lun0_physical_block_size = 4096"
+	(umask 077 && head -c 32 /dev/urandom > "$T/enc.key")
+	add_target -n iqn.2026-11.org.hatgt.test:encrypted "lun0 = $T/enc.img" \
+		"lun0_size = 128M" "lun0_encryption_key_file = $T/enc.key"
+	add_target -n iqn.2026-11.org.hatgt.test:sanitize-reset "lun0 = $T/sanr.img" \
+		"lun0_size = 4G" "lun0_encryption_key_file = $T/enc.key"
+	# Sanitize.Reset sleeps 60 s without reading its socket (cu_all_suites.sh).
+	global_set "nop_timeout = 90"
 	daemon_start
 	conf_run hatgt "$(url iqn.2026-11.org.hatgt.test:conformance 0)" \
 		"$(url iqn.2026-11.org.hatgt.test:readonly 0)" \
 		"$(url iqn.2026-11.org.hatgt.test:removable 0)" \
-		"$(url iqn.2026-11.org.hatgt.test:physical4k 0)"
+		"$(url iqn.2026-11.org.hatgt.test:physical4k 0)" \
+		"$(url iqn.2026-11.org.hatgt.test:encrypted 0)" \
+		"$(url iqn.2026-11.org.hatgt.test:sanitize-reset 0)"
 	names+=(hatgt)
 fi
 if [ "$run_tgt" = 1 ]; then
