@@ -119,29 +119,7 @@ static void qcow2_layer_put(struct qcow2_layer *l);
 
 static int qcow2_pread_all(int fd, void *buf, size_t len, uint64_t off)
 {
-	uint8_t *p = buf;
-	int ret = 0;
-
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			goto out;
-		}
-		if (n == 0) {
-			/* Past the end of the file: the spec's "reads as zeros". */
-			memset(p, 0, len);
-			goto out;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-out:
-	return ret;
+	return qcow2_rw_all(fd, buf, len, off, false);
 }
 
 static int qcow2_sync(struct qcow2_layer *l)
@@ -774,6 +752,25 @@ out:
 	return ret;
 }
 
+/* The L2 table for \p off (allocated if need be) as a private copy to edit. */
+static int qcow2_l2_copy(struct qcow2_layer *l, uint64_t off, uint64_t *l2_off, uint8_t **copy)
+{
+	uint8_t *l2;
+	int ret;
+
+	ret = qcow2_l2_ensure(l, off, &l2, l2_off);
+	if (ret < 0)
+		goto out;
+	*copy = calloc(1, l->cluster_size);
+	if (!*copy) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(*copy, l2, l->cluster_size);
+out:
+	return ret;
+}
+
 /*
  * The new contents of one cluster that the overlay does not hold (or holds
  * as a preallocated zero cluster): the chain's data (or zeros) under the
@@ -801,7 +798,6 @@ static int qcow2_cow_fill(struct qcow2_layer *l, uint64_t e, uint64_t off, const
  * Write [off, off + len), all inside one L2 table's span. Clusters already
  * in the overlay are written in place; the others get new clusters (data +
  * refcount), then one fdatasync, then their L2 entries in one write.
- * \p zero: write zeros (src unused).
  */
 static int qcow2_write_span(struct qcow2_layer *l, uint64_t off, const uint8_t *src,
 			    uint64_t len)
@@ -812,15 +808,9 @@ static int qcow2_write_span(struct qcow2_layer *l, uint64_t off, const uint8_t *
 	uint64_t l2_off;
 	int ret;
 
-	ret = qcow2_l2_ensure(l, off, &l2, &l2_off);
+	ret = qcow2_l2_copy(l, off, &l2_off, &pend);
 	if (ret < 0)
 		goto out;
-	pend = calloc(1, cs);
-	if (!pend) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	memcpy(pend, l2, cs);
 	for (i = first; len > 0; i++) {
 		uint64_t in = qcow2_offset_in_cluster(l, off), n = cs - in, e, host, nc;
 
@@ -921,7 +911,6 @@ static int qcow2_split(struct qcow2_layer *l, uint64_t off, const uint8_t *src, 
 static int qcow2_discard_span(struct qcow2_layer *l, uint64_t off, const uint8_t *unused,
 			      uint64_t len)
 {
-	const uint64_t cs = l->cluster_size;
 	uint64_t l2_off, ne = l->backing ? QCOW2_L2_ZERO : 0;
 	size_t first = qcow2_l2_index(l, off), n = (size_t)(len >> l->cluster_bits), i;
 	uint8_t *l2, *pend = NULL;
@@ -931,15 +920,9 @@ static int qcow2_discard_span(struct qcow2_layer *l, uint64_t off, const uint8_t
 	ret = qcow2_l2_get(l, off, &l2, &l2_off);
 	if (ret < 0 || (!l2 && !l->backing))
 		goto out; /* nothing allocated and nothing under it: already zeros */
-	ret = qcow2_l2_ensure(l, off, &l2, &l2_off);
+	ret = qcow2_l2_copy(l, off, &l2_off, &pend);
 	if (ret < 0)
 		goto out;
-	pend = calloc(1, cs);
-	if (!pend) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	memcpy(pend, l2, cs);
 	for (i = first; i < first + n; i++) {
 		if (get_be64(pend + i * 8) & QCOW2_ENTRY_COMPRESSED) {
 			ret = qcow2_compressed_refuse(l);

@@ -3,6 +3,7 @@
 #ifndef HATGT_BS_QCOW2_H
 #define HATGT_BS_QCOW2_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,11 @@ int qcow2_path_resolve(const char *image_path, const char *name, char *out, size
 /** Format and virtual size of the image at \p path: "qcow2" (size from the
  * header) or "raw" (file or block device size). \return 0 or -errno. */
 int qcow2_image_identify(const char *path, const char **format, uint64_t *size);
+
+/** pread (\p write false) or pwrite all of \p len bytes at \p off, retrying
+ * short transfers; reads past the end of the file give zeros.
+ * \return 0 or -errno. */
+int qcow2_rw_all(int fd, void *buf, size_t len, uint64_t off, bool write);
 
 /** pwrite all of \p buf at \p off (retrying short writes). \return 0 or -errno. */
 int qcow2_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);

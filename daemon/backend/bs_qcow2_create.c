@@ -34,40 +34,44 @@ int qcow2_path_resolve(const char *image_path, const char *name, char *out, size
 	return n < 0 || (size_t)n >= out_len ? -ENAMETOOLONG : 0;
 }
 
-/* Read the first \p len bytes of \p fd; \return bytes read (short at EOF) or -errno. */
-static ssize_t qcow2_head_read(int fd, uint8_t *buf, size_t len)
+/*
+ * Open \p path read-only (O_NONBLOCK: a FIFO must not hang us), and for a
+ * regular file read its first \p len bytes (*got: fewer at EOF). *fd is
+ * left open for the caller (or -1). \return 0 or -errno.
+ */
+static int qcow2_head_read(const char *path, int *fd, struct stat *st, uint8_t *buf, size_t len,
+			   size_t *got)
 {
-	ssize_t n = pread(fd, buf, len, 0);
+	ssize_t n = 0;
+	int ret = 0;
 
-	return n < 0 ? -errno : n;
+	*got = 0;
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (*fd < 0 || fstat(*fd, st) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (S_ISREG(st->st_mode))
+		n = pread(*fd, buf, len, 0);
+	if (n < 0)
+		ret = -errno;
+	else
+		*got = (size_t)n;
+out:
+	return ret;
 }
 
 int backend_qcow2_probe(const char *path)
 {
 	uint8_t magic[4];
 	struct stat st;
-	ssize_t n;
-	int fd, ret = 0;
+	size_t got;
+	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		goto out;
-	}
+	ret = qcow2_head_read(path, &fd, &st, magic, sizeof(magic), &got);
 	/* Block devices are served raw: a qcow2 header on one is guest data. */
-	if (!S_ISREG(st.st_mode))
-		goto out;
-	n = qcow2_head_read(fd, magic, sizeof(magic));
-	if (n < 0) {
-		ret = (int)n;
-		goto out;
-	}
-	ret = n == (ssize_t)sizeof(magic) && get_be32(magic) == QCOW2_MAGIC;
-out:
+	if (ret == 0)
+		ret = S_ISREG(st.st_mode) && got == sizeof(magic) && get_be32(magic) == QCOW2_MAGIC;
 	if (fd >= 0)
 		close(fd);
 	return ret;
@@ -77,18 +81,12 @@ int qcow2_image_identify(const char *path, const char **format, uint64_t *size)
 {
 	uint8_t hdr[QCOW2_H_V2_LEN];
 	struct stat st;
-	ssize_t n;
-	int fd, ret = 0;
+	size_t n;
+	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
+	ret = qcow2_head_read(path, &fd, &st, hdr, sizeof(hdr), &n);
+	if (ret < 0)
 		goto out;
-	}
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		goto out;
-	}
 	if (S_ISBLK(st.st_mode)) {
 		*format = "raw";
 		if (ioctl(fd, BLKGETSIZE64, size) < 0)
@@ -99,13 +97,8 @@ int qcow2_image_identify(const char *path, const char **format, uint64_t *size)
 		ret = -EINVAL;
 		goto out;
 	}
-	n = qcow2_head_read(fd, hdr, sizeof(hdr));
-	if (n < 0) {
-		ret = (int)n;
-		goto out;
-	}
 	if (n >= 4 && get_be32(hdr) == QCOW2_MAGIC) {
-		if (n < (ssize_t)sizeof(hdr)) {
+		if (n < sizeof(hdr)) {
 			ret = -EINVAL; /* truncated header */
 			goto out;
 		}
@@ -121,18 +114,26 @@ out:
 	return ret;
 }
 
-int qcow2_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+int qcow2_rw_all(int fd, void *buf, size_t len, uint64_t off, bool write)
 {
-	const uint8_t *p = buf;
+	uint8_t *p = buf;
 	int ret = 0;
 
 	while (len > 0) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		ssize_t n = write ? pwrite(fd, p, len, (off_t)off) : pread(fd, p, len, (off_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			ret = n < 0 ? -errno : -EIO;
+		if (n < 0) {
+			ret = -errno;
+			goto out;
+		}
+		if (n == 0) {
+			/* Reads past the end of the file: the spec's "reads as zeros". */
+			if (write)
+				ret = -EIO;
+			else
+				memset(p, 0, len);
 			goto out;
 		}
 		p += n;
@@ -141,6 +142,12 @@ int qcow2_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 	}
 out:
 	return ret;
+}
+
+int qcow2_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	/* Not modified: qcow2_rw_all only reads from buf when writing. */
+	return qcow2_rw_all(fd, (void *)(uintptr_t)buf, len, off, true);
 }
 
 /*

@@ -33,27 +33,35 @@ GOLDEN_SUM=$(md5sum < "$G")
 add_target -n "$TA" "lun0 = $T/a.qcow2"
 add_target -n "$TB" "lun0 = $T/b.qcow2"
 
-# lun_io TARGET QEMU-IO-COMMANDS...: run qemu-io commands against LUN 0.
-lun_io() {
-	local tgt=$1 args=() c
+# qio WHAT QEMU-IO-ARGS... -- COMMANDS...: qemu-io with one -c per command.
+qio() {
+	local what=$1 args=() c
+	shift
+	while [ "$1" != -- ]; do
+		args+=("$1")
+		shift
+	done
 	shift
 	for c in "$@"; do
 		args+=(-c "$c")
 	done
-	tool qemu-io --image-opts "${args[@]}" \
-		"driver=iscsi,transport=tcp,portal=$IT_HOST:$PORT,target=$tgt,lun=0,initiator-name=$INIT1" \
-		> "$T/qemu-io.out" 2>&1 || fail "qemu-io on $tgt: $(cat "$T/qemu-io.out")"
+	tool qemu-io "${args[@]}" "$what" > "$T/qemu-io.out" 2>&1 ||
+		fail "qemu-io on $what: $(cat "$T/qemu-io.out")"
 }
 
-# file_io IMAGE QEMU-IO-COMMANDS...: the same, read-only on the image file.
-file_io() {
-	local img=$1 args=() c
+# lun_io TARGET COMMANDS...: through the target, LUN 0.
+lun_io() {
+	local tgt=$1
 	shift
-	for c in "$@"; do
-		args+=(-c "$c")
-	done
-	qemu-io -r "${args[@]}" "$img" > "$T/qemu-io.out" 2>&1 ||
-		fail "qemu-io on $img: $(cat "$T/qemu-io.out")"
+	qio "driver=iscsi,transport=tcp,portal=$IT_HOST:$PORT,target=$tgt,lun=0,initiator-name=$INIT1" \
+		--image-opts -- "$@"
+}
+
+# file_io IMAGE COMMANDS...: the image file itself, read-only.
+file_io() {
+	local img=$1
+	shift
+	qio "$img" -r -- "$@"
 }
 
 daemon_start

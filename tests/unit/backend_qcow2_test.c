@@ -147,6 +147,16 @@ static void qfix_chain(struct qfix *f, const char *size, int pattern, const char
 	assert_int_equal(backend_qcow2_create_overlay(f->overlay, "golden.qcow2"), 0);
 }
 
+/* The usual scenario: 16 MiB golden with 0x5a over its first 1 MiB, the
+ * overlay on it opened as f->be. Skips without qemu's tools. */
+static void qfix_open_chain(struct qfix *f, bool readonly)
+{
+	if (!qemu_tools())
+		skip();
+	qfix_chain(f, "16M", 0x5a, "1M");
+	assert_int_equal(qfix_open(f, f->overlay, readonly, &f->be), 0);
+}
+
 /* A zero-filled raw file \p name of \p size in the test directory, its path in \p out. */
 static void qfix_raw(struct qfix *f, const char *name, off_t size, char *out, size_t out_len)
 {
@@ -259,10 +269,7 @@ static void read_of_unwritten_overlay_returns_golden_data(void **state)
 	struct qfix *f = *state;
 	uint8_t *buf = calloc(1, 3 * CS);
 
-	if (!qemu_tools())
-		skip();
-	qfix_chain(f, "16M", 0x5a, "1M");
-	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	qfix_open_chain(f, false);
 	/* Straddles clusters: 1 MiB - 64 KiB - 512 .. past the golden's data. */
 	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, (1 << 20) - CS - 512, 3 * CS, buf),
 			 3 * CS);
@@ -352,10 +359,7 @@ static void read_out_of_memory_completes_with_enomem(void **state)
 	struct qfix *f = *state;
 	uint8_t *buf = calloc(1, 2 * CS);
 
-	if (!qemu_tools())
-		skip();
-	qfix_chain(f, "16M", 0x5a, "1M");
-	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	qfix_open_chain(f, false);
 	memset(buf, 0x11, CS);
 	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, 0, CS, buf), CS);
 	/* Warm the metadata caches, then fail each allocation of a read in turn:
@@ -380,10 +384,7 @@ static void partial_write_copies_rest_of_cluster_from_backing(void **state)
 	struct qfix *f = *state;
 	uint8_t buf[512];
 
-	if (!qemu_tools())
-		skip();
-	qfix_chain(f, "16M", 0x5a, "1M");
-	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	qfix_open_chain(f, false);
 	memset(buf, 0xc3, sizeof(buf));
 	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, CS + 4096, sizeof(buf), buf),
 			 sizeof(buf));
@@ -425,10 +426,7 @@ static void rewrite_of_allocated_cluster_keeps_one_cluster(void **state)
 	uint8_t buf[4096];
 	struct stat st1, st2;
 
-	if (!qemu_tools())
-		skip();
-	qfix_chain(f, "16M", 0x5a, "1M");
-	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	qfix_open_chain(f, false);
 	memset(buf, 1, sizeof(buf));
 	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, 0, sizeof(buf), buf), 4096);
 	assert_int_equal(stat(f->overlay, &st1), 0);
@@ -478,10 +476,7 @@ static void write_out_of_memory_fails_and_image_stays_clean(void **state)
 	struct qfix *f = *state;
 	uint8_t buf[512];
 
-	if (!qemu_tools())
-		skip();
-	qfix_chain(f, "16M", 0x5a, "1M");
-	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	qfix_open_chain(f, false);
 	memset(buf, 0xab, sizeof(buf));
 	fail_calloc_in = 1;
 	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, 0, sizeof(buf), buf), -ENOMEM);
@@ -499,10 +494,7 @@ static void fua_write_and_flush_complete(void **state)
 	struct pollfd pfd;
 	uint8_t buf[4096] = {1};
 
-	if (!qemu_tools())
-		skip();
-	qfix_chain(f, "16M", 0x5a, "1M");
-	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	qfix_open_chain(f, false);
 	io.buf = buf;
 	io.len = sizeof(buf);
 	assert_int_equal(backend_submit(f->be, &io), 0);
@@ -525,10 +517,7 @@ static void unmap_over_backing_reads_zeros_not_golden(void **state)
 	bool mapped = true;
 	uint64_t len = 0;
 
-	if (!qemu_tools())
-		skip();
-	qfix_chain(f, "16M", 0x5a, "1M");
-	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	qfix_open_chain(f, false);
 	assert_true(backend_caps(f->be) & BACKEND_CAP_UNMAP_ZEROES);
 	memset(buf, 0x77, CS);
 	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, CS, CS, buf), CS);
@@ -557,10 +546,7 @@ static void map_query_reports_golden_data_as_mapped(void **state)
 	bool mapped = false;
 	uint64_t len = 0;
 
-	if (!qemu_tools())
-		skip();
-	qfix_chain(f, "16M", 0x5a, "1M");
-	assert_int_equal(qfix_open(f, f->overlay, true, &f->be), 0);
+	qfix_open_chain(f, true);
 	assert_int_equal(backend_map_query(f->be, 4096, &mapped, &len), 0);
 	assert_true(mapped);
 	assert_int_equal(len, (1 << 20) - 4096);
@@ -619,10 +605,7 @@ static void open_for_writing_of_a_shared_golden_fails_ebusy(void **state)
 	struct qfix *f = *state;
 	struct backend *be2 = NULL;
 
-	if (!qemu_tools())
-		skip();
-	qfix_chain(f, "16M", 0x5a, "1M");
-	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	qfix_open_chain(f, false);
 	assert_int_equal(qfix_open(f, f->golden, false, &be2), -EBUSY);
 }
 
