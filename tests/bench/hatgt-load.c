@@ -66,11 +66,13 @@ struct load_opts {
 	uint64_t span; /* bytes of the LUN to use; 0: all */
 	bool verify;
 	bool wait_signal;
+	bool per_session; /* also one result line per session */
 	uint64_t seed;
 };
 
 struct load_sess;
 struct load_run;
+struct load_stats;
 
 struct load_slot {
 	struct load_sess *sess;
@@ -94,6 +96,7 @@ struct load_sess {
 	uint64_t done;
 	bool failed;
 	struct load_slot *slots;
+	struct load_stats *st; /* -P only: this session's share of the run's stats */
 };
 
 struct load_stats {
@@ -199,6 +202,22 @@ static double load_hist_quantile(const struct load_stats *st, double q)
 	if (v < (double)st->lat_min)
 		v = (double)st->lat_min;
 	return v / 1000.0;
+}
+
+/* Count one measured command of \p lat ns. */
+static void load_stats_add(struct load_stats *st, int64_t lat, bool is_read)
+{
+	st->hist[load_hist_bucket((uint64_t)lat)]++;
+	st->ios++;
+	if (is_read)
+		st->reads++;
+	else
+		st->writes++;
+	st->lat_sum += (double)lat;
+	if (st->lat_min == 0 || lat < st->lat_min)
+		st->lat_min = lat;
+	if (lat > st->lat_max)
+		st->lat_max = lat;
 }
 
 static void load_pattern_fill(uint8_t *buf, uint64_t lba, uint32_t nblocks, uint32_t block_len)
@@ -332,17 +351,9 @@ static void load_io_done(struct iscsi_context *iscsi, int status, void *command_
 		if (s->is_read && r->o.verify)
 			load_verify(r, s);
 		if (s->t_submit >= r->t_measure && (r->o.ios != 0 || now <= r->t_end)) {
-			r->st.hist[load_hist_bucket((uint64_t)lat)]++;
-			r->st.ios++;
-			if (s->is_read)
-				r->st.reads++;
-			else
-				r->st.writes++;
-			r->st.lat_sum += (double)lat;
-			if (r->st.lat_min == 0 || lat < r->st.lat_min)
-				r->st.lat_min = lat;
-			if (lat > r->st.lat_max)
-				r->st.lat_max = lat;
+			load_stats_add(&r->st, lat, s->is_read);
+			if (ss->st)
+				load_stats_add(ss->st, lat, s->is_read);
 		}
 	}
 	if (task)
@@ -507,6 +518,7 @@ static void load_report(const struct load_run *r, double secs, unsigned int sess
 	double iops = secs > 0 ? (double)st->ios / secs : 0;
 	double mbps = iops * (double)r->o.bs / 1e6;
 	double mean = st->ios ? st->lat_sum / (double)st->ios / 1000.0 : 0;
+	unsigned int i;
 
 	printf("hatgt-load: label=%s sessions=%u sessions_ok=%u qd=%u bs=%" PRIu64
 	       " pattern=%s read_pct=%u secs=%.3f ios=%" PRIu64 " ios_total=%" PRIu64
@@ -529,6 +541,16 @@ static void load_report(const struct load_run *r, double secs, unsigned int sess
 		r->o.read_pct, iops, mbps, load_hist_quantile(st, 0.50),
 		load_hist_quantile(st, 0.99), load_hist_quantile(st, 0.999), st->ios, secs,
 		st->errors, load_verify_note(r));
+	for (i = 0; r->o.per_session && i < r->nsess; i++) {
+		const struct load_stats *ps = r->sess[i].st;
+
+		/* Fairness across connections: each session's rate and tail. */
+		printf("hatgt-load: label=%s session=%u ios=%" PRIu64 " iops=%.0f lat_us_p50=%.1f"
+		       " lat_us_p99=%.1f lat_us_max=%.1f failed=%d\n",
+		       r->o.label, i, ps->ios, secs > 0 ? (double)ps->ios / secs : 0,
+		       load_hist_quantile(ps, 0.50), load_hist_quantile(ps, 0.99),
+		       (double)ps->lat_max / 1000.0, r->sess[i].failed);
+	}
 	fflush(stdout);
 }
 
@@ -663,6 +685,7 @@ static void load_usage(FILE *f)
 		   "  -z, --span SIZE       use only the first SIZE bytes of the LUN\n"
 		   "  -V, --verify          write an LBA pattern, check it on reads\n"
 		   "  -W, --wait-signal     log in, then keep sessions idle until SIGUSR1\n"
+		   "  -P, --per-session     also print IOPS and latency of each session\n"
 		   "  -S, --seed N          random seed (1)\n"
 		   "  -L, --label TEXT      label in the output lines (load)\n");
 }
@@ -682,6 +705,7 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
 		{"span", required_argument, NULL, 'z'},
 		{"verify", no_argument, NULL, 'V'},
 		{"wait-signal", no_argument, NULL, 'W'},
+		{"per-session", no_argument, NULL, 'P'},
 		{"seed", required_argument, NULL, 'S'},
 		{"label", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
@@ -689,7 +713,7 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
 	};
 	int c, rc = 0;
 
-	while ((c = getopt_long(argc, argv, "i:s:q:b:p:r:t:w:n:z:VWS:L:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:s:q:b:p:r:t:w:n:z:VWPS:L:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o->initiator = optarg;
@@ -725,6 +749,9 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
 			break;
 		case 'z':
 			rc = load_size_parse(optarg, &o->span);
+			break;
+		case 'P':
+			o->per_session = true;
 			break;
 		case 'V':
 			o->verify = true;
@@ -812,6 +839,11 @@ int main(int argc, char **argv)
 		ss->slots = calloc(r->o.qd, sizeof(*ss->slots));
 		if (!ss->slots)
 			goto out;
+		if (r->o.per_session) {
+			ss->st = calloc(1, sizeof(*ss->st));
+			if (!ss->st)
+				goto out;
+		}
 		for (q = 0; q < r->o.qd; q++) {
 			ss->slots[q].sess = ss;
 			ss->slots[q].buf = calloc(1, r->o.bs);
@@ -840,6 +872,7 @@ out:
 				for (q = 0; q < r->o.qd; q++)
 					free(r->sess[i].slots[q].buf);
 			free(r->sess[i].slots);
+			free(r->sess[i].st);
 		}
 		free(r->sess);
 	}
