@@ -47,13 +47,13 @@
 #include "backend/bs_qcow2_spec.h"
 #include "util/be.h"
 
-#define QCOW2_MAX_DEPTH 16		     /* backing chain layers, loops included */
-#define QCOW2_MAX_L1_BYTES (32u << 20)	     /* qemu's bound on the L1 table */
-#define QCOW2_MAX_RT_BYTES (8u << 20)	     /* and on the refcount table */
-#define QCOW2_L2_CACHE_RW 16		     /* L2 tables cached per overlay */
-#define QCOW2_L2_CACHE_SHARED 64	     /* per shared (golden) image */
-#define QCOW2_RB_CACHE 4		     /* refcount blocks cached per overlay */
-#define QCOW2_MAP_SCAN_MAX (64ull << 20)     /* bytes one map_query looks at */
+#define QCOW2_MAX_DEPTH 16		 /* backing chain layers, loops included */
+#define QCOW2_MAX_L1_BYTES (32u << 20)	 /* qemu's bound on the L1 table */
+#define QCOW2_MAX_RT_BYTES (8u << 20)	 /* and on the refcount table */
+#define QCOW2_L2_CACHE_RW 16		 /* L2 tables cached per overlay */
+#define QCOW2_L2_CACHE_SHARED 64	 /* per shared (golden) image */
+#define QCOW2_RB_CACHE 4		 /* refcount blocks cached per overlay */
+#define QCOW2_MAP_SCAN_MAX (64ull << 20) /* bytes one map_query looks at */
 
 /* One bounded cache of metadata clusters (L2 tables or refcount blocks), LRU. */
 struct qcow2_cache_slot {
@@ -84,7 +84,7 @@ struct qcow2_layer {
 	bool is_qcow2;
 	bool broken; /* a metadata write failed: memory and disk may differ */
 	bool warned_compressed;
-	uint64_t size; /* virtual size */
+	uint64_t size;	    /* virtual size */
 	uint64_t open_size; /* file size at open */
 	uint64_t open_end;  /* host_end at open: clusters below may end at open_size */
 	struct qcow2_layer *backing;
@@ -222,6 +222,14 @@ static unsigned int qcow2_rb_entries_bits(const struct qcow2_layer *l)
 	return l->cluster_bits + 3 - l->refcount_order;
 }
 
+/* Byte offset of host cluster \p idx's entry inside its refcount block. */
+static size_t qcow2_rb_pos(const struct qcow2_layer *l, uint64_t idx)
+{
+	unsigned int eb = qcow2_rb_entries_bits(l);
+
+	return (size_t)((idx & ((1ull << eb) - 1)) << (l->refcount_order - 3));
+}
+
 /* Refcount of host cluster \p idx, read through a block that exists. */
 static int qcow2_refcount_locate(struct qcow2_layer *l, uint64_t idx, uint8_t **rb,
 				 uint64_t *rb_off, size_t *pos)
@@ -233,7 +241,7 @@ static int qcow2_refcount_locate(struct qcow2_layer *l, uint64_t idx, uint8_t **
 	if (ti >= l->rt_entries || !(l->rt[ti] & QCOW2_RT_OFFSET_MASK))
 		goto out;
 	*rb_off = l->rt[ti] & QCOW2_RT_OFFSET_MASK;
-	*pos = (size_t)((idx & ((1ull << eb) - 1)) << (l->refcount_order - 3));
+	*pos = qcow2_rb_pos(l, idx);
 	ret = qcow2_cache_get(l, &l->rbc, *rb_off, false, rb);
 out:
 	return ret;
@@ -352,8 +360,7 @@ static int qcow2_rt_grow(struct qcow2_layer *l)
 		memset(rb, 0, cs);
 		for (c = start / cs; c < end / cs; c++)
 			if (c >> eb == ti)
-				qcow2_refcount_encode(l, rb + ((c & ((1ull << eb) - 1))
-							      << (l->refcount_order - 3)), 1);
+				qcow2_refcount_encode(l, rb + qcow2_rb_pos(l, c), 1);
 		ret = qcow2_pwrite_all(l->fd, rb, cs, nrt[ti]);
 		if (ret < 0)
 			goto out;
@@ -433,8 +440,7 @@ static int qcow2_cluster_alloc(struct qcow2_layer *l, uint64_t *off)
 		ret = qcow2_cache_get(l, &l->rbc, rb_off, true, &rb);
 		if (ret < 0)
 			goto out;
-		qcow2_refcount_encode(l, rb + ((idx & ((1ull << eb) - 1)) << (l->refcount_order - 3)),
-				      1);
+		qcow2_refcount_encode(l, rb + qcow2_rb_pos(l, idx), 1);
 		ret = qcow2_pwrite_all(l->fd, rb, cs, rb_off);
 		if (ret == 0)
 			ret = qcow2_sync(l);
@@ -597,8 +603,10 @@ static int qcow2_layer_read(struct qcow2_layer *l, struct qcow2_reader *rd, uint
 static int qcow2_compressed_refuse(struct qcow2_layer *l)
 {
 	if (!l->warned_compressed)
-		qb_log(LOG_ERR, "qcow2 %s: compressed clusters are not supported (convert with "
-				"qemu-img convert -O qcow2)", l->path);
+		qb_log(LOG_ERR,
+		       "qcow2 %s: compressed clusters are not supported (convert with "
+		       "qemu-img convert -O qcow2)",
+		       l->path);
 	l->warned_compressed = true;
 	return -EOPNOTSUPP;
 }
@@ -799,8 +807,7 @@ static int qcow2_cow_fill(struct qcow2_layer *l, uint64_t e, uint64_t off, const
  * in the overlay are written in place; the others get new clusters (data +
  * refcount), then one fdatasync, then their L2 entries in one write.
  */
-static int qcow2_write_span(struct qcow2_layer *l, uint64_t off, const uint8_t *src,
-			    uint64_t len)
+static int qcow2_write_span(struct qcow2_layer *l, uint64_t off, const uint8_t *src, uint64_t len)
 {
 	const uint64_t cs = l->cluster_size;
 	size_t first = qcow2_l2_index(l, off), lo = SIZE_MAX, hi = 0, i;
@@ -823,7 +830,8 @@ static int qcow2_write_span(struct qcow2_layer *l, uint64_t off, const uint8_t *
 			goto out;
 		}
 		if (host && !(e & QCOW2_ENTRY_COPIED)) {
-			qb_log(LOG_ERR, "qcow2 %s: cluster 0x%llx is shared (snapshot): not written",
+			qb_log(LOG_ERR,
+			       "qcow2 %s: cluster 0x%llx is shared (snapshot): not written",
 			       l->path, (unsigned long long)host);
 			ret = -EIO;
 			goto out;
@@ -1041,8 +1049,10 @@ static int qcow2_ext_parse(struct qcow2_layer *l, const uint8_t *c0, uint64_t c0
 			goto out;
 		}
 		if (len > c0_len - p - 8) {
-			qb_log(LOG_ERR, "qcow2 %s: header extension 0x%08x runs past the first "
-					"cluster", l->path, type);
+			qb_log(LOG_ERR,
+			       "qcow2 %s: header extension 0x%08x runs past the first "
+			       "cluster",
+			       l->path, type);
 			goto out;
 		}
 		if (type == QCOW2_EXT_BACKING_FORMAT) {
@@ -1093,7 +1103,7 @@ static int qcow2_features_check(struct qcow2_layer *l, const uint8_t *h)
 			qb_log(LOG_ERR, "qcow2 %s: unknown incompatible feature bit %u", l->path,
 			       bit);
 		ret = inc & QCOW2_INCOMPAT_DIRTY || inc & QCOW2_INCOMPAT_CORRUPT ? -EINVAL
-										  : -EOPNOTSUPP;
+										 : -EOPNOTSUPP;
 	}
 	if (ret == 0 && l->writable && get_be64(h + QCOW2_H_AUTOCLEAR)) {
 		uint8_t zero[8] = {0};
@@ -1161,8 +1171,7 @@ static int qcow2_header_load(struct qcow2_layer *l, uint64_t file_size, char *bn
 		goto out;
 	}
 	if (l->cluster_bits < QCOW2_MIN_CLUSTER_BITS || l->cluster_bits > QCOW2_MAX_CLUSTER_BITS) {
-		qb_log(LOG_ERR, "qcow2 %s: cluster_bits %u out of range", l->path,
-		       l->cluster_bits);
+		qb_log(LOG_ERR, "qcow2 %s: cluster_bits %u out of range", l->path, l->cluster_bits);
 		goto out;
 	}
 	l->cluster_size = 1ull << l->cluster_bits;
@@ -1173,8 +1182,7 @@ static int qcow2_header_load(struct qcow2_layer *l, uint64_t file_size, char *bn
 		l->refcount_order = get_be32(h + QCOW2_H_REFCOUNT_ORDER);
 		if (file_size < QCOW2_H_V3_LEN || hlen < QCOW2_H_V3_LEN || (hlen & 7) ||
 		    hlen > l->cluster_size) {
-			qb_log(LOG_ERR, "qcow2 %s: truncated header or bad header length",
-			       l->path);
+			qb_log(LOG_ERR, "qcow2 %s: truncated header or bad header length", l->path);
 			goto out;
 		}
 		ret = qcow2_features_check(l, h);
@@ -1239,8 +1247,8 @@ static int qcow2_header_load(struct qcow2_layer *l, uint64_t file_size, char *bn
 		l->rt[i] = get_be64(tab + i * 8) & QCOW2_RT_OFFSET_MASK;
 		if (l->rt[i] && ((l->rt[i] & (l->cluster_size - 1)) ||
 				 l->rt[i] + l->cluster_size > file_size)) {
-			qb_log(LOG_ERR, "qcow2 %s: refcount block %llu outside the image",
-			       l->path, (unsigned long long)i);
+			qb_log(LOG_ERR, "qcow2 %s: refcount block %llu outside the image", l->path,
+			       (unsigned long long)i);
 			ret = -EINVAL;
 			goto out;
 		}

@@ -37,11 +37,11 @@
 #define QCOW2_H_V3_FULL_LEN 112 /* what qemu writes: compression type + padding */
 
 /* Incompatible feature bits: an image with a bit we do not handle is refused. */
-#define QCOW2_INCOMPAT_DIRTY (1ull << 0)	/* refcounts may be stale (lazy refcounts) */
-#define QCOW2_INCOMPAT_CORRUPT (1ull << 1)	/* metadata known to be corrupt */
-#define QCOW2_INCOMPAT_DATA_FILE (1ull << 2)	/* guest data in an external file */
+#define QCOW2_INCOMPAT_DIRTY (1ull << 0)       /* refcounts may be stale (lazy refcounts) */
+#define QCOW2_INCOMPAT_CORRUPT (1ull << 1)     /* metadata known to be corrupt */
+#define QCOW2_INCOMPAT_DATA_FILE (1ull << 2)   /* guest data in an external file */
 #define QCOW2_INCOMPAT_COMPRESSION (1ull << 3) /* compression type field is not zlib */
-#define QCOW2_INCOMPAT_EXTL2 (1ull << 4)	/* extended L2 entries (subclusters) */
+#define QCOW2_INCOMPAT_EXTL2 (1ull << 4)       /* extended L2 entries (subclusters) */
 
 /* Header extensions follow the header: u32 type, u32 length, data padded to 8. */
 #define QCOW2_EXT_END 0x00000000u

@@ -141,9 +141,8 @@ static int64_t qfix_io(struct qfix *f, struct backend *be, enum backend_op op, u
 static void qfix_chain(struct qfix *f, const char *size, int pattern, const char *fill)
 {
 	assert_int_equal(sh("qemu-img create -q -f qcow2 '%s' %s", f->golden, size), 0);
-	assert_int_equal(sh("qemu-io -c 'write -P %d 0 %s' '%s' >/dev/null", pattern, fill,
-			    f->golden),
-			 0);
+	assert_int_equal(
+		sh("qemu-io -c 'write -P %d 0 %s' '%s' >/dev/null", pattern, fill, f->golden), 0);
 	assert_int_equal(backend_qcow2_create_overlay(f->overlay, "golden.qcow2"), 0);
 }
 
@@ -193,12 +192,10 @@ static void create_overlay_passes_qemu_img_check(void **state)
 		skip();
 	qfix_chain(f, "16M", 0x5a, "1M");
 	assert_int_equal(qemu_img_check(f->overlay), 0);
-	assert_int_equal(sh("qemu-img info '%s' | grep -q 'backing file: golden.qcow2'",
-			    f->overlay),
-			 0);
-	assert_int_equal(sh("qemu-img info '%s' | grep -q 'backing file format: qcow2'",
-			    f->overlay),
-			 0);
+	assert_int_equal(
+		sh("qemu-img info '%s' | grep -q 'backing file: golden.qcow2'", f->overlay), 0);
+	assert_int_equal(
+		sh("qemu-img info '%s' | grep -q 'backing file format: qcow2'", f->overlay), 0);
 }
 
 static void create_overlay_of_raw_records_raw_format(void **state)
@@ -211,9 +208,9 @@ static void create_overlay_of_raw_records_raw_format(void **state)
 	assert_int_equal(qfix_open(f, f->overlay, true, &f->be), 0);
 	assert_int_equal(backend_size(f->be), 1 << 20);
 	if (qemu_tools())
-		assert_int_equal(sh("qemu-img info '%s' | grep -q 'backing file format: raw'",
-				    f->overlay),
-				 0);
+		assert_int_equal(
+			sh("qemu-img info '%s' | grep -q 'backing file format: raw'", f->overlay),
+			0);
 }
 
 static void create_overlay_on_existing_path_fails_eexist(void **state)
@@ -287,9 +284,8 @@ static void read_past_end_of_smaller_backing_returns_zeros(void **state)
 		skip();
 	assert_int_equal(sh("qemu-img create -q -f qcow2 '%s' 1M", f->golden), 0);
 	assert_int_equal(sh("qemu-io -c 'write -P 7 0 1M' '%s' >/dev/null", f->golden), 0);
-	assert_int_equal(sh("qemu-img create -q -f qcow2 -b golden.qcow2 -F qcow2 '%s' 2M",
-			    f->overlay),
-			 0);
+	assert_int_equal(
+		sh("qemu-img create -q -f qcow2 -b golden.qcow2 -F qcow2 '%s' 2M", f->overlay), 0);
 	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
 	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, (1 << 20) - 4096, 8192, buf), 8192);
 	assert_all(buf, 4096, 7);
@@ -322,7 +318,8 @@ static void read_through_chain_of_three_sees_each_layer(void **state)
 	snprintf(base, sizeof(base), "%s/base.raw", f->dir);
 	snprintf(mid, sizeof(mid), "%s/mid.qcow2", f->dir);
 	assert_int_equal(sh("qemu-img create -q -f raw '%s' 4M && "
-			    "qemu-io -f raw -c 'write -P 17 0 4M' '%s' >/dev/null", base, base),
+			    "qemu-io -f raw -c 'write -P 17 0 4M' '%s' >/dev/null",
+			    base, base),
 			 0);
 	assert_int_equal(backend_qcow2_create_overlay(mid, "base.raw"), 0);
 	assert_int_equal(sh("qemu-io -c 'write -P 34 64k 64k' '%s' >/dev/null", mid), 0);
@@ -348,7 +345,8 @@ static void read_of_compressed_cluster_is_refused(void **state)
 	snprintf(src, sizeof(src), "%s/src.qcow2", f->dir);
 	assert_int_equal(sh("qemu-img create -q -f qcow2 '%s' 1M && "
 			    "qemu-io -c 'write -P 9 0 1M' '%s' >/dev/null && "
-			    "qemu-img convert -c -O qcow2 '%s' '%s'", src, src, src, f->overlay),
+			    "qemu-img convert -c -O qcow2 '%s' '%s'",
+			    src, src, src, f->overlay),
 			 0);
 	assert_int_equal(qfix_open(f, f->overlay, true, &f->be), 0);
 	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, sizeof(buf), buf), -EOPNOTSUPP);
@@ -394,12 +392,14 @@ static void partial_write_copies_rest_of_cluster_from_backing(void **state)
 	/* qemu's reader sees the copied golden bytes around the new ones, in the
 	 * overlay's own cluster (depth 0 in the map). */
 	assert_int_equal(sh("qemu-io -c 'read -P 0x5a 64k 4k' -c 'read -P 0xc3 68k 512' "
-			    "-c 'read -P 0x5a 70144 60928' '%s' >/dev/null", f->overlay),
-			 0);
-	assert_int_equal(sh("qemu-img map --output=json '%s' | grep -q "
-			    "'\"start\": 65536, \"length\": 65536, \"depth\": 0, \"present\": true'",
+			    "-c 'read -P 0x5a 70144 60928' '%s' >/dev/null",
 			    f->overlay),
 			 0);
+	assert_int_equal(
+		sh("qemu-img map --output=json '%s' | grep -q "
+		   "'\"start\": 65536, \"length\": 65536, \"depth\": 0, \"present\": true'",
+		   f->overlay),
+		0);
 }
 
 static void write_leaves_golden_image_unchanged(void **state)
@@ -438,7 +438,8 @@ static void rewrite_of_allocated_cluster_keeps_one_cluster(void **state)
 	f->be = NULL;
 	assert_int_equal(qemu_img_check(f->overlay), 0);
 	assert_int_equal(sh("qemu-io -c 'read -P 1 0 4k' -c 'read -P 0x5a 4k 4k' "
-			    "-c 'read -P 2 8k 4k' '%s' >/dev/null", f->overlay),
+			    "-c 'read -P 2 8k 4k' '%s' >/dev/null",
+			    f->overlay),
 			 0);
 }
 
@@ -458,15 +459,16 @@ static void write_across_l2_tables_allocates_both(void **state)
 	assert_int_equal(qfix_open(f, small, false, &f->be), 0);
 	for (int i = 0; i < 9; i++) {
 		memset(buf, 0x40 + i, 1 << 20);
-		assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, (uint64_t)i << 20, 1 << 20,
-					 buf),
-				 1 << 20);
+		assert_int_equal(
+			qfix_io(f, f->be, BACKEND_OP_WRITE, (uint64_t)i << 20, 1 << 20, buf),
+			1 << 20);
 	}
 	backend_close(f->be);
 	f->be = NULL;
 	assert_int_equal(qemu_img_check(small), 0);
 	assert_int_equal(sh("qemu-io -c 'read -P 0x40 0 1M' -c 'read -P 0x48 8M 1M' "
-			    "-c 'read -P 0 9M 1M' '%s' >/dev/null", small),
+			    "-c 'read -P 0 9M 1M' '%s' >/dev/null",
+			    small),
 			 0);
 	free(buf);
 }
@@ -535,7 +537,8 @@ static void unmap_over_backing_reads_zeros_not_golden(void **state)
 	f->be = NULL;
 	assert_int_equal(qemu_img_check(f->overlay), 0);
 	assert_int_equal(sh("qemu-io -c 'read -P 0 64k 135168' -c 'read -P 0x5a 0 64k' '%s' "
-			    ">/dev/null", f->overlay),
+			    ">/dev/null",
+			    f->overlay),
 			 0);
 	free(buf);
 }
