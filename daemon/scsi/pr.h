@@ -285,14 +285,4 @@ int pr_ua_pending_encode(const struct pr_ua_pending *t, uint8_t **out, size_t *l
  * bytes) or -ENOMEM; on error *out is NULL. */
 int pr_ua_pending_decode(const uint8_t *buf, size_t len, size_t max, struct pr_ua_pending **out);
 
-/*
- * Implemented by the SCSI layer (spc_pr.c), called by itn.c when a nexus
- * new to an LU takes its unit attention slot: queue the UAs kept for it.
- * Declared here only because pr.h is the header both files share; the
- * types are opaque to this module.
- */
-struct scsi_lu;
-struct scsi_ua_slot;
-void scsi_pr_ua_pending_deliver(struct scsi_lu *lu, struct scsi_ua_slot *slot);
-
 #endif

@@ -197,6 +197,9 @@ void scsi_lu_pr_fini(struct scsi_lu *lu);
 /** I_T nexus loss / LU reset: release the SPC-2 reservation (through the committer). */
 void scsi_lu_pr_itn_gone(struct scsi_lu *lu, const struct scsi_itn_id *id);
 void scsi_lu_pr_reset(struct scsi_lu *lu);
+/** A nexus new to \p lu took its unit attention slot: queue the UAs kept for
+ * its initiator port while it was not logged in here (spc_pr.c). */
+void scsi_pr_ua_pending_deliver(struct scsi_lu *lu, struct scsi_ua_slot *slot);
 
 /* pr_store.c: APTPL state files. \return 0 or -errno (logged). */
 int pr_store_path(const char *dir, const uint8_t *naa, size_t naa_len, char *out, size_t cap);
