@@ -286,14 +286,28 @@ static int cmd_remove_target(void *ctx, int argc, char **argv, int json, struct 
 	return cmd_ok(out, json, "target removed: %s", argv[1]);
 }
 
-static int cmd_parse_lun(const char *s, uint32_t *lun)
+/* A decimal number in [min, max]: digits only (strtoul alone would take
+ * " 1", "+1" and "-1"). \return 0 or -EINVAL/-ERANGE. */
+static int cmd_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
-	char *end;
 	unsigned long v;
+	char *end;
 
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v >= HATGT_MAX_LUNS)
+	if (errno || *end || v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+static int cmd_parse_lun(const char *s, uint32_t *lun)
+{
+	unsigned long v;
+
+	if (cmd_parse_ulong(s, 0, HATGT_MAX_LUNS - 1, &v) < 0)
 		return -EINVAL;
 	*lun = (uint32_t)v;
 	return 0;
@@ -478,22 +492,6 @@ struct clone_client {
 	bool target_made;
 };
 
-static int clone_parse_number(const char *s, unsigned long min, unsigned long max,
-			      unsigned long *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
-}
-
 /* NAME becomes part of iSCSI names and file names: a-z 0-9 '-' '.', not
  * starting with '.' or '-'. */
 static bool clone_name_valid(const char *s)
@@ -573,7 +571,7 @@ static int clone_opts_parse(struct hatgt_daemon *d, int argc, char **argv, int f
 					       v);
 			o->pattern = v;
 		} else if (!rm && !strncmp(argv[i], "start=", 6)) {
-			if (clone_parse_number(v, 0, CLONE_MAX_NUMBER, &o->start))
+			if (cmd_parse_ulong(v, 0, CLONE_MAX_NUMBER, &o->start))
 				return cmd_err(out, json, HATGT_ADMIN_USAGE,
 					       "invalid start: %s (0-%u)", v, CLONE_MAX_NUMBER);
 		} else if (!strncmp(argv[i], "iqn=", 4)) {
@@ -913,7 +911,7 @@ static int cmd_clone(void *ctx, int argc, char **argv, int json, struct buf *out
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
 		return cmd_err(out, json, HATGT_ADMIN_USAGE,
 			       "golden image %s is not a file or block device", o.golden);
-	if (clone_parse_number(argv[2], 1, CLONE_MAX_COUNT, &o.count))
+	if (cmd_parse_ulong(argv[2], 1, CLONE_MAX_COUNT, &o.count))
 		return cmd_err(out, json, HATGT_ADMIN_USAGE, "invalid COUNT: %s (1-%d)", argv[2],
 			       CLONE_MAX_COUNT);
 	snprintf(o.dir, sizeof(o.dir), "%s", o.golden);
