@@ -17,6 +17,9 @@
  *   6    the rest as a command message (pr_cmd_decode): strict, and what it
  *        accepts re-encodes to the same bytes.
  *   7    the rest as a state (pr_state_decode): the same.
+ * Byte 0 == 0xff instead: the rest as the table of unit attentions kept for
+ * initiators not logged in (pr_ua_pending_decode, carried in the cluster
+ * snapshot): strict, and what it accepts re-encodes to the same bytes.
  * Any mismatch aborts (a finding).
  *
  * Build (standalone, from a configured build dir B):
@@ -141,6 +144,25 @@ static void fuzz_pr_out(const uint8_t *data, size_t size)
 	pr_cmd_release(&c);
 }
 
+static void fuzz_pr_ua_pending(const uint8_t *data, size_t size)
+{
+	struct pr_ua_pending *t = NULL;
+	uint8_t *a = NULL;
+	size_t alen;
+
+	if (pr_ua_pending_decode(data, size, 1024, &t) < 0) {
+		if (t)
+			abort(); /* nothing on error */
+		return;
+	}
+	if (pr_ua_pending_count(t) > 1024)
+		abort();
+	if (pr_ua_pending_encode(t, &a, &alen) == 0 && (alen != size || memcmp(a, data, size)))
+		abort(); /* accepted bytes must be canonical */
+	free(a);
+	pr_ua_pending_destroy(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -150,6 +172,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
+	if (data[0] == 0xff) {
+		fuzz_pr_ua_pending(data + 1, size - 1);
+		return 0;
+	}
 	switch (data[0] % 8) {
 	case 6:
 		if (pr_cmd_decode(data + 1, size - 1, &c) == 0) {
