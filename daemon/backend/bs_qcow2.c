@@ -1429,15 +1429,17 @@ out:
 	return ret;
 }
 
-/* ---- asynchronous reads ---- */
+/* ---- asynchronous data I/O ---- */
 
 /*
  * A READ is resolved through the metadata (synchronously: L1 in memory, L2
  * tables in the cache or the page cache), zero ranges are filled at once, and
- * the data extents go to the engine, each against its layer's fd. The
- * request completes when the last one does. Clusters are only ever
- * allocated at the end of the overlay and never reused, so an extent in
- * flight cannot come to hold another block's data meanwhile.
+ * the data extents go to the engine, each against its layer's fd. So does a
+ * WRITE whose clusters are all in the overlay already (no metadata changes);
+ * a WRITE that allocates is done synchronously (qcow2_do). The request
+ * completes when the last extent does. Clusters are only ever allocated at
+ * the end of the overlay and never reused, so an extent in flight cannot
+ * come to hold another block's data meanwhile.
  */
 struct qcow2_read_sub {
 	struct backend_io io;
@@ -1467,7 +1469,7 @@ static void qcow2_read_sub_done(struct backend_io *io, int64_t res)
 }
 
 /* Start the extents of \p rd for \p io. \return 0 or -errno (nothing started). */
-static int qcow2_read_start(struct backend *be, struct backend_io *io, struct qcow2_reader *rd)
+static int qcow2_extents_start(struct backend *be, struct backend_io *io, struct qcow2_reader *rd)
 {
 	struct qcow2_read *req;
 	size_t i;
@@ -1488,16 +1490,20 @@ static int qcow2_read_start(struct backend *be, struct backend_io *io, struct qc
 		struct qcow2_read_sub *sub = &req->sub[i];
 
 		sub->req = req;
-		sub->io.op = BACKEND_OP_READ;
+		sub->io.op = io->op;
+		sub->io.flags = io->flags & BACKEND_IO_FUA; /* RWF_DSYNC per extent */
 		sub->io.offset = rd->ext[i].host;
 		sub->io.len = rd->ext[i].len;
 		sub->io.buf = rd->ext[i].buf;
 		sub->io.done = qcow2_read_sub_done;
 		sub->io.be = be;
-		/* Ring full: this extent is read here and now instead. */
+		/* Ring full: this extent is done here and now instead. */
 		if (backend_uring_queue(be->eng, rd->ext[i].fd, &sub->io) < 0) {
-			int r = qcow2_pread_all(rd->ext[i].fd, sub->io.buf, sub->io.len,
-						sub->io.offset);
+			int r = qcow2_rw_all(rd->ext[i].fd, sub->io.buf, sub->io.len,
+					     sub->io.offset, io->op == BACKEND_OP_WRITE);
+
+			if (r == 0 && io->op == BACKEND_OP_WRITE && (io->flags & BACKEND_IO_FUA))
+				r = fdatasync(rd->ext[i].fd) < 0 ? -errno : 0;
 
 			req->pending--;
 			if (r < 0 && !req->err)
@@ -1510,6 +1516,42 @@ static int qcow2_read_start(struct backend *be, struct backend_io *io, struct qc
 
 		free(req);
 		backend_engine_complete(be->eng, io, res);
+	}
+out:
+	return ret;
+}
+
+/*
+ * Plan a WRITE of clusters the overlay holds already: their extents in \p rd.
+ * \return 1 planned, 0 when some cluster needs allocation (or is a zero or
+ * short cluster: the synchronous path handles those), or -errno.
+ */
+static int qcow2_write_plan(struct qcow2_layer *l, struct qcow2_reader *rd, uint64_t off,
+			    uint8_t *buf, uint64_t len)
+{
+	int ret = 1;
+
+	while (ret == 1 && len > 0) {
+		uint64_t in = qcow2_offset_in_cluster(l, off), n = l->cluster_size - in, e, host;
+
+		if (n > len)
+			n = len;
+		ret = qcow2_l2_entry(l, off, &e);
+		if (ret < 0)
+			goto out;
+		host = e & QCOW2_L2_OFFSET_MASK;
+		if (!host || !(e & QCOW2_ENTRY_COPIED) || (e & QCOW2_ENTRY_COMPRESSED) ||
+		    qcow2_entry_zero(l, e) || qcow2_offset_in_cluster(l, host) ||
+		    (host < l->open_end && host + in + n > l->open_size)) {
+			ret = 0;
+			goto out;
+		}
+		ret = qcow2_reader_add(rd, l, host + in, buf, n);
+		if (ret == 0)
+			ret = 1;
+		off += n;
+		buf += n;
+		len -= n;
 	}
 out:
 	return ret;
@@ -1589,14 +1631,21 @@ static int qcow2_submit(struct backend *be, struct backend_io *io)
 	/* FLUSH: only the overlay is ever written; io_uring fdatasyncs it. */
 	if (io->op == BACKEND_OP_FLUSH)
 		return backend_uring_queue(be->eng, q->top->fd, io);
-	if (io->op == BACKEND_OP_READ) {
+	/* Reads, and writes that allocate nothing, go to the engine (planned 1). */
+	if (io->op == BACKEND_OP_READ || (io->op == BACKEND_OP_WRITE && !q->top->broken)) {
 		struct qcow2_reader rd = {0};
+		int planned = 1;
 
-		res = qcow2_layer_read(q->top, &rd, io->offset, io->buf, io->len);
-		if (res == 0)
-			res = qcow2_read_start(be, io, &rd);
+		if (io->op == BACKEND_OP_READ)
+			res = qcow2_layer_read(q->top, &rd, io->offset, io->buf, io->len);
+		else
+			res = planned = qcow2_write_plan(q->top, &rd, io->offset, io->buf, io->len);
+		if (planned == 1 && res >= 0)
+			res = qcow2_extents_start(be, io, &rd);
+		else if (planned == 0)
+			res = qcow2_do(q, io); /* a write that allocates */
 		free(rd.ext);
-		if (res == 0)
+		if (planned == 1 && res == 0)
 			return 0;
 	} else {
 		res = qcow2_do(q, io);

@@ -443,6 +443,23 @@ static void rewrite_of_allocated_cluster_keeps_one_cluster(void **state)
 			 0);
 }
 
+static void in_place_write_out_of_memory_fails_cleanly(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t buf[4096];
+
+	qfix_open_chain(f, false);
+	memset(buf, 1, sizeof(buf));
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, 0, sizeof(buf), buf), 4096);
+	/* The cluster is in the overlay now: the write is planned as an engine
+	 * request, and the plan's allocation fails. */
+	memset(buf, 2, sizeof(buf));
+	fail_calloc_in = 1;
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, 0, sizeof(buf), buf), -ENOMEM);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, sizeof(buf), buf), 4096);
+	assert_all(buf, sizeof(buf), 1);
+}
+
 static void write_across_l2_tables_allocates_both(void **state)
 {
 	struct qfix *f = *state;
@@ -503,6 +520,13 @@ static void fua_write_and_flush_complete(void **state)
 	pfd.fd = backend_engine_fd(f->eng);
 	pfd.events = POLLIN;
 	while (f->done_calls == 0) {
+		assert_true(poll(&pfd, 1, 5000) > 0);
+		backend_engine_run(f->eng);
+	}
+	assert_int_equal(f->res, 4096);
+	/* Again, in place this time (the engine's RWF_DSYNC path). */
+	assert_int_equal(backend_submit(f->be, &io), 0);
+	while (f->done_calls == 1) {
 		assert_true(poll(&pfd, 1, 5000) > 0);
 		backend_engine_run(f->eng);
 	}
@@ -919,6 +943,7 @@ int main(void)
 		T(partial_write_copies_rest_of_cluster_from_backing),
 		T(write_leaves_golden_image_unchanged),
 		T(rewrite_of_allocated_cluster_keeps_one_cluster),
+		T(in_place_write_out_of_memory_fails_cleanly),
 		T(write_across_l2_tables_allocates_both),
 		T(write_out_of_memory_fails_and_image_stays_clean),
 		T(fua_write_and_flush_complete),
