@@ -119,6 +119,16 @@ void backend_engine_destroy(struct backend_engine *eng);
 int backend_engine_fd(const struct backend_engine *eng);
 /** Call done() for every completed request. \return how many completed. */
 unsigned int backend_engine_run(struct backend_engine *eng);
+/** Batch until the matching backend_engine_release(): while held,
+ * backend_engine_complete() does not signal the eventfd and requests for
+ * io_uring wait in its submission queue. Holds nest. Meant around the
+ * processing of one event-loop event and its output flush. */
+void backend_engine_hold(struct backend_engine *eng);
+/** End a hold. The last release submits the queued requests with one
+ * io_uring_submit and calls done() of every completion posted meanwhile
+ * (and of those these done() calls post), on the caller's thread, without
+ * the eventfd. A release without a hold does nothing. */
+void backend_engine_release(struct backend_engine *eng);
 /** Complete \p io with \p res from the next backend_engine_run(). For
  * stores that do not use io_uring, and for errors found after submit. */
 void backend_engine_complete(struct backend_engine *eng, struct backend_io *io, int64_t res);

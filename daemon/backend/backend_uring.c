@@ -22,6 +22,10 @@ struct backend_engine {
 	 * after a kick; otherwise backend_engine_run() need not read it. */
 	unsigned int inflight; /* submitted to io_uring, not yet reaped */
 	bool kicked;	       /* written by backend_engine_kick(), not yet read */
+	/* backend_engine_hold(): completions are posted without a kick and
+	 * SQEs wait in the ring, both until the last release. */
+	unsigned int holds;
+	unsigned int queued; /* SQEs prepared but not yet submitted */
 	/* Completions posted with backend_engine_complete(), in order. */
 	struct backend_io *deferred_head;
 	struct backend_io **deferred_tail;
@@ -92,8 +96,9 @@ void backend_engine_complete(struct backend_engine *eng, struct backend_io *io, 
 	io->next = NULL;
 	*eng->deferred_tail = io;
 	eng->deferred_tail = &io->next;
-	/* One wake-up covers every completion queued before the next run. */
-	if (idle)
+	/* One wake-up covers every completion queued before the next run;
+	 * none while held: the release runs them. */
+	if (idle && !eng->holds)
 		backend_engine_kick(eng);
 }
 
@@ -123,6 +128,24 @@ static void backend_uring_prep(struct io_uring_sqe *sqe, int fd, struct backend_
 	io_uring_sqe_set_data(sqe, io);
 }
 
+/* Submit the SQEs prepared during a hold. \return 0 or -errno. */
+static int backend_uring_submit_queued(struct backend_engine *eng)
+{
+	int ret = 0;
+
+	if (!eng->queued)
+		goto out;
+	ret = io_uring_submit(&eng->ring);
+	if (ret < 0)
+		goto out;
+	/* io_uring_submit() hands the kernel every prepared SQE or fails. */
+	eng->inflight += eng->queued;
+	eng->queued = 0;
+	ret = 0;
+out:
+	return ret;
+}
+
 int backend_uring_queue(struct backend_engine *eng, int fd, struct backend_io *io)
 {
 	struct io_uring_sqe *sqe;
@@ -130,18 +153,60 @@ int backend_uring_queue(struct backend_engine *eng, int fd, struct backend_io *i
 
 	io->fd = fd; /* remembered for resuming short transfers */
 	sqe = io_uring_get_sqe(&eng->ring);
+	if (!sqe && eng->queued) {
+		/* The submission queue is full of held SQEs: send them now. */
+		ret = backend_uring_submit_queued(eng);
+		if (ret < 0)
+			goto out;
+		sqe = io_uring_get_sqe(&eng->ring);
+	}
 	if (!sqe) {
 		ret = -EAGAIN;
 		goto out;
 	}
 	backend_uring_prep(sqe, fd, io);
-	ret = io_uring_submit(&eng->ring);
-	if (ret >= 0) {
-		eng->inflight++;
-		ret = 0;
+	eng->queued++;
+	ret = eng->holds ? 0 : backend_uring_submit_queued(eng);
+	if (ret < 0) {
+		/* Not in the kernel, and the caller will consider the request
+		 * failed: turn the SQE into a NOP that posts no completion, so
+		 * that the next submission does not start it after all. */
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data(sqe, NULL);
+		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+		eng->queued--;
 	}
 out:
 	return ret;
+}
+
+void backend_engine_hold(struct backend_engine *eng)
+{
+	eng->holds++;
+}
+
+void backend_engine_release(struct backend_engine *eng)
+{
+	struct backend_io *io, *next;
+
+	if (!eng->holds || --eng->holds)
+		return;
+	/* done() below may queue and post more: keep those batched too. */
+	eng->holds++;
+	do {
+		/* On failure the SQEs stay queued for the next queue or release. */
+		if (backend_uring_submit_queued(eng) < 0) {
+			/* io_uring_submit() failed (ENOMEM, EBUSY): retried later. */
+		}
+		io = eng->deferred_head;
+		eng->deferred_head = NULL;
+		eng->deferred_tail = &eng->deferred_head;
+		for (; io; io = next) {
+			next = io->next;
+			io->done(io, io->res);
+		}
+	} while (eng->deferred_head);
+	eng->holds--;
 }
 
 /*
@@ -199,6 +264,8 @@ unsigned int backend_engine_run(struct backend_engine *eng)
 
 		io = io_uring_cqe_get_data(cqe);
 		io_uring_cqe_seen(&eng->ring, cqe);
+		if (!io)
+			continue; /* a withdrawn SQE (backend_uring_queue) that failed */
 		eng->inflight--;
 		/* The last completion may have signalled the eventfd after the
 		 * read() above: clear that too, or the loop would wake for it

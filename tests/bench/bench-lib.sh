@@ -78,7 +78,9 @@ bench_workload_opts() {
 	case $1 in
 	4k-randread-qd1) echo "-b 4K -p rand -r 100 -q 1" ;;
 	4k-randread-qd32) echo "-b 4K -p rand -r 100 -q 32" ;;
+	4k-randwrite-qd1) echo "-b 4K -p rand -r 0 -q 1" ;;
 	4k-randwrite-qd32) echo "-b 4K -p rand -r 0 -q 32" ;;
+	4x-4k-randread-qd32) echo "-s 4 -b 4K -p rand -r 100 -q 32" ;;
 	1m-seqread-qd8) echo "-b 1M -p seq -r 100 -q 8" ;;
 	1m-seqwrite-qd8) echo "-b 1M -p seq -r 0 -q 8" ;;
 	*) return 1 ;;

@@ -307,6 +307,122 @@ static void posted_completion_arrives_through_the_eventfd(void **state)
 	assert_int_equal(b->res, -EIO);
 }
 
+/* Whether the completion eventfd is readable now. */
+static bool bfix_signalled(struct bfix *b, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = backend_engine_fd(b->eng), .events = POLLIN};
+
+	return poll(&pfd, 1, timeout_ms) == 1;
+}
+
+static void held_completion_runs_at_release_without_the_eventfd(void **state)
+{
+	struct bfix *b = *state;
+	struct backend_io io = {.done = bfix_io_done};
+
+	backend_engine_hold(b->eng);
+	backend_engine_complete(b->eng, &io, -EIO);
+	assert_false(bfix_signalled(b, 0));
+	assert_int_equal(b->done_calls, 0);
+	backend_engine_release(b->eng);
+	assert_int_equal(b->done_calls, 1);
+	assert_int_equal(b->res, -EIO);
+	assert_false(bfix_signalled(b, 0));
+}
+
+static void nested_holds_run_completions_at_the_last_release(void **state)
+{
+	struct bfix *b = *state;
+	struct backend_io io = {.done = bfix_io_done};
+
+	backend_engine_hold(b->eng);
+	backend_engine_hold(b->eng);
+	backend_engine_complete(b->eng, &io, 7);
+	backend_engine_release(b->eng);
+	assert_int_equal(b->done_calls, 0);
+	backend_engine_release(b->eng);
+	assert_int_equal(b->done_calls, 1);
+	assert_int_equal(b->res, 7);
+}
+
+static void release_without_hold_leaves_completions_to_the_eventfd(void **state)
+{
+	struct bfix *b = *state;
+	struct backend_io io = {.done = bfix_io_done};
+
+	backend_engine_complete(b->eng, &io, 3);
+	backend_engine_release(b->eng);
+	assert_int_equal(b->done_calls, 0);
+	assert_true(bfix_signalled(b, 0));
+	assert_int_equal(backend_engine_run(b->eng), 1);
+	assert_int_equal(b->done_calls, 1);
+	/* The unbalanced release did not leave the engine held. */
+	backend_engine_complete(b->eng, &io, 4);
+	assert_true(bfix_signalled(b, 0));
+	assert_int_equal(backend_engine_run(b->eng), 1);
+}
+
+static struct backend_io bfix_chained_io;
+
+/* done() that posts one more completion, as a multi-step command does. */
+static void bfix_chain_done(struct backend_io *io, int64_t res)
+{
+	bfix_current->done_calls++;
+	bfix_chained_io.done = bfix_io_done;
+	backend_engine_complete(bfix_current->eng, &bfix_chained_io, res + 1);
+}
+
+static void completion_posted_during_release_runs_in_that_release(void **state)
+{
+	struct bfix *b = *state;
+	struct backend_io io = {.done = bfix_chain_done};
+
+	backend_engine_hold(b->eng);
+	backend_engine_complete(b->eng, &io, 10);
+	backend_engine_release(b->eng);
+	assert_int_equal(b->done_calls, 2);
+	assert_int_equal(b->res, 11);
+	assert_false(bfix_signalled(b, 0));
+}
+
+static void held_io_uring_request_is_submitted_at_release(void **state)
+{
+	struct bfix *b = *state;
+	struct backend_io io = {.op = BACKEND_OP_FLUSH, .done = bfix_io_done};
+
+	assert_int_equal(backend_open(b->eng, &b->cfg, &b->be), 0);
+	backend_engine_hold(b->eng);
+	assert_int_equal(backend_submit(b->be, &io), 0);
+	/* Still in the submission queue: the kernel has not seen it. */
+	assert_false(bfix_signalled(b, 200));
+	backend_engine_release(b->eng);
+	assert_true(bfix_signalled(b, 5000));
+	assert_int_equal(backend_engine_run(b->eng), 1);
+	assert_int_equal(b->done_calls, 1);
+	assert_int_equal(b->res, 0);
+}
+
+static void full_submission_queue_during_a_hold_is_submitted_early(void **state)
+{
+	struct bfix *b = *state;
+	struct backend_io ios[80];
+	unsigned int i, n = 0;
+
+	/* The fixture's ring has 64 entries: 80 held requests overflow it. */
+	assert_int_equal(backend_open(b->eng, &b->cfg, &b->be), 0);
+	backend_engine_hold(b->eng);
+	for (i = 0; i < 80; i++) {
+		ios[i] = (struct backend_io){.op = BACKEND_OP_FLUSH, .done = bfix_io_done};
+		assert_int_equal(backend_submit(b->be, &ios[i]), 0);
+	}
+	backend_engine_release(b->eng);
+	while (b->done_calls < 80 && n++ < 100) {
+		assert_true(bfix_signalled(b, 5000));
+		backend_engine_run(b->eng);
+	}
+	assert_int_equal(b->done_calls, 80);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, bfix_setup, bfix_teardown)
 
 int main(void)
@@ -331,6 +447,12 @@ int main(void)
 		T(readonly_store_refuses_writes_and_unmap),
 		T(readonly_missing_file_is_not_created),
 		T(posted_completion_arrives_through_the_eventfd),
+		T(held_completion_runs_at_release_without_the_eventfd),
+		T(nested_holds_run_completions_at_the_last_release),
+		T(release_without_hold_leaves_completions_to_the_eventfd),
+		T(completion_posted_during_release_runs_in_that_release),
+		T(held_io_uring_request_is_submitted_at_release),
+		T(full_submission_queue_during_a_hold_is_submitted_early),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
