@@ -713,7 +713,8 @@ static int load_opts_parse(int argc, char **argv, struct load_opts *o)
 	};
 	int c, rc = 0;
 
-	while ((c = getopt_long(argc, argv, "i:s:q:b:p:r:t:w:n:z:VWPS:L:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:s:q:b:p:r:t:w:n:z:VWPS:L:h", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'i':
 			o->initiator = optarg;
