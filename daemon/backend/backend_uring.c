@@ -255,10 +255,12 @@ unsigned int backend_engine_run(struct backend_engine *eng)
 	 * socket event, so skip the read() that would say EAGAIN. */
 	if (!eng->inflight && !eng->kicked && !eng->deferred_head)
 		return 0;
-	eng->kicked = false;
-	if (read(eng->efd, &cnt, sizeof(cnt)) < 0) {
+	/* Only posted completions, during a hold: the eventfd was not
+	 * written, so there is nothing to read. */
+	if ((eng->inflight || eng->kicked) && read(eng->efd, &cnt, sizeof(cnt)) < 0) {
 		/* EAGAIN: nothing signalled, but reaping is harmless. */
 	}
+	eng->kicked = false;
 	while (io_uring_peek_cqe(&eng->ring, &cqe) == 0) {
 		int res = cqe->res;
 
