@@ -4,7 +4,7 @@
  * Every handler answers a table for people or JSON for scripts, and an
  * error names what was not found ("target not found: iqn...").
  */
-#include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -459,7 +459,10 @@ static int cmd_pr(void *ctx, int argc, char **argv, int json, struct buf *out)
  * it at start-up and reload.
  */
 
-#define CLONE_MAX_COUNT 4096
+/* One command's JSON reply (about 700 bytes per client at most) must fit
+ * in an admin reply (HATGT_ADMIN_MAX_MSG); more clients: several commands
+ * with start=. */
+#define CLONE_MAX_COUNT 1024
 #define CLONE_MAX_NUMBER 9999999u
 #define CLONE_NAME_MAX 64
 /* hatgt.conf lines are at most 198 characters (config.c's reader, on
@@ -503,6 +506,16 @@ static bool clone_name_valid(const char *s)
 	for (i = 0; i < len; i++)
 		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= '0' && s[i] <= '9') && s[i] != '-' &&
 		    s[i] != '.')
+			return false;
+	return true;
+}
+
+/* The overlay paths go into hatgt.conf lines ("lun0 = PATH") and JSON:
+ * no white space, quotes, comment or control characters. */
+static bool clone_dir_safe(const char *s)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("/._-+,:@~=", *s))
 			return false;
 	return true;
 }
@@ -875,6 +888,11 @@ static void clone_reply_json(struct buf *out, const struct clone_opts *o,
 	buf_printf(out, "]}\n");
 }
 
+static bool clone_cluster_mode(const struct hatgt_daemon *d)
+{
+	return d->ha || (d->cfg && d->cfg->cluster != HATGT_CLUSTER_NONE);
+}
+
 static int cmd_clone(void *ctx, int argc, char **argv, int json, struct buf *out)
 {
 	struct hatgt_daemon *d = ctx;
@@ -889,7 +907,7 @@ static int cmd_clone(void *ctx, int argc, char **argv, int json, struct buf *out
 		return cmd_err(out, json, HATGT_ADMIN_USAGE, CLONE_USAGE);
 	/* In a cluster both nodes must hold the same config (the digest
 	 * check); a target made on one node alone would break that. */
-	if (d->ha)
+	if (clone_cluster_mode(d))
 		return cmd_err(out, json, HATGT_ADMIN_ERR,
 			       "clone is refused in cluster mode: the targets must be in the "
 			       "config of both nodes; run \"hatgtadm clone\" on a standalone "
@@ -920,6 +938,11 @@ static int cmd_clone(void *ctx, int argc, char **argv, int json, struct buf *out
 	status = clone_opts_parse(d, argc, argv, 3, false, &o, json, out);
 	if (status)
 		return status;
+	if (!clone_dir_safe(o.dir))
+		return cmd_err(out, json, HATGT_ADMIN_USAGE,
+			       "dir %s: the overlays' paths go into hatgt.conf: use only letters, "
+			       "digits and / . _ - + , : @ ~ = (or give another dir=)",
+			       o.dir);
 	if (o.start + o.count - 1 > CLONE_MAX_NUMBER)
 		return cmd_err(out, json, HATGT_ADMIN_USAGE, "start + COUNT - 1 exceeds %u",
 			       CLONE_MAX_NUMBER);
@@ -1012,7 +1035,7 @@ static int cmd_remove_clones(void *ctx, int argc, char **argv, int json, struct 
 
 	if (argc < 2)
 		return cmd_err(out, json, HATGT_ADMIN_USAGE, CLONE_RM_USAGE);
-	if (d->ha)
+	if (clone_cluster_mode(d))
 		return cmd_err(out, json, HATGT_ADMIN_ERR,
 			       "remove-clones is refused in cluster mode: remove the conf.d file "
 			       "on both nodes and reload both");

@@ -190,6 +190,7 @@ if [ -n "$KILL_SECS" ]; then
 	wait "$STORM_PID" || true
 	STORM_PID=
 	sed 's/^boot-storm:/boot-storm: (interrupted by SIGKILL)/' "$T/storm1.out"
+	sed -n '1,3p' "$T/storm1.out.err" >&2
 	# The files as the killed daemon left them.
 	check_overlays
 	echo "boot-storm: after SIGKILL qemu_img_check_errors=$bad overlays_with_leaks=$leaky"
