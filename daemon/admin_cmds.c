@@ -553,6 +553,17 @@ static int clone_default_conf(struct hatgt_daemon *d, char *out, size_t outlen)
 	return -ENOENT;
 }
 
+/* Is dir one of the running config's include lines? */
+static bool clone_conf_included(const struct hatgt_daemon *d, const char *dir)
+{
+	size_t i;
+
+	for (i = 0; d->cfg && i < d->cfg->nincludes; i++)
+		if (!strcmp(d->cfg->includes[i], dir))
+			return true;
+	return false;
+}
+
 /* Options shared by clone (argv from first) and remove-clones. \return 0,
  * or a status with the reply written. */
 static int clone_opts_parse(struct hatgt_daemon *d, int argc, char **argv, int first, bool rm,
@@ -901,6 +912,7 @@ static int cmd_clone(void *ctx, int argc, char **argv, int json, struct buf *out
 	struct stat st;
 	char err[PATH_MAX + 512], *slash;
 	size_t i, undone;
+	bool included;
 	int rc, status;
 
 	if (argc < 3)
@@ -995,15 +1007,18 @@ static int cmd_clone(void *ctx, int argc, char **argv, int json, struct buf *out
 	}
 	qb_log(LOG_NOTICE, "clone: %lu client(s) %s..%s over %s, config in %s/%s.conf", o.count,
 	       c[0].target, c[o.count - 1].target, o.golden, o.conf, o.prefix);
+	included = clone_conf_included(d, o.conf);
 	if (json) {
 		clone_reply_json(out, &o, c, o.count);
 		status = HATGT_ADMIN_OK;
 	} else {
-		status = cmd_ok(out, json,
-				"cloned %lu client(s) over %s: targets %s .. %s, overlays in "
-				"%s, config in %s/%s.conf",
-				o.count, o.golden, c[0].target, c[o.count - 1].target, o.dir,
-				o.conf, o.prefix);
+		status =
+			cmd_ok(out, json,
+			       "cloned %lu client(s) over %s: targets %s .. %s, overlays in "
+			       "%s, config in %s/%s.conf%s%s%s",
+			       o.count, o.golden, c[0].target, c[o.count - 1].target, o.dir, o.conf,
+			       o.prefix, included ? "" : " (not read at start: add \"include = ",
+			       included ? "" : o.conf, included ? "" : "\" to [global])");
 	}
 out:
 	free(c);
