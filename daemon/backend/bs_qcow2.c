@@ -84,6 +84,7 @@ struct qcow2_layer {
 	bool is_qcow2;
 	bool broken; /* a metadata write failed: memory and disk may differ */
 	bool warned_compressed;
+	bool autoclear;	    /* autoclear feature bits set: cleared once open succeeds */
 	uint64_t size;	    /* virtual size */
 	uint64_t open_size; /* file size at open */
 	uint64_t open_end;  /* host_end at open: clusters below may end at open_size */
@@ -1086,7 +1087,7 @@ static const char *const qcow2_incompat_names[] = {
 	"extended L2 entries (subclusters)",
 };
 
-/* Version-3 feature bits: refuse every incompatible one; clear autoclear. */
+/* Version-3 feature bits: refuse every incompatible one; note autoclear ones. */
 static int qcow2_features_check(struct qcow2_layer *l, const uint8_t *h)
 {
 	uint64_t inc = get_be64(h + QCOW2_H_INCOMPAT);
@@ -1105,12 +1106,7 @@ static int qcow2_features_check(struct qcow2_layer *l, const uint8_t *h)
 		ret = inc & QCOW2_INCOMPAT_DIRTY || inc & QCOW2_INCOMPAT_CORRUPT ? -EINVAL
 										 : -EOPNOTSUPP;
 	}
-	if (ret == 0 && l->writable && get_be64(h + QCOW2_H_AUTOCLEAR)) {
-		uint8_t zero[8] = {0};
-
-		/* We do not keep bitmaps etc. up to date: say so, as the spec asks. */
-		ret = qcow2_pwrite_all(l->fd, zero, sizeof(zero), QCOW2_H_AUTOCLEAR);
-	}
+	l->autoclear = get_be64(h + QCOW2_H_AUTOCLEAR) != 0;
 	return ret;
 }
 
@@ -1330,6 +1326,13 @@ static int qcow2_layer_init(struct qcow2_layer *l, const struct stat *st, const 
 	l->open_end = l->host_end;
 	if (bname[0])
 		ret = qcow2_backing_open(l, bname, bfmt, ctx);
+	if (ret == 0 && l->writable && l->autoclear) {
+		uint8_t zero[8] = {0};
+
+		/* We do not keep bitmaps etc. up to date: say so, as the spec asks
+		 * of a writer that does not know them. A refused image is untouched. */
+		ret = qcow2_pwrite_all(l->fd, zero, sizeof(zero), QCOW2_H_AUTOCLEAR);
+	}
 out:
 	return ret;
 }

@@ -884,6 +884,52 @@ static void handmade_image_opens_and_reads_zeros(void **state)
 	}
 }
 
+static void mut_autoclear(uint8_t *img, size_t *len)
+{
+	(void)len;
+	put_be64(img + QCOW2_H_AUTOCLEAR, 1); /* bitmaps extension */
+}
+
+static void mut_autoclear_backing_missing(uint8_t *img, size_t *len)
+{
+	mut_autoclear(img, len);
+	mut_backing_missing(img, len);
+}
+
+static uint64_t qfix_autoclear(const char *path)
+{
+	uint8_t b[8] = {0};
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, b, sizeof(b), QCOW2_H_AUTOCLEAR), 8);
+	close(fd);
+	return get_be64(b);
+}
+
+/* qcow2 spec: a writer that does not know an autoclear bit must clear it. */
+static void autoclear_bits_cleared_when_opened_for_writing(void **state)
+{
+	struct qfix *f = *state;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/ac.qcow2", f->dir);
+	qfix_write_image(path, mut_autoclear);
+	assert_int_equal(qfix_open(f, path, false, &f->be), 0);
+	assert_int_equal(qfix_autoclear(path), 0);
+}
+
+static void refused_image_keeps_its_autoclear_bits(void **state)
+{
+	struct qfix *f = *state;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/ac.qcow2", f->dir);
+	qfix_write_image(path, mut_autoclear_backing_missing);
+	assert_int_equal(qfix_open(f, path, false, &f->be), -ENOENT);
+	assert_int_equal(qfix_autoclear(path), 1);
+}
+
 static void chain_deeper_than_sixteen_is_refused(void **state)
 {
 	struct qfix *f = *state;
@@ -953,6 +999,8 @@ int main(void)
 		T(open_for_writing_of_a_shared_golden_fails_ebusy),
 		T(malformed_images_are_refused),
 		T(handmade_image_opens_and_reads_zeros),
+		T(autoclear_bits_cleared_when_opened_for_writing),
+		T(refused_image_keeps_its_autoclear_bits),
 		T(chain_deeper_than_sixteen_is_refused),
 		T(open_out_of_memory_fails_cleanly_at_every_allocation),
 #undef T
