@@ -21,6 +21,7 @@
 #include <qb/qblog.h>
 
 #include "daemon.h"
+#include "ha/ha.h"
 #include "scsi/pr_commit.h"
 #include "scsi/scsi.h"
 
@@ -151,6 +152,13 @@ int daemon_reload(struct hatgt_daemon *d, char *err, size_t errlen)
 		qb_log(LOG_WARNING, "reload: portal changes take effect at the next start");
 	hatgt_config_free(d->cfg);
 	d->cfg = cfg;
+	if (d->ha) {
+		uint8_t digest[32];
+
+		/* A member started later with this config must match it. */
+		hatgt_config_digest(cfg, digest);
+		ha_digest_set(d->ha, digest);
+	}
 	qb_log(LOG_NOTICE, "configuration reloaded from %s",
 	       d->config_path ? d->config_path : "<embedded default>");
 	return 0;

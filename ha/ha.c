@@ -454,6 +454,13 @@ const struct scsi_pr_committer *ha_committer(struct ha *ha)
 	return &ha->committer;
 }
 
+void ha_digest_set(struct ha *ha, const uint8_t digest[REPL_DIGEST_LEN])
+{
+	memcpy(ha->digest, digest, REPL_DIGEST_LEN);
+	if (ha->repl)
+		repl_digest_set(ha->repl, digest);
+}
+
 int ha_promote(struct ha *ha)
 {
 	int rc;

@@ -39,6 +39,10 @@ void ha_stop(struct ha *ha);
 /** The committer for scsi_pr_committer_set(). */
 const struct scsi_pr_committer *ha_committer(struct ha *ha);
 
+/** The configuration was reloaded: use \p digest from now on (and across
+ * reconnects), so that a member started later with the new config syncs. */
+void ha_digest_set(struct ha *ha, const uint8_t digest[REPL_DIGEST_LEN]);
+
 /** \return 0, -EAGAIN (not synced), -ENOTCONN (no corosync), -EACCES (not quorate). */
 int ha_promote(struct ha *ha);
 void ha_demote(struct ha *ha);

@@ -151,6 +151,11 @@ void repl_destroy(struct repl *r)
 	free(r);
 }
 
+void repl_digest_set(struct repl *r, const uint8_t digest[REPL_DIGEST_LEN])
+{
+	memcpy(r->digest, digest, REPL_DIGEST_LEN);
+}
+
 enum repl_sync_state repl_sync_state(const struct repl *r)
 {
 	return r->state;

@@ -93,6 +93,9 @@ void repl_confchg(struct repl *r, const struct repl_member *members, size_t nmem
 void repl_quorum(struct repl *r, bool quorate);
 /** Re-check nodes waiting for fencing (call from a timer). */
 void repl_fence_poll(struct repl *r);
+/** The configuration was reloaded: announce \p digest from the next HELLO on,
+ * so that a member started later with the new config matches. */
+void repl_digest_set(struct repl *r, const uint8_t digest[REPL_DIGEST_LEN]);
 /** This member became promoted: announce a new epoch. \return 0 or -errno. */
 int repl_promote(struct repl *r);
 void repl_demote(struct repl *r);

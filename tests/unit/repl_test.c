@@ -365,6 +365,25 @@ static void config_mismatch_joiner_never_syncs(void **state)
 	assert_int_equal(repl_sync_state(nodes[0].r), REPL_SYNCED);
 }
 
+/* After a reload the source announces the new digest: a member started with
+ * the new config syncs (with the start-time digest it would be refused). */
+static void joiner_with_reloaded_config_syncs(void **state)
+{
+	const int a[] = {0}, ab[] = {0, 1}, b[] = {1};
+
+	node_init(0, digest_a, 0, 0);
+	node_init(1, digest_b, 0, 0);
+	confchg(a, 1, a, 1, NULL, 0, 0);
+	repl_quorum(nodes[0].r, true);
+	deliver_all();
+	repl_digest_set(nodes[0].r, digest_b);
+	confchg(ab, 2, b, 1, NULL, 0, 0);
+	quorum_all(true);
+	deliver_all();
+	assert_int_equal(repl_sync_state(nodes[1].r), REPL_SYNCED);
+	assert_int_equal(nodes[1].left_group, 0);
+}
+
 /* Rule 3: after a whole-cluster restart the highest (epoch, generation)
  * wins, and nobody takes state from files without quorum. */
 static void whole_cluster_restart_highest_position_wins(void **state)
@@ -505,6 +524,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(malformed_message_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(three_members_need_both_acks, setup, teardown),
+		cmocka_unit_test_setup_teardown(joiner_with_reloaded_config_syncs, setup, teardown),
 		cmocka_unit_test_setup_teardown(member_that_fails_to_apply_does_not_ack_and_resyncs,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(codec_round_trip_and_strict_decode, setup,
