@@ -27,6 +27,14 @@
 #include "util/be.h"
 
 #define CONN_TXQ_IOV 64
+/*
+ * Connection sockets are polled at libqb's highest priority, like the
+ * completion eventfd. libqb dispatches the lower priorities only in some
+ * loop iterations (it rotates which ones run) and meanwhile polls again
+ * without sleeping: at medium priority every other QD1 command cost one
+ * more epoll_wait (docs/performance.md).
+ */
+#define CONN_LOOP_PRIO QB_LOOP_HIGH
 
 static int32_t conn_io_cb(int32_t fd, int32_t revents, void *data);
 static void conn_nop_timer_cb(void *data);
@@ -176,7 +184,7 @@ int conn_create(struct iscsi_server *srv, int fd)
 		rc = -ENOMEM;
 		goto fail;
 	}
-	rc = qb_loop_poll_add(srv->loop, QB_LOOP_MED, fd, POLLIN, conn, conn_io_cb);
+	rc = qb_loop_poll_add(srv->loop, CONN_LOOP_PRIO, fd, POLLIN, conn, conn_io_cb);
 	if (rc < 0)
 		goto fail;
 	qb_loop_timer_add(srv->loop, QB_LOOP_LOW, (uint64_t)srv->cfg->login_timeout * 1000000000ull,
@@ -334,7 +342,7 @@ static void conn_poll_set(struct iscsi_conn *conn)
 	/* While draining we read no new commands. */
 	int32_t ev = (conn->srv->draining ? 0 : POLLIN) | (conn->polled_out ? POLLOUT : 0);
 
-	qb_loop_poll_mod(conn->srv->loop, QB_LOOP_MED, conn->fd, ev, conn, conn_io_cb);
+	qb_loop_poll_mod(conn->srv->loop, CONN_LOOP_PRIO, conn->fd, ev, conn, conn_io_cb);
 }
 
 static void conn_poll_out(struct iscsi_conn *conn, bool on)
@@ -413,6 +421,14 @@ static int conn_flush(struct iscsi_conn *conn)
 	return 0;
 }
 
+/*
+ * Nonzero while a socket handler runs: it flushes every dirty connection
+ * before it returns, so conn_send() need not schedule server_flush_job
+ * (a job makes libqb's next epoll_wait a non-blocking one, an extra
+ * syscall per QD1 command, and costs a malloc). One server per process.
+ */
+static unsigned int conn_flush_by_handler;
+
 static void server_flush_job(void *data)
 {
 	struct iscsi_server *srv = data;
@@ -425,6 +441,11 @@ void iscsi_server_flush(struct iscsi_server *srv)
 {
 	struct iscsi_conn *conn;
 
+	/* This flush does the job's work: drop it (it would cost one more
+	 * non-blocking epoll_wait in libqb's loop). */
+	if (srv->flush_scheduled &&
+	    qb_loop_job_del(srv->loop, QB_LOOP_HIGH, srv, server_flush_job) == 0)
+		srv->flush_scheduled = false;
 	while (!list_empty(&srv->dirty)) {
 		conn = list_first_entry(&srv->dirty, struct iscsi_conn, dirty_node);
 		list_del(&conn->dirty_node);
@@ -501,7 +522,7 @@ int conn_send(struct iscsi_conn *conn, const uint8_t *bhs, const uint8_t *data, 
 		list_add_tail(&conn->dirty_node, &srv->dirty);
 		/* The socket and completion handlers flush when they are done;
 		 * anything else (timers, admin) is caught by this job. */
-		if (!srv->flush_scheduled) {
+		if (!srv->flush_scheduled && !conn_flush_by_handler) {
 			rc = qb_loop_job_add(srv->loop, QB_LOOP_HIGH, srv, server_flush_job);
 			srv->flush_scheduled = rc == 0;
 		}
@@ -1057,6 +1078,7 @@ static int32_t conn_io_cb(int32_t fd, int32_t revents, void *data)
 	int rc = 0;
 
 	conn_get(conn);
+	conn_flush_by_handler++;
 	if (revents & POLLOUT) {
 		rc = conn_flush(conn);
 		if (rc < 0)
@@ -1076,6 +1098,7 @@ static int32_t conn_io_cb(int32_t fd, int32_t revents, void *data)
 	 * one more epoll_wait for the completion eventfd. */
 	scsi_completion_run();
 	iscsi_server_flush(conn->srv);
+	conn_flush_by_handler--;
 	conn_put(conn);
 	return 0;
 }
