@@ -3,7 +3,9 @@
  * hatgt.conf parsing (daemon/config.c). Every rule has a test that feeds a
  * small config and checks the "FILE:LINE: reason" message.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <cmocka.h>
@@ -1022,6 +1025,341 @@ static void allocation_failure_at_any_point_is_enomem(void **state)
 	hatgt_config_free(cfg);
 }
 
+/*
+ * include = PATH (docs/config.md, docs/diskless-boot.md section 2). Each
+ * test gets a fresh directory from mkdtemp; the teardown removes it.
+ */
+static char tdir[64];
+
+static int tdir_setup(void **state)
+{
+	snprintf(tdir, sizeof(tdir), "/tmp/hatgt-include-test-XXXXXX");
+	return mkdtemp(tdir) ? 0 : -1;
+}
+
+/* Remove every entry of dir, one level of subdirectories deep, then dir. */
+static void tdir_remove(const char *dir, int depth)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path) && depth > 0)
+			tdir_remove(path, depth - 1);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int tdir_teardown(void **state)
+{
+	tdir_remove(tdir, 1);
+	return 0;
+}
+
+#define INC_TEST(f) cmocka_unit_test_setup_teardown(f, tdir_setup, tdir_teardown)
+
+/* Path of rel under the test directory, in one of 4 rotating buffers. */
+static const char *tpath(const char *rel)
+{
+	static char paths[4][PATH_MAX];
+	static int next;
+	char *s = paths[next++ % 4];
+
+	snprintf(s, PATH_MAX, "%s/%s", tdir, rel);
+	return s;
+}
+
+/* Write text to the test directory's file rel. \return its path. */
+static const char *tfile(const char *rel, const char *text)
+{
+	const char *path = tpath(rel);
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+/* Make the test directory's subdirectory rel. \return its path, kept apart
+ * from tpath()'s buffers (one subdirectory per test). */
+static const char *tsubdir(const char *rel)
+{
+	static char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", tdir, rel);
+	assert_int_equal(mkdir(path, 0700), 0);
+	return path;
+}
+
+/* The main config "t.conf": [global] with include = each path given. */
+static int inc_parse(struct hatgt_config **cfg, const char *inc1, const char *inc2,
+		     const char *tail)
+{
+	char text[3 * PATH_MAX];
+
+	snprintf(text, sizeof(text), "[global]\nlisten = 127.0.0.1:3260\ninclude = %s\n%s%s%s%s",
+		 inc1, inc2 ? "include = " : "", inc2 ? inc2 : "", inc2 ? "\n" : "",
+		 tail ? tail : "");
+	err[0] = '\0';
+	return hatgt_config_parse_string(text, "t.conf", cfg, err, sizeof(err));
+}
+
+/* Parse must fail with rc; err must start with "file:line: " and contain what. */
+static void inc_fails(int rc, struct hatgt_config *cfg, int want_rc, const char *file, int line,
+		      const char *what)
+{
+	char prefix[PATH_MAX + 32];
+
+	snprintf(prefix, sizeof(prefix), "%s:%d: ", file, line);
+	if (strncmp(err, prefix, strlen(prefix)) || !strstr(err, what))
+		print_error("message was: %s\n", err);
+	assert_int_equal(rc, want_rc);
+	assert_null(cfg);
+	assert_int_equal(strncmp(err, prefix, strlen(prefix)), 0);
+	assert_non_null(strstr(err, what));
+}
+
+#define TGT_A "[target iqn.2026-11.org.example:a]\n"
+#define TGT_B "[target iqn.2026-11.org.example:b]\n"
+
+static void include_of_missing_path_names_the_include_line(void **state)
+{
+	struct hatgt_config *cfg = (void *)1;
+	int rc = inc_parse(&cfg, tpath("absent.conf"), NULL, NULL);
+
+	inc_fails(rc, cfg, -ENOENT, "t.conf", 3, "No such file or directory");
+	assert_non_null(strstr(err, tpath("absent.conf")));
+}
+
+static void include_of_relative_path_is_rejected(void **state)
+{
+	struct hatgt_config *cfg = (void *)1;
+	char cwd[PATH_MAX];
+	int rc;
+
+	/* a.conf exists relative to the working directory: still refused */
+	tfile("a.conf", TGT_A);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(tdir), 0);
+	rc = inc_parse(&cfg, "a.conf", NULL, NULL);
+	assert_int_equal(chdir(cwd), 0);
+	inc_fails(rc, cfg, -EINVAL, "t.conf", 3, "'a.conf' is not an absolute path");
+}
+
+static void included_file_is_parsed_after_main_file_global(void **state)
+{
+	struct hatgt_config *cfg = NULL;
+	const char *a = tfile("a.conf", TGT_A "lun0 = /a\n");
+
+	assert_int_equal(inc_parse(&cfg, a, NULL, TGT_B), 0);
+	assert_int_equal(cfg->ntargets, 2);
+	assert_string_equal(cfg->targets[0].name, "iqn.2026-11.org.example:a");
+	assert_int_equal(cfg->targets[0].nluns, 1);
+	assert_string_equal(cfg->targets[0].luns[0].path, "/a");
+	assert_string_equal(cfg->targets[1].name, "iqn.2026-11.org.example:b");
+	assert_int_equal(cfg->nincludes, 1);
+	assert_string_equal(cfg->includes[0], a);
+	hatgt_config_free(cfg);
+}
+
+static void global_section_in_included_file_names_that_file(void **state)
+{
+	struct hatgt_config *cfg = (void *)1;
+	const char *a = tfile("a.conf", TGT_A "lun0 = /a\n[global]\n");
+	int rc = inc_parse(&cfg, a, NULL, NULL);
+
+	inc_fails(rc, cfg, -EINVAL, a, 3, "[global] is not allowed in an included file");
+}
+
+/* Include a directory of 10-first.conf and 20-second.conf: the parse must
+ * fail at line of the second file with what. */
+static void inc_second_file_fails(const char *first, const char *second, int line, const char *what)
+{
+	struct hatgt_config *cfg = (void *)1;
+	const char *d = tsubdir("d");
+	int rc;
+
+	tfile("d/10-first.conf", first);
+	tfile("d/20-second.conf", second);
+	rc = inc_parse(&cfg, d, NULL, NULL);
+	inc_fails(rc, cfg, -EINVAL, tpath("d/20-second.conf"), line, what);
+}
+
+static void same_target_in_two_included_files_is_rejected(void **state)
+{
+	inc_second_file_fails(TGT_A "lun0 = /a\n", "; again\n" TGT_A "lun0 = /b\n", 2,
+			      "duplicate target iqn.2026-11.org.example:a");
+}
+
+static void included_directory_is_read_in_byte_order_of_names(void **state)
+{
+	/* Created out of order; strcmp order is 10 < 9 < B < a < b, which
+	 * neither creation order nor a case-folding locale would give. */
+	static const struct {
+		const char *name;
+		int pos;
+	} files[] = {{"b.conf", 4}, {"a.conf", 3}, {"B.conf", 2}, {"9.conf", 1}, {"10.conf", 0}};
+	struct hatgt_config *cfg = NULL;
+	const char *d = tsubdir("d");
+	char rel[64], text[128], want[64];
+	size_t i;
+
+	for (i = 0; i < 5; i++) {
+		snprintf(rel, sizeof(rel), "d/%s", files[i].name);
+		snprintf(text, sizeof(text), "[target iqn.2026-11.org.example:pos%d]\n",
+			 files[i].pos);
+		tfile(rel, text);
+	}
+	assert_int_equal(inc_parse(&cfg, d, NULL, NULL), 0);
+	assert_int_equal(cfg->ntargets, 5);
+	for (i = 0; i < 5; i++) {
+		snprintf(want, sizeof(want), "iqn.2026-11.org.example:pos%zu", i);
+		assert_string_equal(cfg->targets[i].name, want);
+	}
+	hatgt_config_free(cfg);
+}
+
+static void hidden_and_non_conf_files_in_directory_are_skipped(void **state)
+{
+	static const char *const skipped[] = {
+		".hidden.conf", ".conf", "x.conf~", "x.conf.bak", "README", "conf",
+	};
+	struct hatgt_config *cfg = NULL;
+	const char *d = tsubdir("d");
+	char rel[64];
+	size_t i;
+
+	/* Each skipped file would fail the parse if it were read. */
+	for (i = 0; i < sizeof(skipped) / sizeof(skipped[0]); i++) {
+		snprintf(rel, sizeof(rel), "d/%s", skipped[i]);
+		tfile(rel, "[global]\nnot an ini line\n");
+	}
+	tfile("d/ok.conf", TGT_A);
+	assert_int_equal(inc_parse(&cfg, d, NULL, NULL), 0);
+	assert_int_equal(cfg->ntargets, 1);
+	assert_string_equal(cfg->targets[0].name, "iqn.2026-11.org.example:a");
+	hatgt_config_free(cfg);
+}
+
+static void empty_included_directory_adds_no_target(void **state)
+{
+	struct hatgt_config *cfg = NULL;
+
+	assert_int_equal(inc_parse(&cfg, tsubdir("d"), NULL, NULL), 0);
+	assert_int_equal(cfg->ntargets, 0);
+	assert_int_equal(cfg->nincludes, 1);
+	hatgt_config_free(cfg);
+}
+
+static void include_may_repeat_and_is_read_in_given_order(void **state)
+{
+	struct hatgt_config *cfg = NULL;
+	const char *b = tfile("b.conf", TGT_B);
+	const char *a = tfile("a.conf", TGT_A);
+
+	assert_int_equal(inc_parse(&cfg, b, a, NULL), 0);
+	assert_int_equal(cfg->ntargets, 2);
+	assert_string_equal(cfg->targets[0].name, "iqn.2026-11.org.example:b");
+	assert_string_equal(cfg->targets[1].name, "iqn.2026-11.org.example:a");
+	assert_int_equal(cfg->nincludes, 2);
+	assert_string_equal(cfg->includes[0], b);
+	assert_string_equal(cfg->includes[1], a);
+	hatgt_config_free(cfg);
+}
+
+/* Naming one path twice is a mistake, not a no-op: refused at the second
+ * line even for a directory with no targets (no duplicate target to hit). */
+static void same_include_named_twice_is_rejected(void **state)
+{
+	struct hatgt_config *cfg = (void *)1;
+	const char *d = tsubdir("d");
+	int rc = inc_parse(&cfg, d, d, NULL);
+
+	inc_fails(rc, cfg, -EINVAL, "t.conf", 4, "named twice");
+}
+
+static void syntax_error_in_included_file_names_that_file_and_line(void **state)
+{
+	struct hatgt_config *cfg = (void *)1;
+	const char *a = tfile("a.conf", "; clone output\n" TGT_A "lun0 = /a\nlun1 /b\n");
+	int rc = inc_parse(&cfg, a, NULL, "bogus = 1\n");
+
+	inc_fails(rc, cfg, -EINVAL, a, 4, "syntax error");
+}
+
+static void bad_value_in_included_directory_names_that_file_and_line(void **state)
+{
+	inc_second_file_fails(TGT_A "lun0 = /a\n", TGT_B "lun0 = relative\n", 2,
+			      "not an absolute path");
+}
+
+/* Nesting: the second file of the directory names the first one again
+ * (a real file, so only the nesting itself can be refused). */
+static void inc_nested_fails(const char *before, const char *after, int line, const char *what)
+{
+	char text[PATH_MAX + 128];
+
+	snprintf(text, sizeof(text), "%sinclude = %s/d/10-first.conf\n%s", before, tdir, after);
+	inc_second_file_fails(TGT_A, text, line, what);
+}
+
+static void include_in_target_of_included_file_is_rejected(void **state)
+{
+	inc_nested_fails(TGT_B, "", 2, "unknown key 'include' in [target]");
+}
+
+static void include_before_any_section_of_included_file_is_rejected(void **state)
+{
+	inc_nested_fails("", TGT_B, 1, "key 'include' outside of any section");
+}
+
+static void include_of_non_regular_file_is_rejected(void **state)
+{
+	struct hatgt_config *cfg = (void *)1;
+	int rc = inc_parse(&cfg, "/dev/null", NULL, NULL);
+
+	inc_fails(rc, cfg, -EINVAL, "t.conf", 3, "/dev/null: not a regular file");
+}
+
+/* Fail each allocation in turn while a directory of two files is read:
+ * -ENOMEM every time (no leak under ASan), then success. */
+static void include_under_allocation_failure_is_enomem(void **state)
+{
+	struct hatgt_config *cfg = NULL;
+	const char *d = tsubdir("d");
+	int n, rc = -ENOMEM;
+
+	tfile("d/a.conf", TGT_A "lun0 = /a\nallow = iqn.2001-04.com.a:h1\n");
+	tfile("d/b.conf", TGT_B "lun0 = /b\n");
+	for (n = 0; n < 200 && rc; n++) {
+		alloc_countdown = n;
+		rc = inc_parse(&cfg, d, NULL, NULL);
+		alloc_countdown = -1;
+		if (rc) {
+			if (rc != -ENOMEM)
+				print_error("message was: %s\n", err);
+			assert_int_equal(rc, -ENOMEM);
+			assert_null(cfg);
+			assert_true(strstr(err, "out of memory") || strstr(err, strerror(ENOMEM)));
+		}
+	}
+	assert_int_equal(rc, 0);
+	assert_true(n > 5);
+	assert_non_null(cfg);
+	if (!cfg)
+		return;
+	assert_int_equal(cfg->ntargets, 2);
+	hatgt_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1034,6 +1372,22 @@ int main(void)
 		cmocka_unit_test(zero_connections_per_address_is_rejected),
 		cmocka_unit_test(zero_sessions_per_target_is_rejected),
 		cmocka_unit_test(commands_per_session_above_4096_is_rejected),
+		INC_TEST(include_of_missing_path_names_the_include_line),
+		INC_TEST(include_of_relative_path_is_rejected),
+		INC_TEST(included_file_is_parsed_after_main_file_global),
+		INC_TEST(global_section_in_included_file_names_that_file),
+		INC_TEST(same_target_in_two_included_files_is_rejected),
+		INC_TEST(included_directory_is_read_in_byte_order_of_names),
+		INC_TEST(hidden_and_non_conf_files_in_directory_are_skipped),
+		INC_TEST(empty_included_directory_adds_no_target),
+		INC_TEST(include_may_repeat_and_is_read_in_given_order),
+		INC_TEST(same_include_named_twice_is_rejected),
+		INC_TEST(syntax_error_in_included_file_names_that_file_and_line),
+		INC_TEST(bad_value_in_included_directory_names_that_file_and_line),
+		INC_TEST(include_in_target_of_included_file_is_rejected),
+		INC_TEST(include_before_any_section_of_included_file_is_rejected),
+		INC_TEST(include_of_non_regular_file_is_rejected),
+		INC_TEST(include_under_allocation_failure_is_enomem),
 		cmocka_unit_test(connection_memory_below_16_mib_is_rejected),
 		cmocka_unit_test(connection_memory_with_suffix_is_a_bad_number),
 		cmocka_unit_test(limit_key_in_target_section_is_unknown),
