@@ -13,7 +13,7 @@ packages=(
 	# build
 	autoconf automake libtool pkg-config make gcc clang libclang-rt-14-dev
 	libqb-dev libcpg-dev libquorum-dev libcorosync-common-dev
-	libisal-dev libinih-dev liburing-dev libssl-dev
+	libisal-dev libinih-dev liburing-dev libssl-dev zlib1g-dev
 	# tests and initiators
 	libcmocka-dev libiscsi-bin libiscsi-dev qemu-utils qemu-block-extra tgt python3
 	# the two-node lab (tests/cluster): real corosync, pacemaker and pcs

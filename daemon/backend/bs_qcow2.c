@@ -41,6 +41,7 @@
 
 #include <linux/fs.h>
 #include <qb/qblog.h>
+#include <zlib.h>
 
 #include "backend/backend_int.h"
 #include "backend/bs_qcow2.h"
@@ -104,6 +105,10 @@ struct qcow2_layer {
 	uint64_t host_end; /* where the next cluster is allocated */
 	struct qcow2_cache l2c;
 	struct qcow2_cache rbc;
+	/* The last compressed cluster inflated, for sequential reads: zc_entry
+	 * is its L2 entry without the COPIED bit (0: none), zc the data. */
+	uint64_t zc_entry;
+	uint8_t *zc;
 };
 
 struct bs_qcow2 {
@@ -601,15 +606,100 @@ out:
 static int qcow2_layer_read(struct qcow2_layer *l, struct qcow2_reader *rd, uint64_t off,
 			    uint8_t *buf, uint64_t len);
 
+/* Writing or discarding a compressed cluster of the writable image itself. */
 static int qcow2_compressed_refuse(struct qcow2_layer *l)
 {
 	if (!l->warned_compressed)
 		qb_log(LOG_ERR,
-		       "qcow2 %s: compressed clusters are not supported (convert with "
-		       "qemu-img convert -O qcow2)",
+		       "qcow2 %s: writes into its own compressed clusters are not supported "
+		       "(use it as a backing file, or qemu-img convert -O qcow2 without -c)",
 		       l->path);
 	l->warned_compressed = true;
 	return -EOPNOTSUPP;
+}
+
+/* Inflate \p in (raw deflate, qcow2 spec "Compressed Clusters") into exactly
+ * one cluster at \p out. \return 0, -ENOMEM, or -EIO (short or corrupt). */
+static int qcow2_inflate(struct qcow2_layer *l, uint8_t *in, uint64_t in_len, uint8_t *out)
+{
+	z_stream zs = {0};
+	int zr, ret = -EIO;
+
+	zr = inflateInit2(&zs, -QCOW2_COMPRESSED_WBITS);
+	if (zr != Z_OK) {
+		ret = zr == Z_MEM_ERROR ? -ENOMEM : -EIO;
+		goto out;
+	}
+	zs.next_in = in;
+	zs.avail_in = (uInt)in_len;
+	zs.next_out = out;
+	zs.avail_out = (uInt)l->cluster_size;
+	zr = inflate(&zs, Z_FINISH);
+	/* The sectors read may hold bytes past the stream's end: once one
+	 * cluster is out, Z_BUF_ERROR (stream not finished) is as good as the end. */
+	if (zs.avail_out == 0 && (zr == Z_STREAM_END || zr == Z_BUF_ERROR || zr == Z_OK))
+		ret = 0;
+	else if (zr == Z_MEM_ERROR)
+		ret = -ENOMEM;
+	inflateEnd(&zs);
+out:
+	return ret;
+}
+
+/*
+ * Bytes [in, in + len) of the compressed cluster with L2 entry \p e, into
+ * \p buf. Done synchronously with pread, like metadata (a compressed cluster
+ * must be inflated before any of it can be returned); the last cluster
+ * inflated is kept, so a sequential read inflates each cluster once.
+ * Compressed clusters are only read (never written or freed) here, so the
+ * cached copy cannot go stale. \return 0 or -errno.
+ */
+static int qcow2_compressed_read(struct qcow2_layer *l, uint64_t e, uint64_t in, uint8_t *buf,
+				 uint64_t len)
+{
+	unsigned int x = 62 - (l->cluster_bits - 8);
+	uint64_t key = e & ~QCOW2_ENTRY_COPIED, coff = e & ((1ull << x) - 1);
+	uint64_t nsect = ((e & ~(QCOW2_ENTRY_COPIED | QCOW2_ENTRY_COMPRESSED)) >> x) + 1;
+	uint64_t csize = nsect * QCOW2_COMPRESSED_SECTOR - (coff & (QCOW2_COMPRESSED_SECTOR - 1));
+	uint8_t *cin = NULL;
+	int ret = 0;
+
+	if (l->zc && l->zc_entry == key)
+		goto copy;
+	if (coff >= l->open_size) {
+		qb_log(LOG_ERR, "qcow2 %s: compressed cluster at 0x%llx is past the end of the file",
+		       l->path, (unsigned long long)coff);
+		ret = -EIO;
+		goto out;
+	}
+	if (!l->zc) {
+		l->zc = calloc(1, l->cluster_size);
+		if (!l->zc) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	l->zc_entry = 0;
+	cin = calloc(1, csize);
+	if (!cin) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* Past the end of the file reads zeros: the stream then ends short. */
+	ret = qcow2_pread_all(l->fd, cin, csize, coff);
+	if (ret == 0)
+		ret = qcow2_inflate(l, cin, csize, l->zc);
+	if (ret == -EIO)
+		qb_log(LOG_ERR, "qcow2 %s: compressed cluster at 0x%llx (%llu bytes) is corrupt",
+		       l->path, (unsigned long long)coff, (unsigned long long)csize);
+	if (ret < 0)
+		goto out;
+	l->zc_entry = key;
+copy:
+	memcpy(buf, l->zc + in, len);
+out:
+	free(cin);
+	return ret;
 }
 
 /* One piece of a read that stays inside one cluster of \p l. */
@@ -624,7 +714,7 @@ static int qcow2_cluster_read(struct qcow2_layer *l, struct qcow2_reader *rd, ui
 		goto out;
 	host = e & QCOW2_L2_OFFSET_MASK;
 	if (e & QCOW2_ENTRY_COMPRESSED) {
-		ret = qcow2_compressed_refuse(l);
+		ret = qcow2_compressed_read(l, e, qcow2_offset_in_cluster(l, off), buf, len);
 	} else if (qcow2_entry_zero(l, e)) {
 		memset(buf, 0, len);
 	} else if (host) {
@@ -1012,6 +1102,7 @@ static void qcow2_layer_free(struct qcow2_layer *l)
 	qcow2_layer_put(l->backing);
 	qcow2_cache_fini(&l->l2c);
 	qcow2_cache_fini(&l->rbc);
+	free(l->zc);
 	free(l->rt);
 	free(l->l1);
 	free(l->path);

@@ -57,6 +57,15 @@
 #define QCOW2_L2_OFFSET_MASK 0x00fffffffffffe00ull
 #define QCOW2_L2_ZERO (1ull << 0)
 #define QCOW2_ENTRY_COMPRESSED (1ull << 62)
+/*
+ * L2 entry of a compressed cluster ("Compressed Clusters Descriptor"): with
+ * x = 62 - (cluster_bits - 8), bits 0..x-1 are the host byte offset of the
+ * data (not aligned) and bits x..61 the number of additional 512-byte sectors
+ * it occupies. The data is a raw deflate stream (RFC 1951, zlib window 2^12)
+ * when the header's compression type is zlib (0).
+ */
+#define QCOW2_COMPRESSED_SECTOR 512u
+#define QCOW2_COMPRESSED_WBITS 12
 /* Refcount is exactly one: the cluster may be written in place. */
 #define QCOW2_ENTRY_COPIED (1ull << 63)
 /* Refcount table entry: offset of a refcount block (bits 9-63). */

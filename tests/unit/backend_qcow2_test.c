@@ -334,22 +334,236 @@ static void read_through_chain_of_three_sees_each_layer(void **state)
 	free(buf);
 }
 
-static void read_of_compressed_cluster_is_refused(void **state)
+/* ---- compressed clusters (qemu-img convert -c) ---- */
+
+#define ZCLUSTERS 16u
+
+/*
+ * The raw disk \p data of ZCLUSTERS clusters: 0-3 low-entropy noise (each
+ * compresses to many sectors), 4-5 zeros (left unallocated), 6-11 a ramp
+ * (compresses well), 12-15 noise qemu stores uncompressed: a mix of all kinds.
+ */
+static void zdata_fill(uint8_t *data)
 {
-	struct qfix *f = *state;
-	char src[128];
-	uint8_t buf[4096];
+	uint32_t x = 2463534242u;
+	size_t i;
+
+	for (i = 0; i < ZCLUSTERS * CS; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		if (i < 4 * CS)
+			data[i] = (uint8_t)(x & 15);
+		else if (i < 6 * CS)
+			data[i] = 0;
+		else if (i < 12 * CS)
+			data[i] = (uint8_t)(i * 7);
+		else
+			data[i] = (uint8_t)x;
+	}
+}
+
+/* Write \p data as a raw file \p name in the test directory (path in \p out). */
+static void zraw_write(struct qfix *f, const char *name, const uint8_t *data, char *out,
+		       size_t out_len)
+{
+	int fd;
+
+	snprintf(out, out_len, "%s/%s", f->dir, name);
+	fd = open(out, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, ZCLUSTERS * CS), (ssize_t)(ZCLUSTERS * CS));
+	close(fd);
+}
+
+/* f->golden made by qemu-img convert -c from the raw pattern (returned, and
+ * its raw file in \p raw); checks qemu did compress clusters. Skips without qemu. */
+static uint8_t *zgolden_make(struct qfix *f, char *raw, size_t raw_len)
+{
+	uint8_t *data;
 
 	if (!qemu_tools())
 		skip();
-	snprintf(src, sizeof(src), "%s/src.qcow2", f->dir);
-	assert_int_equal(sh("qemu-img create -q -f qcow2 '%s' 1M && "
-			    "qemu-io -c 'write -P 9 0 1M' '%s' >/dev/null && "
-			    "qemu-img convert -c -O qcow2 '%s' '%s'",
-			    src, src, src, f->overlay),
+	data = calloc(1, ZCLUSTERS * CS);
+	assert_non_null(data);
+	zdata_fill(data);
+	zraw_write(f, "src.raw", data, raw, raw_len);
+	assert_int_equal(sh("qemu-img convert -c -f raw -O qcow2 '%s' '%s'", raw, f->golden), 0);
+	assert_int_equal(sh("qemu-img check '%s' | grep -q '[1-9][0-9.]*%% compressed clusters'",
+			    f->golden),
 			 0);
-	assert_int_equal(qfix_open(f, f->overlay, true, &f->be), 0);
-	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, sizeof(buf), buf), -EOPNOTSUPP);
+	return data;
+}
+
+/* Host offset of the L2 entry of guest cluster \p idx of \p path (first L2 table). */
+static uint64_t zl2_entry_pos(const char *path, unsigned int idx, uint64_t *entry)
+{
+	uint8_t b[8];
+	uint64_t l2;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, b, 8, QCOW2_H_L1_OFFSET), 8);
+	assert_int_equal(pread(fd, b, 8, (off_t)get_be64(b)), 8);
+	l2 = get_be64(b) & QCOW2_L1_OFFSET_MASK;
+	assert_int_equal(pread(fd, b, 8, (off_t)(l2 + idx * 8)), 8);
+	*entry = get_be64(b);
+	close(fd);
+	assert_true(*entry & QCOW2_ENTRY_COMPRESSED);
+	return l2 + idx * 8;
+}
+
+static void zpwrite(const char *path, const void *buf, size_t len, uint64_t off)
+{
+	int fd = open(path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, buf, len, (off_t)off), (ssize_t)len);
+	close(fd);
+}
+
+static void compressed_golden_reads_back_identical(void **state)
+{
+	struct qfix *f = *state;
+	char raw[128];
+	uint8_t *data = zgolden_make(f, raw, sizeof(raw));
+	uint8_t *buf = calloc(1, ZCLUSTERS * CS);
+
+	assert_non_null(buf);
+	assert_int_equal(qfix_open(f, f->golden, true, &f->be), 0);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, ZCLUSTERS * CS, buf),
+			 ZCLUSTERS * CS);
+	assert_memory_equal(buf, data, ZCLUSTERS * CS);
+	/* Unaligned pieces across cluster boundaries, then backwards (cache misses). */
+	memset(buf, 0xee, ZCLUSTERS * CS);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, CS - 1000, 3 * CS + 77, buf),
+			 3 * CS + 77);
+	assert_memory_equal(buf, data + CS - 1000, 3 * CS + 77);
+	for (int c = ZCLUSTERS - 1; c >= 0; c--) {
+		assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, c * CS + 512, 4096, buf), 4096);
+		assert_memory_equal(buf, data + c * CS + 512, 4096);
+	}
+	free(buf);
+	free(data);
+}
+
+static void overlay_on_compressed_golden_reads_golden_data(void **state)
+{
+	struct qfix *f = *state;
+	char raw[128];
+	uint8_t *data = zgolden_make(f, raw, sizeof(raw));
+	uint8_t *buf = calloc(1, ZCLUSTERS * CS);
+
+	assert_non_null(buf);
+	assert_int_equal(backend_qcow2_create_overlay(f->overlay, "golden.qcow2"), 0);
+	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, ZCLUSTERS * CS, buf),
+			 ZCLUSTERS * CS);
+	assert_memory_equal(buf, data, ZCLUSTERS * CS);
+	free(buf);
+	free(data);
+}
+
+static void partial_write_over_compressed_backing_keeps_rest_of_cluster(void **state)
+{
+	struct qfix *f = *state;
+	char raw[128], expect[128];
+	uint8_t *data = zgolden_make(f, raw, sizeof(raw));
+	uint8_t *buf = calloc(1, ZCLUSTERS * CS);
+
+	assert_non_null(buf);
+	assert_int_equal(backend_qcow2_create_overlay(f->overlay, "golden.qcow2"), 0);
+	assert_int_equal(qfix_open(f, f->overlay, false, &f->be), 0);
+	/* 512 bytes into compressed clusters 1 (noise) and 7 (ramp). */
+	memset(buf, 0xc3, 512);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, CS + 4096, 512, buf), 512);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_WRITE, 7 * CS + 100, 512, buf), 512);
+	memset(data + CS + 4096, 0xc3, 512);
+	memset(data + 7 * CS + 100, 0xc3, 512);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, ZCLUSTERS * CS, buf),
+			 ZCLUSTERS * CS);
+	assert_memory_equal(buf, data, ZCLUSTERS * CS);
+	backend_close(f->be);
+	f->be = NULL;
+	/* qemu agrees: the overlay is clean and holds exactly the expected disk. */
+	assert_int_equal(qemu_img_check(f->overlay), 0);
+	zraw_write(f, "expect.raw", data, expect, sizeof(expect));
+	assert_int_equal(sh("qemu-img compare -q -f qcow2 -F raw '%s' '%s'", f->overlay, expect),
+			 0);
+	free(buf);
+	free(data);
+}
+
+static void corrupt_compressed_stream_reads_eio(void **state)
+{
+	struct qfix *f = *state;
+	char raw[128];
+	uint8_t *data = zgolden_make(f, raw, sizeof(raw));
+	uint8_t junk[64], buf[4096];
+	uint64_t e;
+
+	/* 0xff starts a deflate block of the reserved type 3: invalid. */
+	zl2_entry_pos(f->golden, 0, &e);
+	memset(junk, 0xff, sizeof(junk));
+	zpwrite(f->golden, junk, sizeof(junk), e & ((1ull << 54) - 1));
+	assert_int_equal(qfix_open(f, f->golden, true, &f->be), 0);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, sizeof(buf), buf), -EIO);
+	assert_int_equal(backend_stats(f->be)->errors, 1);
+	/* The other compressed clusters still read. */
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, CS, sizeof(buf), buf), sizeof(buf));
+	assert_memory_equal(buf, data + CS, sizeof(buf));
+	free(data);
+}
+
+static void short_compressed_stream_reads_eio(void **state)
+{
+	struct qfix *f = *state;
+	char raw[128];
+	uint8_t *data = zgolden_make(f, raw, sizeof(raw));
+	uint8_t b[8], buf[4096];
+	uint64_t e, pos;
+
+	/* Cluster 0 (noise) takes many sectors: say it takes one. With 64 KiB
+	 * clusters the sector count is bits 54-61 (x = 62 - (16 - 8)). */
+	pos = zl2_entry_pos(f->golden, 0, &e);
+	assert_true(((e >> 54) & 0xff) > 1);
+	put_be64(b, e & ~(0xffull << 54));
+	zpwrite(f->golden, b, sizeof(b), pos);
+	assert_int_equal(qfix_open(f, f->golden, true, &f->be), 0);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, sizeof(buf), buf), -EIO);
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 2 * CS, sizeof(buf), buf),
+			 sizeof(buf));
+	assert_memory_equal(buf, data + 2 * CS, sizeof(buf));
+	free(data);
+}
+
+static void compressed_read_out_of_memory_completes_with_enomem(void **state)
+{
+	struct qfix *f = *state;
+	char raw[128];
+	uint8_t *data = zgolden_make(f, raw, sizeof(raw));
+	uint8_t buf[4096];
+
+	assert_int_equal(qfix_open(f, f->golden, true, &f->be), 0);
+	/* The first read allocates the L2 cache slot, then the cluster cache,
+	 * then the compressed-data buffer: fail each in turn (what succeeded
+	 * before a failure is kept, so the n-th call from now moves on). */
+	static const int nth[] = {1, 1, 2};
+
+	for (size_t i = 0; i < sizeof(nth) / sizeof(nth[0]); i++) {
+		fail_calloc_in = nth[i];
+		assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, sizeof(buf), buf), -ENOMEM);
+	}
+	/* Another cluster (not the cached one) needs a compressed-data buffer. */
+	fail_calloc_in = 1;
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 7 * CS, sizeof(buf), buf), -ENOMEM);
+	fail_calloc_in = 0;
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 7 * CS, sizeof(buf), buf),
+			 sizeof(buf));
+	assert_memory_equal(buf, data + 7 * CS, sizeof(buf));
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, sizeof(buf), buf), sizeof(buf));
+	assert_memory_equal(buf, data, sizeof(buf));
+	free(data);
 }
 
 static void read_out_of_memory_completes_with_enomem(void **state)
@@ -984,7 +1198,12 @@ int main(void)
 		T(read_past_end_of_smaller_backing_returns_zeros),
 		T(read_of_zero_flagged_cluster_returns_zeros),
 		T(read_through_chain_of_three_sees_each_layer),
-		T(read_of_compressed_cluster_is_refused),
+		T(compressed_golden_reads_back_identical),
+		T(overlay_on_compressed_golden_reads_golden_data),
+		T(partial_write_over_compressed_backing_keeps_rest_of_cluster),
+		T(corrupt_compressed_stream_reads_eio),
+		T(short_compressed_stream_reads_eio),
+		T(compressed_read_out_of_memory_completes_with_enomem),
 		T(read_out_of_memory_completes_with_enomem),
 		T(partial_write_copies_rest_of_cluster_from_backing),
 		T(write_leaves_golden_image_unchanged),
