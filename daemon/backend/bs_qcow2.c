@@ -667,7 +667,8 @@ static int qcow2_compressed_read(struct qcow2_layer *l, uint64_t e, uint64_t in,
 	if (l->zc && l->zc_entry == key)
 		goto copy;
 	if (coff >= l->open_size) {
-		qb_log(LOG_ERR, "qcow2 %s: compressed cluster at 0x%llx is past the end of the file",
+		qb_log(LOG_ERR,
+		       "qcow2 %s: compressed cluster at 0x%llx is past the end of the file",
 		       l->path, (unsigned long long)coff);
 		ret = -EIO;
 		goto out;

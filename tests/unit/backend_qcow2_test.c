@@ -389,9 +389,9 @@ static uint8_t *zgolden_make(struct qfix *f, char *raw, size_t raw_len)
 	zdata_fill(data);
 	zraw_write(f, "src.raw", data, raw, raw_len);
 	assert_int_equal(sh("qemu-img convert -c -f raw -O qcow2 '%s' '%s'", raw, f->golden), 0);
-	assert_int_equal(sh("qemu-img check '%s' | grep -q '[1-9][0-9.]*%% compressed clusters'",
-			    f->golden),
-			 0);
+	assert_int_equal(
+		sh("qemu-img check '%s' | grep -q '[1-9][0-9.]*%% compressed clusters'", f->golden),
+		0);
 	return data;
 }
 
@@ -531,8 +531,7 @@ static void short_compressed_stream_reads_eio(void **state)
 	zpwrite(f->golden, b, sizeof(b), pos);
 	assert_int_equal(qfix_open(f, f->golden, true, &f->be), 0);
 	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, sizeof(buf), buf), -EIO);
-	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 2 * CS, sizeof(buf), buf),
-			 sizeof(buf));
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 2 * CS, sizeof(buf), buf), sizeof(buf));
 	assert_memory_equal(buf, data + 2 * CS, sizeof(buf));
 	free(data);
 }
@@ -558,8 +557,7 @@ static void compressed_read_out_of_memory_completes_with_enomem(void **state)
 	fail_calloc_in = 1;
 	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 7 * CS, sizeof(buf), buf), -ENOMEM);
 	fail_calloc_in = 0;
-	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 7 * CS, sizeof(buf), buf),
-			 sizeof(buf));
+	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 7 * CS, sizeof(buf), buf), sizeof(buf));
 	assert_memory_equal(buf, data + 7 * CS, sizeof(buf));
 	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_READ, 0, sizeof(buf), buf), sizeof(buf));
 	assert_memory_equal(buf, data, sizeof(buf));
