@@ -447,7 +447,7 @@ static void read_buffer_allocation_failure_is_busy(void **state)
 {
 	struct fix *f = *state;
 
-	fix_calloc_fail_in = 1;
+	fix_malloc_fail_in = 1; /* the data buffer (not zeroed: malloc) */
 	fix_run(f, RW10(0x28, 0, 0, 1), 512);
 	assert_int_equal(f->task.status, SCSI_STATUS_BUSY);
 	assert_null(f->task.in_buf);
@@ -457,7 +457,7 @@ static void io_request_allocation_failure_is_busy(void **state)
 {
 	struct fix *f = *state;
 
-	fix_calloc_fail_in = 2; /* the data buffer succeeds, the request does not */
+	fix_calloc_fail_in = 1; /* the data buffer (malloc) succeeds, the request does not */
 	fix_run(f, RW10(0x28, 0, 0, 1), 512);
 	assert_int_equal(f->task.status, SCSI_STATUS_BUSY);
 	assert_int_equal(f->task.in_len, 0);

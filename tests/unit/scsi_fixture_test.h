@@ -30,10 +30,19 @@
 
 /* Allocation failure injection: fail the n-th call from now (1 = next); 0 = never. */
 static int fix_calloc_fail_in;
+static int fix_malloc_fail_in;
 static int fix_realloc_fail_in;
+void *__real_malloc(size_t size);
 void *__real_calloc(size_t n, size_t size);
 void *__real_realloc(void *p, size_t size);
 void *__real_reallocarray(void *p, size_t n, size_t size);
+
+void *__wrap_malloc(size_t size)
+{
+	if (fix_malloc_fail_in > 0 && --fix_malloc_fail_in == 0)
+		return NULL;
+	return __real_malloc(size);
+}
 
 void *__wrap_calloc(size_t n, size_t size)
 {
