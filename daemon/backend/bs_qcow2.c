@@ -11,28 +11,48 @@
  * rest of a partial cluster from the chain first).
  *
  * Threads: everything runs on the event-loop thread, like the rest of the
- * backend. Metadata and, for now, data are read and written with pread/pwrite
- * inside submit (they hit the page cache almost always) and completed with
- * backend_engine_complete(); only FLUSH goes to io_uring. Because a request
- * is finished, metadata and all, before submit returns, two writes can never
- * race to allocate the same cluster: allocation is serialised by construction.
+ * backend. Reads and writes of clusters the overlay holds go to io_uring.
+ * A write that allocates does its page-cache work inside submit (copy-on-write
+ * read from the chain, refcount, data: pread/pwrite, which hit the page cache
+ * almost always) and then waits, off the loop, for the fdatasync that must
+ * come before its L1/L2 entries (group commit, below).
+ *
+ * Allocation in memory first: clusters are reserved at the end of the file
+ * at once (host_end only grows, so concurrent allocations never collide), the
+ * new L2 entry goes on the layer's pending list, and the L1 table in memory
+ * points at a new L2 table at once (its disk copy is pending). Lookups see
+ * the pending entries first, so a read of a cluster whose allocation is in
+ * flight reads the new cluster (its data is in the page cache already), and a
+ * second write to it writes in place and waits for the same commit.
+ *
+ * Group commit: the writes that allocated (or wrote in place into a pending
+ * cluster, or carry FUA, or a FLUSH while anything is pending) join the open
+ * group. At the next engine run (so every request of one loop iteration is in
+ * it) the group closes: one IORING_OP_FSYNC (datasync) for all of them; then
+ * their L1/L2 entries are pwritten (page cache) and the requests complete. A
+ * group with a FUA write or a FLUSH syncs once more after the entries. While
+ * one group syncs, the next collects, so under load one fdatasync serves
+ * everything that arrived during the previous one.
  *
  * Crash consistency (checked with `qemu-img check`):
  * - A cluster's refcount is written before any L1/L2/refcount-table entry
  *   points at it, and its contents (data, zeroed L2 table, refcount block)
  *   before that entry too. Freeing clears the pointer first, then the refcount.
- * - Between "contents + refcount" and "pointer" we fdatasync, so the order
- *   also survives a power cut (the page cache would otherwise be free to write
- *   the pointer first). A crash, SIGKILL or power cut, at any point can thus
- *   leave only leaked clusters (refcount 1, nothing pointing at them): qemu-img
- *   check reports leaks, never errors. Writes that did not allocate (cluster
- *   already in the overlay) are plain pwrites: like any volatile cache they are
- *   durable after FLUSH or when written with FUA, both of which fdatasync.
+ * - Between "contents + refcount" and "pointer" there is an fdatasync (the
+ *   group's), so the order also survives a power cut (the page cache would
+ *   otherwise be free to write the pointer first). A crash, SIGKILL or power
+ *   cut, at any point can thus leave only leaked clusters (refcount 1, nothing
+ *   pointing at them): qemu-img check reports leaks, never errors. Writes that
+ *   did not allocate (cluster already in the overlay) are plain writes: like
+ *   any volatile cache they are durable after FLUSH or when written with FUA.
+ * - Still synchronous (rare): a new refcount block or refcount table (one per
+ *   2 GiB of image with 64 KiB clusters) and UNMAP.
  * - The dirty bit (lazy refcounts) is never set: refcounts are always exact.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -67,6 +87,16 @@ struct qcow2_cache {
 	struct qcow2_cache_slot *slots;
 	unsigned int n;
 	uint64_t clock;
+};
+
+/* An L1 or L2 entry of the writable image: in memory now, on disk once its
+ * group's fdatasync has made what it points at durable. */
+struct qcow2_pending {
+	uint64_t pos;	 /* host offset of the 8-byte entry */
+	uint64_t value;	 /* host-endian */
+	uint64_t gc;	 /* guest cluster index (L2 entry); UINT64_MAX: L1 entry */
+	uint64_t l2_off; /* L2 entry: its table */
+	unsigned int gen;
 };
 
 /*
@@ -105,16 +135,43 @@ struct qcow2_layer {
 	uint64_t host_end; /* where the next cluster is allocated */
 	struct qcow2_cache l2c;
 	struct qcow2_cache rbc;
+	/* Entries written in memory whose disk write waits for a group commit. */
+	struct qcow2_pending *pend;
+	size_t npend, cap_pend;
+	unsigned int pend_gen; /* the open group: new entries belong to it */
+	bool need_group;       /* set by a write that must wait for a group commit */
 	/* The last compressed cluster inflated, for sequential reads: zc_entry
 	 * is its L2 entry without the COPIED bit (0: none), zc the data. */
 	uint64_t zc_entry;
 	uint8_t *zc;
 };
 
+/* Requests waiting for one group commit, in arrival order (through io->next). */
+struct qcow2_group {
+	struct backend_io *head, **tail;
+	bool durable; /* a FUA write or a FLUSH: sync again after the entries */
+};
+
 struct bs_qcow2 {
 	struct backend be; /* first: the vtable's view */
 	struct qcow2_layer *top;
+	/* grp[open] collects; grp[open ^ 1] is syncing when syncing is set. */
+	struct qcow2_group grp[2];
+	unsigned int open;
+	unsigned int sync_gen; /* pend_gen of the syncing group */
+	bool syncing;
+	bool second;	  /* the syncing group's post-entry sync */
+	bool kick_posted; /* kick will close the open group at the next engine run */
+	struct backend_io kick, sync;
+	/* UNMAPs of pending clusters, resubmitted when a group has committed. */
+	struct backend_io *parked;
+	/* Batches of entries written / the count the last completed sync covers:
+	 * they differ while entries sit unsynced in the page cache. */
+	uint64_t meta_written, meta_synced, sync_mark;
 };
+
+#define QCOW2_OF(io, member)                                                                       \
+	((struct bs_qcow2 *)(void *)((char *)(io)-offsetof(struct bs_qcow2, member)))
 
 /* Every open layer; event-loop thread only, like the rest of the backend. */
 static struct qcow2_layer *qcow2_registry;
@@ -484,6 +541,113 @@ out:
 	return ret;
 }
 
+/* ---- entries pending a group commit ---- */
+
+/*
+ * Put the entry at host offset \p pos (value \p value; \p gc its guest
+ * cluster, UINT64_MAX for an L1 entry; \p l2_off its L2 table) on the
+ * pending list of the open group. \return 0 or -ENOMEM (nothing added).
+ */
+static int qcow2_pending_add(struct qcow2_layer *l, uint64_t pos, uint64_t value, uint64_t gc,
+			     uint64_t l2_off)
+{
+	int ret = 0;
+
+	if (l->npend == l->cap_pend) {
+		size_t cap = l->cap_pend ? l->cap_pend * 2 : 16;
+		struct qcow2_pending *x = calloc(cap, sizeof(*x));
+
+		if (!x) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		if (l->npend)
+			memcpy(x, l->pend, l->npend * sizeof(*x));
+		free(l->pend);
+		l->pend = x;
+		l->cap_pend = cap;
+	}
+	l->pend[l->npend++] = (struct qcow2_pending){
+		.pos = pos, .value = value, .gc = gc, .l2_off = l2_off, .gen = l->pend_gen};
+	l->need_group = true;
+out:
+	return ret;
+}
+
+/* The pending L2 entry of guest offset \p off, or NULL. */
+static const struct qcow2_pending *qcow2_pending_find(const struct qcow2_layer *l, uint64_t off)
+{
+	uint64_t gc = off >> l->cluster_bits;
+	size_t i;
+
+	for (i = l->npend; i-- > 0;)
+		if (l->pend[i].gc == gc)
+			return &l->pend[i];
+	return NULL;
+}
+
+/* Is an allocation of a guest cluster of [off, off + len) in flight? */
+static bool qcow2_pending_overlaps(const struct qcow2_layer *l, uint64_t off, uint64_t len)
+{
+	uint64_t first = off >> l->cluster_bits, last = (off + len - 1) >> l->cluster_bits;
+	size_t i;
+
+	for (i = 0; len && i < l->npend; i++)
+		if (l->pend[i].gc != UINT64_MAX && l->pend[i].gc >= first && l->pend[i].gc <= last)
+			return true;
+	return false;
+}
+
+/* The cached cluster at \p offset, or NULL (nothing is read). */
+static uint8_t *qcow2_cache_peek(struct qcow2_cache *c, uint64_t offset)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->slots[i].offset == offset)
+			return c->slots[i].data;
+	return NULL;
+}
+
+/*
+ * Take the entries of group \p gen (of every group when \p all) off the
+ * pending list; \p write: pwrite them (what they point at is durable) and
+ * update the cached L2 tables, else drop them (their group failed: the
+ * clusters leak). *wrote: how many were written. A failed write leaves the
+ * image broken (memory and disk differ). \return 0 or -errno.
+ */
+static int qcow2_pending_take(struct qcow2_layer *l, unsigned int gen, bool all, bool write,
+			      size_t *wrote)
+{
+	size_t i, keep = 0;
+	int ret = 0;
+
+	*wrote = 0;
+	for (i = 0; i < l->npend; i++) {
+		struct qcow2_pending *p = &l->pend[i];
+		uint8_t b[8], *l2;
+
+		if (!all && p->gen != gen) {
+			l->pend[keep++] = *p;
+			continue;
+		}
+		if (!write || ret < 0)
+			continue;
+		put_be64(b, p->value);
+		ret = qcow2_pwrite_all(l->fd, b, sizeof(b), p->pos);
+		if (ret < 0)
+			continue;
+		(*wrote)++;
+		l2 = p->gc == UINT64_MAX ? NULL : qcow2_cache_peek(&l->l2c, p->l2_off);
+		if (l2)
+			memcpy(l2 + (p->pos - p->l2_off), b, sizeof(b));
+	}
+	l->npend = keep;
+	if (ret < 0)
+		l->broken = true;
+	return ret;
+}
+
 /* ---- L1 / L2 ---- */
 
 /*
@@ -522,11 +686,16 @@ static size_t qcow2_l2_index(const struct qcow2_layer *l, uint64_t off)
 /* The L2 entry for \p off (0 when there is no L2 table). */
 static int qcow2_l2_entry(struct qcow2_layer *l, uint64_t off, uint64_t *e)
 {
+	const struct qcow2_pending *p = l->npend ? qcow2_pending_find(l, off) : NULL;
 	uint8_t *l2;
 	uint64_t l2_off;
 	int ret;
 
 	*e = 0;
+	if (p) {
+		*e = p->value; /* allocation in flight: the new cluster */
+		return 0;
+	}
 	ret = qcow2_l2_get(l, off, &l2, &l2_off);
 	if (ret == 0 && l2)
 		*e = get_be64(l2 + qcow2_l2_index(l, off) * 8);
@@ -804,24 +973,10 @@ out:
 
 /* ---- writes to the overlay ---- */
 
-/* Write one L1 entry (on disk first, then in memory). */
-static int qcow2_l1_set(struct qcow2_layer *l, uint64_t l1i, uint64_t e)
-{
-	uint8_t b[8];
-	int ret;
-
-	put_be64(b, e);
-	ret = qcow2_pwrite_all(l->fd, b, sizeof(b), l->l1_offset + l1i * 8);
-	if (ret == 0)
-		l->l1[l1i] = e;
-	else
-		l->broken = true;
-	return ret;
-}
-
 /*
  * The L2 table for \p off, allocating it if the L1 entry is empty:
- * cluster + refcount, zeros written, fdatasync, then the L1 entry.
+ * cluster + refcount, zeros written; the L1 entry in memory at once, on disk
+ * after the group's fdatasync.
  */
 static int qcow2_l2_ensure(struct qcow2_layer *l, uint64_t off, uint8_t **l2, uint64_t *l2_off)
 {
@@ -843,10 +998,12 @@ static int qcow2_l2_ensure(struct qcow2_layer *l, uint64_t off, uint8_t **l2, ui
 	ret = qcow2_cache_get(l, &l->l2c, n, true, l2);
 	if (ret == 0)
 		ret = qcow2_pwrite_all(l->fd, *l2, l->cluster_size, n);
+	/* Pending first: memory must never point where the disk never will. */
 	if (ret == 0)
-		ret = qcow2_sync(l);
+		ret = qcow2_pending_add(l, l->l1_offset + l1i * 8, n | QCOW2_ENTRY_COPIED,
+					UINT64_MAX, 0);
 	if (ret == 0)
-		ret = qcow2_l1_set(l, l1i, n | QCOW2_ENTRY_COPIED);
+		l->l1[l1i] = n | QCOW2_ENTRY_COPIED;
 	*l2_off = n;
 out:
 	return ret;
@@ -897,25 +1054,25 @@ static int qcow2_cow_fill(struct qcow2_layer *l, uint64_t e, uint64_t off, const
 /*
  * Write [off, off + len), all inside one L2 table's span. Clusters already
  * in the overlay are written in place; the others get new clusters (data +
- * refcount), then one fdatasync, then their L2 entries in one write.
+ * refcount) whose L2 entries go on the pending list for the group commit.
  */
 static int qcow2_write_span(struct qcow2_layer *l, uint64_t off, const uint8_t *src, uint64_t len)
 {
 	const uint64_t cs = l->cluster_size;
-	size_t first = qcow2_l2_index(l, off), lo = SIZE_MAX, hi = 0, i;
-	uint8_t *l2, *pend = NULL, *cbuf = NULL;
+	size_t i = qcow2_l2_index(l, off);
+	uint8_t *l2, *cbuf = NULL;
 	uint64_t l2_off;
 	int ret;
 
-	ret = qcow2_l2_copy(l, off, &l2_off, &pend);
-	if (ret < 0)
-		goto out;
-	for (i = first; len > 0; i++) {
+	ret = qcow2_l2_ensure(l, off, &l2, &l2_off);
+	for (; ret == 0 && len > 0; i++) {
 		uint64_t in = qcow2_offset_in_cluster(l, off), n = cs - in, e, host, nc;
 
 		if (n > len)
 			n = len;
-		e = get_be64(pend + i * 8);
+		ret = qcow2_l2_entry(l, off, &e);
+		if (ret < 0)
+			goto out;
 		host = e & QCOW2_L2_OFFSET_MASK;
 		if (e & QCOW2_ENTRY_COMPRESSED) {
 			ret = qcow2_compressed_refuse(l);
@@ -933,6 +1090,9 @@ static int qcow2_write_span(struct qcow2_layer *l, uint64_t off, const uint8_t *
 			/* A cluster qemu left short at the end of the file grew. */
 			if (ret == 0 && host + in + n > l->open_size)
 				l->open_size = host + in + n;
+			/* Into a cluster whose allocation is in flight: wait for it. */
+			if (l->npend && qcow2_pending_find(l, off))
+				l->need_group = true;
 		} else {
 			if (!cbuf) {
 				cbuf = calloc(1, cs);
@@ -947,37 +1107,16 @@ static int qcow2_write_span(struct qcow2_layer *l, uint64_t off, const uint8_t *
 				ret = qcow2_cluster_alloc(l, &nc);
 			if (ret == 0)
 				ret = qcow2_pwrite_all(l->fd, cbuf, cs, nc);
-			if (ret == 0 && !host)
-				host = nc;
-			put_be64(pend + i * 8, nc | QCOW2_ENTRY_COPIED);
-			if (i < lo)
-				lo = i;
-			hi = i;
+			if (ret == 0)
+				ret = qcow2_pending_add(l, l2_off + i * 8, nc | QCOW2_ENTRY_COPIED,
+							off >> l->cluster_bits, l2_off);
 		}
-		if (ret < 0)
-			goto out;
 		off += n;
 		src += n;
 		len -= n;
 	}
-	if (lo == SIZE_MAX)
-		goto out;
-	/* Data and refcounts on disk before the entries that make them visible. */
-	ret = qcow2_sync(l);
-	if (ret < 0)
-		goto out;
-	ret = qcow2_pwrite_all(l->fd, pend + lo * 8, (hi - lo + 1) * 8, l2_off + lo * 8);
-	if (ret < 0) {
-		l->broken = true;
-		goto out;
-	}
-	/* The table may have left the cache while the chain was read. */
-	ret = qcow2_cache_get(l, &l->l2c, l2_off, false, &l2);
-	if (ret == 0)
-		memcpy(l2 + lo * 8, pend + lo * 8, (hi - lo + 1) * 8);
 out:
 	free(cbuf);
-	free(pend);
 	return ret;
 }
 
@@ -1104,6 +1243,7 @@ static void qcow2_layer_free(struct qcow2_layer *l)
 	qcow2_cache_fini(&l->l2c);
 	qcow2_cache_fini(&l->rbc);
 	free(l->zc);
+	free(l->pend);
 	free(l->rt);
 	free(l->l1);
 	free(l->path);
@@ -1652,6 +1792,138 @@ out:
 	return ret;
 }
 
+/* ---- group commit ---- */
+
+static void qcow2_sync_done(struct backend_io *io, int64_t res);
+
+/* Start the fdatasync of the syncing group (io_uring; when the ring is full,
+ * here and now, completed from the next engine run). */
+static void qcow2_sync_issue(struct bs_qcow2 *q)
+{
+	int ret = -EIO;
+
+	memset(&q->sync, 0, sizeof(q->sync));
+	q->sync.op = BACKEND_OP_FLUSH;
+	q->sync.done = qcow2_sync_done;
+	q->sync.be = &q->be;
+	q->sync_mark = q->meta_written;
+	if (!q->top->broken)
+		ret = backend_uring_queue(q->be.eng, q->top->fd, &q->sync);
+	if (ret == -EAGAIN) /* ring full: here and now, completed from the next run */
+		backend_engine_complete(q->be.eng, &q->sync, qcow2_sync(q->top));
+	else if (ret < 0)
+		backend_engine_complete(q->be.eng, &q->sync, ret);
+}
+
+/* Close the open group and sync it; the next group starts collecting. */
+static void qcow2_group_start(struct bs_qcow2 *q)
+{
+	q->syncing = true;
+	q->second = false;
+	q->open ^= 1;
+	q->sync_gen = q->top->pend_gen++;
+	qcow2_sync_issue(q);
+}
+
+static void qcow2_kick_done(struct backend_io *io, int64_t res)
+{
+	struct bs_qcow2 *q = QCOW2_OF(io, kick);
+
+	(void)res;
+	q->kick_posted = false;
+	if (!q->syncing && q->grp[q->open].head)
+		qcow2_group_start(q);
+}
+
+/* \p io waits for the open group's commit, then completes with \p res (or
+ * the commit's error). */
+static void qcow2_group_join(struct bs_qcow2 *q, struct backend_io *io, int64_t res)
+{
+	struct qcow2_group *g = &q->grp[q->open];
+
+	if (!g->head)
+		g->tail = &g->head;
+	io->res = res;
+	io->next = NULL;
+	*g->tail = io;
+	g->tail = &io->next;
+	if (io->op == BACKEND_OP_FLUSH || (io->flags & BACKEND_IO_FUA))
+		g->durable = true;
+	/* Close the group at the next engine run, after this loop iteration's
+	 * other requests have joined it. */
+	if (!q->syncing && !q->kick_posted) {
+		q->kick_posted = true;
+		q->kick.be = &q->be;
+		q->kick.done = qcow2_kick_done;
+		backend_engine_complete(q->be.eng, &q->kick, 0);
+	}
+}
+
+static int qcow2_submit(struct backend *be, struct backend_io *io);
+
+/*
+ * The syncing group's fdatasync is done: its data and refcounts are durable,
+ * so its L1/L2 entries are written; a group with FUA or FLUSH syncs them
+ * too. Then the next group starts, the parked UNMAPs go again, and the
+ * requests complete (last: done() may close the store).
+ */
+static void qcow2_sync_done(struct backend_io *io, int64_t res)
+{
+	struct bs_qcow2 *q = QCOW2_OF(io, sync);
+	struct qcow2_layer *l = q->top;
+	struct qcow2_group *g = &q->grp[q->open ^ 1];
+	struct backend_io *r, *next, *parked;
+	size_t wrote = 0;
+	int ret;
+
+	if (res < 0) {
+		qb_log(LOG_ERR, "qcow2 %s: fdatasync: %s", l->path, strerror((int)-res));
+		l->broken = true; /* the kernel may have dropped the dirty pages */
+	} else {
+		q->meta_synced = q->sync_mark;
+	}
+	if (!q->second) {
+		ret = qcow2_pending_take(l, q->sync_gen, false, res >= 0, &wrote);
+		if (res >= 0 && ret < 0)
+			res = ret;
+		if (wrote)
+			q->meta_written++;
+		if (res >= 0 && wrote && g->durable) {
+			q->second = true;
+			qcow2_sync_issue(q);
+			return;
+		}
+	}
+	r = g->head;
+	g->head = NULL;
+	g->tail = &g->head;
+	g->durable = false;
+	q->syncing = false;
+	if (q->grp[q->open].head)
+		qcow2_group_start(q);
+	parked = q->parked;
+	q->parked = NULL;
+	for (; parked; parked = next) {
+		next = parked->next;
+		if (qcow2_submit(&q->be, parked) < 0) /* only refuses bad requests */
+			backend_engine_complete(q->be.eng, parked, -EIO);
+	}
+	for (; r; r = next) {
+		int64_t rr = res < 0 ? res : r->res < 0 ? r->res : (int64_t)r->len;
+
+		next = r->next;
+		if (rr < 0)
+			r->be->stats.errors++;
+		r->done(r, rr);
+	}
+}
+
+/* Anything waiting for a commit (a FLUSH must wait for it too)? */
+static bool qcow2_group_busy(const struct bs_qcow2 *q)
+{
+	return q->syncing || q->grp[q->open].head || q->top->npend;
+}
+
 /* ---- the vtable ---- */
 
 static int qcow2_open(struct backend_engine *eng, const struct backend_config *cfg,
@@ -1693,19 +1965,23 @@ static void qcow2_close(struct backend *be)
 	free(q);
 }
 
+/* A WRITE or UNMAP done in the page cache; sets top->need_group when it must
+ * wait for a group commit before it completes. */
 static int64_t qcow2_do(struct bs_qcow2 *q, struct backend_io *io)
 {
 	struct qcow2_layer *l = q->top;
 	int ret = -EIO;
 
+	l->need_group = false;
 	if (l->broken)
 		goto out;
 	switch (io->op) {
 	case BACKEND_OP_WRITE:
 		ret = qcow2_split(l, io->offset, io->buf, io->len, qcow2_write_span);
-		/* SBC-3 FUA: durable (data and metadata) before GOOD. */
-		if (ret == 0 && (io->flags & BACKEND_IO_FUA))
-			ret = qcow2_sync(l);
+		/* SBC-3 FUA: durable (data and metadata) before GOOD: the group's
+		 * syncs (the pwrites above were not). */
+		if (io->flags & BACKEND_IO_FUA)
+			l->need_group = true;
 		break;
 	case BACKEND_OP_UNMAP:
 		ret = qcow2_discard(l, io->offset, io->len);
@@ -1721,29 +1997,52 @@ out:
 static int qcow2_submit(struct backend *be, struct backend_io *io)
 {
 	struct bs_qcow2 *q = (struct bs_qcow2 *)be;
+	bool join = false;
 	int64_t res;
 
-	/* FLUSH: only the overlay is ever written; io_uring fdatasyncs it. */
-	if (io->op == BACKEND_OP_FLUSH)
-		return backend_uring_queue(be->eng, q->top->fd, io);
-	/* Reads, and writes that allocate nothing, go to the engine (planned 1). */
+	/* FLUSH: only the overlay is ever written; io_uring fdatasyncs it,
+	 * after the commits in flight when there are any. */
+	if (io->op == BACKEND_OP_FLUSH) {
+		if (!qcow2_group_busy(q))
+			return backend_uring_queue(be->eng, q->top->fd, io);
+		qcow2_group_join(q, io, 0);
+		return 0;
+	}
+	/* An UNMAP of a cluster whose allocation is in flight waits for it (its
+	 * entries are written synchronously and would be overwritten). */
+	if (io->op == BACKEND_OP_UNMAP && qcow2_pending_overlaps(q->top, io->offset, io->len)) {
+		io->next = q->parked;
+		q->parked = io;
+		return 0;
+	}
+	/* Reads, and writes that allocate nothing, go to the engine (planned 1).
+	 * Not a FUA write while entries wait unsynced in the page cache: its
+	 * data alone would be durable. */
 	if (io->op == BACKEND_OP_READ || (io->op == BACKEND_OP_WRITE && !q->top->broken)) {
 		struct qcow2_reader rd = {0};
 		int planned = 1;
 
 		if (io->op == BACKEND_OP_READ)
 			res = qcow2_layer_read(q->top, &rd, io->offset, io->buf, io->len);
+		else if ((io->flags & BACKEND_IO_FUA) && q->meta_written != q->meta_synced)
+			res = planned = 0;
 		else
 			res = planned = qcow2_write_plan(q->top, &rd, io->offset, io->buf, io->len);
 		if (planned == 1 && res >= 0)
 			res = qcow2_extents_start(be, io, &rd);
 		else if (planned == 0)
 			res = qcow2_do(q, io); /* a write that allocates */
+		join = planned == 0 && q->top->need_group;
 		free(rd.ext);
 		if (planned == 1 && res == 0)
 			return 0;
 	} else {
 		res = qcow2_do(q, io);
+		join = q->top->need_group;
+	}
+	if (join) {
+		qcow2_group_join(q, io, res);
+		return 0;
 	}
 	if (res < 0)
 		be->stats.errors++;
@@ -1751,11 +2050,23 @@ static int qcow2_submit(struct backend *be, struct backend_io *io)
 	return 0;
 }
 
+/* Blocking (demote, shutdown): sync, write every pending entry, sync again.
+ * The groups in flight then find their entries written. */
 static int qcow2_flush_sync(struct backend *be)
 {
 	struct bs_qcow2 *q = (struct bs_qcow2 *)be;
+	size_t wrote;
+	int ret = 0;
 
-	return q->top->writable ? qcow2_sync(q->top) : 0;
+	if (!q->top->writable)
+		goto out;
+	ret = qcow2_sync(q->top);
+	if (ret == 0 && q->top->npend)
+		ret = qcow2_pending_take(q->top, 0, true, true, &wrote);
+	if (ret == 0)
+		ret = qcow2_sync(q->top);
+out:
+	return ret;
 }
 
 /*
