@@ -1759,7 +1759,8 @@ out:
 /*
  * Plan a WRITE of clusters the overlay holds already: their extents in \p rd.
  * \return 1 planned, 0 when some cluster needs allocation (or is a zero or
- * short cluster: the synchronous path handles those), or -errno.
+ * short cluster, or its allocation is in flight: the page-cache path handles
+ * those), or -errno.
  */
 static int qcow2_write_plan(struct qcow2_layer *l, struct qcow2_reader *rd, uint64_t off,
 			    uint8_t *buf, uint64_t len)
@@ -1775,9 +1776,11 @@ static int qcow2_write_plan(struct qcow2_layer *l, struct qcow2_reader *rd, uint
 		if (ret < 0)
 			goto out;
 		host = e & QCOW2_L2_OFFSET_MASK;
+		/* An allocation in flight: the write waits for its commit. */
 		if (!host || !(e & QCOW2_ENTRY_COPIED) || (e & QCOW2_ENTRY_COMPRESSED) ||
 		    qcow2_entry_zero(l, e) || qcow2_offset_in_cluster(l, host) ||
-		    (host < l->open_end && host + in + n > l->open_size)) {
+		    (host < l->open_end && host + in + n > l->open_size) ||
+		    (l->npend && qcow2_pending_find(l, off))) {
 			ret = 0;
 			goto out;
 		}

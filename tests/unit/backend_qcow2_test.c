@@ -746,6 +746,294 @@ static void fua_write_and_flush_complete(void **state)
 	assert_int_equal(qfix_io(f, f->be, BACKEND_OP_FLUSH, 0, 0, NULL), 0);
 }
 
+/* ---- concurrent allocation (group commit) ----
+ *
+ * Several requests submitted before the engine runs, as the event loop does
+ * with the commands of one iteration:
+ *
+ *   submit W1, W2, R/FLUSH/UNMAP ... --> [open group] --one fdatasync--> L2 entries --> done()
+ */
+
+struct rec {
+	struct backend_io io; /* first: done() gets it */
+	int order;	      /* 1 + how many recs completed before it; 0 not yet */
+	int run;	      /* the engine run that completed it */
+	int64_t res;
+};
+
+static int rec_done_count, rec_runs;
+
+static void rec_done(struct backend_io *io, int64_t res)
+{
+	struct rec *r = (struct rec *)io;
+
+	r->res = res;
+	r->order = ++rec_done_count;
+	r->run = rec_runs;
+}
+
+static void rec_submit(struct qfix *f, struct rec *r, enum backend_op op, uint64_t off,
+		       uint64_t len, void *buf)
+{
+	memset(r, 0, sizeof(*r));
+	r->io = (struct backend_io){.op = op, .offset = off, .len = len, .buf = buf};
+	r->io.done = rec_done;
+	assert_int_equal(backend_submit(f->be, &r->io), 0);
+}
+
+/* Run the engine until the \p n recs have completed. */
+static void rec_wait(struct qfix *f, struct rec *r, size_t n)
+{
+	struct pollfd pfd = {.fd = backend_engine_fd(f->eng), .events = POLLIN};
+	size_t i = 0;
+
+	while (i < n) {
+		if (r[i].order) {
+			i++;
+			continue;
+		}
+		assert_true(poll(&pfd, 1, 5000) > 0);
+		rec_runs++;
+		backend_engine_run(f->eng);
+	}
+}
+
+/* qemu-img check found no error (leaked clusters, exit 3, are allowed). */
+static void assert_check_no_errors(const char *path)
+{
+	int st = qemu_img_check(path);
+
+	if (st != 0 && st != 3)
+		fail_msg("qemu-img check %s: exit %d", path, st);
+}
+
+static void allocating_writes_of_one_iteration_commit_together(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t a[4096], b[4096];
+	struct rec r[2];
+
+	qfix_open_chain(f, false);
+	memset(a, 0x11, sizeof(a));
+	memset(b, 0x22, sizeof(b));
+	rec_submit(f, &r[0], BACKEND_OP_WRITE, 0, sizeof(a), a);
+	rec_submit(f, &r[1], BACKEND_OP_WRITE, 5 * CS, sizeof(b), b);
+	assert_int_equal(r[0].order + r[1].order, 0); /* nothing completes inside submit */
+	rec_wait(f, r, 2);
+	assert_int_equal(r[0].res, 4096);
+	assert_int_equal(r[1].res, 4096);
+	/* One group, one fdatasync: both complete from the same engine run. */
+	assert_int_equal(r[0].run, r[1].run);
+	backend_close(f->be);
+	f->be = NULL;
+	assert_int_equal(qemu_img_check(f->overlay), 0);
+	assert_int_equal(sh("qemu-io -c 'read -P 0x11 0 4k' -c 'read -P 0x5a 4k 60k' "
+			    "-c 'read -P 0x22 320k 4k' '%s' >/dev/null",
+			    f->overlay),
+			 0);
+}
+
+static void two_writes_to_one_new_cluster_share_it(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t a[512], b[512];
+	struct stat st1, st2;
+	struct rec r[2];
+
+	qfix_open_chain(f, false);
+	assert_int_equal(stat(f->overlay, &st1), 0);
+	memset(a, 0x11, sizeof(a));
+	memset(b, 0x22, sizeof(b));
+	/* The second write finds the cluster's allocation in flight. */
+	rec_submit(f, &r[0], BACKEND_OP_WRITE, CS, sizeof(a), a);
+	rec_submit(f, &r[1], BACKEND_OP_WRITE, CS + 8192, sizeof(b), b);
+	rec_wait(f, r, 2);
+	assert_int_equal(r[0].res, 512);
+	assert_int_equal(r[1].res, 512);
+	/* One L2 table and one data cluster, not two data clusters. */
+	assert_int_equal(stat(f->overlay, &st2), 0);
+	assert_int_equal(st2.st_size - st1.st_size, 2 * CS);
+	backend_close(f->be);
+	f->be = NULL;
+	assert_int_equal(qemu_img_check(f->overlay), 0);
+	assert_int_equal(sh("qemu-io -c 'read -P 0x11 64k 512' -c 'read -P 0x5a 66048 7680' "
+			    "-c 'read -P 0x22 72k 512' -c 'read -P 0x5a 74240 56832' '%s' "
+			    ">/dev/null",
+			    f->overlay),
+			 0);
+}
+
+static void read_of_cluster_in_flight_returns_new_data(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t a[4096], *rb = calloc(1, CS);
+	struct rec r[2];
+
+	assert_non_null(rb);
+	qfix_open_chain(f, false);
+	memset(a, 0x33, sizeof(a));
+	rec_submit(f, &r[0], BACKEND_OP_WRITE, 2 * CS + 4096, sizeof(a), a);
+	rec_submit(f, &r[1], BACKEND_OP_READ, 2 * CS, CS, rb);
+	rec_wait(f, r, 2);
+	assert_int_equal(r[0].res, 4096);
+	assert_int_equal(r[1].res, CS);
+	/* The new cluster: golden bytes copied around the written ones. */
+	assert_all(rb, 4096, 0x5a);
+	assert_all(rb + 4096, 4096, 0x33);
+	assert_all(rb + 8192, CS - 8192, 0x5a);
+	free(rb);
+}
+
+static void read_of_cluster_in_flight_over_zeros_is_not_golden(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t a[512], rb[1024];
+	struct rec r[2];
+
+	/* Past the golden data (1 MiB): the cluster reads zeros around the write. */
+	qfix_open_chain(f, false);
+	memset(a, 0x44, sizeof(a));
+	memset(rb, 0xff, sizeof(rb));
+	rec_submit(f, &r[0], BACKEND_OP_WRITE, 2 << 20, sizeof(a), a);
+	rec_submit(f, &r[1], BACKEND_OP_READ, 2 << 20, sizeof(rb), rb);
+	rec_wait(f, r, 2);
+	assert_int_equal(r[1].res, 1024);
+	assert_all(rb, 512, 0x44);
+	assert_all(rb + 512, 512, 0);
+}
+
+static void flush_waits_for_pending_allocation(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t a[4096];
+	struct rec r[2];
+
+	qfix_open_chain(f, false);
+	memset(a, 0x55, sizeof(a));
+	rec_submit(f, &r[0], BACKEND_OP_WRITE, 3 * CS, sizeof(a), a);
+	rec_submit(f, &r[1], BACKEND_OP_FLUSH, 0, 0, NULL);
+	rec_wait(f, r, 2);
+	assert_int_equal(r[0].res, 4096);
+	assert_int_equal(r[1].res, 0);
+	assert_true(r[1].order > r[0].order);
+	/* After the FLUSH the L2 entry is on disk: qemu reads the data back with
+	 * the store still open. */
+	assert_int_equal(sh("qemu-io -r -U -c 'read -P 0x55 192k 4k' '%s' >/dev/null", f->overlay),
+			 0);
+}
+
+static void fua_write_into_cluster_in_flight_completes_after_it(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t a[4096], b[4096];
+	struct rec r[2];
+
+	qfix_open_chain(f, false);
+	memset(a, 0x66, sizeof(a));
+	memset(b, 0x67, sizeof(b));
+	rec_submit(f, &r[0], BACKEND_OP_WRITE, 4 * CS, sizeof(a), a);
+	memset(&r[1], 0, sizeof(r[1]));
+	r[1].io = (struct backend_io){.op = BACKEND_OP_WRITE,
+				      .flags = BACKEND_IO_FUA,
+				      .offset = 4 * CS + 4096,
+				      .len = sizeof(b),
+				      .buf = b,
+				      .done = rec_done};
+	assert_int_equal(backend_submit(f->be, &r[1].io), 0);
+	rec_wait(f, r, 2);
+	assert_int_equal(r[1].res, 4096);
+	assert_true(r[1].order > r[0].order);
+	assert_int_equal(sh("qemu-io -r -U -c 'read -P 0x66 256k 4k' -c 'read -P 0x67 260k 4k' "
+			    "'%s' >/dev/null",
+			    f->overlay),
+			 0);
+}
+
+static void unmap_of_cluster_in_flight_waits_and_reads_zeros(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t *a = calloc(1, CS);
+	struct rec r[3];
+
+	assert_non_null(a);
+	qfix_open_chain(f, false);
+	memset(a, 0x77, CS);
+	rec_submit(f, &r[0], BACKEND_OP_WRITE, 6 * CS, CS, a);
+	rec_submit(f, &r[1], BACKEND_OP_UNMAP, 6 * CS, CS, NULL);
+	rec_wait(f, r, 2);
+	assert_int_equal(r[0].res, CS);
+	assert_int_equal(r[1].res, CS);
+	rec_submit(f, &r[2], BACKEND_OP_READ, 6 * CS, CS, a);
+	rec_wait(f, &r[2], 1);
+	assert_int_equal(r[2].res, CS);
+	assert_all(a, CS, 0);
+	backend_close(f->be);
+	f->be = NULL;
+	assert_int_equal(qemu_img_check(f->overlay), 0);
+	free(a);
+}
+
+static void allocation_failure_mid_group_fails_only_that_write(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t a[512], b[1024], c[512];
+	char small[128];
+	struct rec r[3];
+
+	if (!qemu_tools())
+		skip();
+	/* 512-byte clusters: an L2 table maps 32 KiB. W2 crosses into the second
+	 * table, whose allocation fails after W2's first cluster was allocated. */
+	snprintf(small, sizeof(small), "%s/small.qcow2", f->dir);
+	assert_int_equal(sh("qemu-img create -q -f qcow2 -o cluster_size=512 '%s' 1M", small), 0);
+	assert_int_equal(qfix_open(f, small, false, &f->be), 0);
+	memset(a, 0x11, sizeof(a));
+	memset(b, 0x22, sizeof(b));
+	rec_submit(f, &r[0], BACKEND_OP_WRITE, 0, sizeof(a), a);
+	fail_calloc_in = 2; /* W2's copy buffer, then the new L2 table's cache slot */
+	rec_submit(f, &r[1], BACKEND_OP_WRITE, 32768 - 512, sizeof(b), b);
+	assert_int_equal(fail_calloc_in, 0);
+	rec_wait(f, r, 2);
+	assert_int_equal(r[0].res, 512);
+	assert_int_equal(r[1].res, -ENOMEM);
+	/* The image is not broken: the second table can still be allocated. */
+	memset(c, 0x33, sizeof(c));
+	rec_submit(f, &r[2], BACKEND_OP_WRITE, 32768, sizeof(c), c);
+	rec_wait(f, &r[2], 1);
+	assert_int_equal(r[2].res, 512);
+	backend_close(f->be);
+	f->be = NULL;
+	assert_check_no_errors(small);
+	assert_int_equal(sh("qemu-io -c 'read -P 0x11 0 512' -c 'read -P 0x33 32k 512' '%s' "
+			    ">/dev/null",
+			    small),
+			 0);
+}
+
+static void pending_list_out_of_memory_fails_write_cleanly(void **state)
+{
+	struct qfix *f = *state;
+	uint8_t a[512];
+	struct rec r[1];
+
+	qfix_open_chain(f, false);
+	memset(a, 0x12, sizeof(a));
+	/* The copy buffer, the new L2 table's cache slot, then the pending list. */
+	fail_calloc_in = 3;
+	rec_submit(f, &r[0], BACKEND_OP_WRITE, 0, sizeof(a), a);
+	assert_int_equal(fail_calloc_in, 0);
+	rec_wait(f, r, 1);
+	assert_int_equal(r[0].res, -ENOMEM);
+	/* Again: works, and reads back. */
+	rec_submit(f, &r[0], BACKEND_OP_WRITE, 0, sizeof(a), a);
+	rec_wait(f, r, 1);
+	assert_int_equal(r[0].res, 512);
+	backend_close(f->be);
+	f->be = NULL;
+	assert_check_no_errors(f->overlay);
+	assert_int_equal(sh("qemu-io -c 'read -P 0x12 0 512' '%s' >/dev/null", f->overlay), 0);
+}
+
 /* ---- discard ---- */
 
 static void unmap_over_backing_reads_zeros_not_golden(void **state)
@@ -1210,6 +1498,15 @@ int main(void)
 		T(write_across_l2_tables_allocates_both),
 		T(write_out_of_memory_fails_and_image_stays_clean),
 		T(fua_write_and_flush_complete),
+		T(allocating_writes_of_one_iteration_commit_together),
+		T(two_writes_to_one_new_cluster_share_it),
+		T(read_of_cluster_in_flight_returns_new_data),
+		T(read_of_cluster_in_flight_over_zeros_is_not_golden),
+		T(flush_waits_for_pending_allocation),
+		T(fua_write_into_cluster_in_flight_completes_after_it),
+		T(unmap_of_cluster_in_flight_waits_and_reads_zeros),
+		T(allocation_failure_mid_group_fails_only_that_write),
+		T(pending_list_out_of_memory_fails_write_cleanly),
 		T(unmap_over_backing_reads_zeros_not_golden),
 		T(map_query_reports_golden_data_as_mapped),
 		T(two_overlays_share_one_golden_fd),
