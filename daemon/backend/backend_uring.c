@@ -138,9 +138,13 @@ static int backend_uring_submit_queued(struct backend_engine *eng)
 	ret = io_uring_submit(&eng->ring);
 	if (ret < 0)
 		goto out;
-	/* io_uring_submit() hands the kernel every prepared SQE or fails. */
-	eng->inflight += eng->queued;
-	eng->queued = 0;
+	/* The kernel may take fewer (it stops at an SQE it cannot start,
+	 * which completes with an error); the rest stay in the ring and go
+	 * with the next submission. */
+	if ((unsigned int)ret > eng->queued)
+		ret = (int)eng->queued;
+	eng->inflight += (unsigned int)ret;
+	eng->queued -= (unsigned int)ret;
 	ret = 0;
 out:
 	return ret;
