@@ -7,7 +7,10 @@
  * When a write fails or the connection drops it logs in again (every 100 ms)
  * and writes the same block again, until SECS seconds have passed. A write is
  * counted only once it was acknowledged, so every "ack" line is a promise the
- * target made.
+ * target made. Its log (stderr) starts with "clock MONO_NS REAL_NS", the
+ * two clocks read together, and every later line carries its CLOCK_MONOTONIC
+ * time, so that tests/cluster/timeline.sh can place the acknowledgements,
+ * failures and logins among the cluster's logs (wall clock).
  *   hatgt-writer write URL SECS INITIATOR    write for SECS seconds
  *   hatgt-writer verify URL COUNT INITIATOR  read blocks 0..COUNT-1 back; print
  *                                            "lost SEQ" per block without its
@@ -31,6 +34,14 @@ static uint64_t wr_now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t wr_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
@@ -101,6 +112,7 @@ static int wr_write(const char *url, long secs, const char *initiator)
 	uint64_t end = wr_now_ns() + (uint64_t)secs * 1000000000ULL, seq = 0;
 	int lun = wr_lun(url), good;
 
+	fprintf(stderr, "clock %" PRIu64 " %" PRIu64 "\n", wr_now_ns(), wr_real_ns());
 	while (wr_now_ns() < end) {
 		if (!c) {
 			c = wr_connect(url, initiator);
@@ -108,7 +120,7 @@ static int wr_write(const char *url, long secs, const char *initiator)
 				wr_sleep_ms(100);
 				continue;
 			}
-			fprintf(stderr, "hatgt-writer: logged in\n");
+			fprintf(stderr, "hatgt-writer: %" PRIu64 " logged in\n", wr_now_ns());
 		}
 		wr_block_fill(b, seq);
 		t = iscsi_write16_sync(c, lun, seq, b, WR_BLOCK, WR_BLOCK, 0, 0, 0, 0, 0);
@@ -116,8 +128,8 @@ static int wr_write(const char *url, long secs, const char *initiator)
 		if (t)
 			scsi_free_scsi_task(t);
 		if (!good) {
-			fprintf(stderr, "hatgt-writer: write %" PRIu64 " failed: %s\n", seq,
-				iscsi_get_error(c));
+			fprintf(stderr, "hatgt-writer: %" PRIu64 " write %" PRIu64 " failed: %s\n",
+				wr_now_ns(), seq, iscsi_get_error(c));
 			iscsi_destroy_context(c);
 			c = NULL;
 			continue;

@@ -184,7 +184,9 @@ lab_cluster_files() {
 		totem token="$LAB_TOKEN" --corosync_conf "$c/corosync.conf" > /dev/null 2>&1 ||
 		lab_die "pcs cluster setup failed"
 	# The lab has no syslog; corosync logs to its file only.
-	sed -i 's/to_syslog: yes/to_syslog: no/' "$c/corosync.conf"
+	# Millisecond timestamps for tests/cluster/timeline.py.
+	sed -i -e 's/to_syslog: yes/to_syslog: no/' -e 's/timestamp: on/timestamp: hires/' \
+		"$c/corosync.conf"
 	corosync-keygen -l -k "$c/authkey" > /dev/null 2>&1 || lab_die "corosync-keygen failed"
 	# Seed the CIB: dc-deadtime 2s avoids the first election's 20 s wait.
 	cibadmin --empty > "$c/cib.xml"
@@ -323,7 +325,9 @@ os.chmod(path, 0o666)
 out = open(sys.argv[1], "ab", 0)
 while True:
     d = s.recv(65536)
-    out.write(time.strftime("%H:%M:%S ").encode() + d.rstrip(b"\n") + b"\n")
+    t = time.time()
+    stamp = time.strftime("%b %d %H:%M:%S", time.localtime(t)) + ".%03d " % (t % 1 * 1000)
+    out.write(stamp.encode() + d.rstrip(b"\n") + b"\n")
 '
 
 lab_syslog_start() {
@@ -343,6 +347,19 @@ lab_syslog_stop() {
 		rm -f /dev/log
 	fi
 	rm -f "$LAB_DIR/syslog.pid"
+}
+
+# lab_event WHAT...: note the moment of a step the logs cannot show (the
+# fault itself) in $LAB_DIR/events.txt, for tests/cluster/timeline.py.
+lab_event() {
+	echo "$(date +%s.%N) $*" >> "$LAB_DIR/events.txt"
+}
+
+# lab_timeline SURVIVOR VICTIM: print where the failover time went (a
+# markdown table on stdout; nothing when python3 is missing).
+lab_timeline() {
+	command -v python3 > /dev/null || return 0
+	python3 "$LAB_SRC/tests/cluster/timeline.py" "$LAB_DIR" "$1" "$2"
 }
 
 # lab_syslog_has PATTERN: the daemons logged a line matching PATTERN (grep -E).

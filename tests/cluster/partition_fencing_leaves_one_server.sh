@@ -20,6 +20,7 @@ survivor=$LAB_PEER
 
 lab_writer_start 30
 sleep 5
+lab_event fault cable cut of "$cut"
 ip -n "$LAB_SW" link set "v-$cut" down
 lab_log "cable of $cut cut"
 two=0
@@ -32,4 +33,5 @@ done
 [ "$two" -eq 0 ] || lab_fail "two daemons reported promoted at the same time"
 lab_fenced "$survivor" "$cut" || lab_fail "$survivor did not fence $cut"
 lab_writer_check partition 0
+lab_timeline "$survivor" "$cut" >&2
 exit 0

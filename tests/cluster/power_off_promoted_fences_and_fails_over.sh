@@ -23,10 +23,12 @@ survivor=$LAB_PEER
 
 lab_writer_start 25
 sleep 6
+lab_event fault power-off of "$victim"
 lab_node_kill "$victim"
 lab_failover_wait "$survivor"
 lab_fenced "$survivor" "$victim" || lab_fail "$survivor did not fence $victim"
 lab_writer_check "power-off failover" "$GAP_MAX_MS"
+lab_timeline "$survivor" "$victim" >&2
 
 lab_node_start "$victim"
 lab_wait_cluster 60 || lab_fail "$victim did not rejoin"

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# timeline.py: where the failover time goes (docs/ha.md "Where the failover
+# time goes"). Reads what a lab run left in LAB_DIR and prints, as a markdown
+# table, when each step of an unplanned failover happened, in seconds after
+# the fault:
+#
+#   LAB_DIR/events.txt        "EPOCH_SECONDS fault WHAT" (lab.sh lab_event)
+#   LAB_DIR/acks.txt          hatgt-writer: "ack SEQ MONO_NS"
+#   LAB_DIR/writer.log        hatgt-writer: "clock MONO_NS REAL_NS", then
+#                             "hatgt-writer: MONO_NS logged in|write N failed"
+#   NODE/var-log/corosync/corosync.log   (timestamp: hires)
+#   NODE/var-log/pacemaker/pacemaker.log
+#   syslog.log                hatgtd's own lines (both nodes)
+#
+# Usage: timeline.py LAB_DIR SURVIVOR VICTIM
+# Log timestamps carry no year and no zone: the lab runs them all on one
+# machine, in one local time, and a run does not cross midnight.
+import os
+import re
+import sys
+import time
+
+
+def sod(hms):
+    """seconds of the day of 'HH:MM:SS[.fff]'"""
+    h, m, s = hms.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def epoch_sod(t):
+    lt = time.localtime(t)
+    return lt.tm_hour * 3600 + lt.tm_min * 60 + lt.tm_sec + (t - int(t))
+
+
+TS = re.compile(r"^\w{3} +\d+ (\d\d:\d\d:\d\d(?:\.\d+)?) ")
+
+
+def lines(path):
+    try:
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = TS.match(line)
+                if m:
+                    yield sod(m.group(1)), line
+    except OSError:
+        return
+
+
+def first(path, pattern, after):
+    rx = re.compile(pattern)
+    for t, line in lines(path):
+        if t >= after and rx.search(line):
+            return t
+    return None
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.stderr.write("usage: timeline.py LAB_DIR SURVIVOR VICTIM\n")
+        return 2
+    lab, s, v = sys.argv[1:]
+    fault = None
+    what = "fault"
+    try:
+        with open(os.path.join(lab, "events.txt")) as f:
+            for line in f:
+                p = line.split(None, 2)
+                if len(p) == 3 and p[1] == "fault":
+                    fault = epoch_sod(float(p[0]))
+                    what = p[2].strip()
+    except OSError:
+        pass
+    if fault is None:
+        sys.stderr.write("timeline: no fault in %s/events.txt\n" % lab)
+        return 1
+
+    # The writer: its monotonic clock mapped to the wall clock.
+    off = None
+    wlog = []
+    try:
+        with open(os.path.join(lab, "writer.log"), errors="replace") as f:
+            for line in f:
+                p = line.split()
+                if len(p) == 3 and p[0] == "clock" and off is None:
+                    off = int(p[2]) / 1e9 - int(p[1]) / 1e9
+                elif len(p) > 2 and p[0] == "hatgt-writer:" and p[1].isdigit():
+                    wlog.append((int(p[1]) / 1e9, " ".join(p[2:])))
+    except OSError:
+        pass
+    acks = []
+    try:
+        with open(os.path.join(lab, "acks.txt")) as f:
+            for line in f:
+                p = line.split()
+                if len(p) == 3 and p[0] == "ack":
+                    acks.append(int(p[2]) / 1e9)
+    except OSError:
+        pass
+
+    def wall(mono):
+        return None if off is None or mono is None else epoch_sod(mono + off)
+
+    gap = (0.0, None, None)
+    for a, b in zip(acks, acks[1:]):
+        if b - a > gap[0]:
+            gap = (b - a, a, b)
+    w_fail = next((t for t, m in wlog if "failed" in m and wall(t) >= fault), None)
+    w_login = next((t for t, m in wlog if m == "logged in" and wall(t) >= fault), None)
+
+    cs = os.path.join(lab, s, "var-log/corosync/corosync.log")
+    pm = os.path.join(lab, s, "var-log/pacemaker/pacemaker.log")
+    pv = os.path.join(lab, v, "var-log/pacemaker/pacemaker.log")
+    sl = os.path.join(lab, "syslog.log")
+    f0 = fault - 0.001
+    rows = [
+        ("last acknowledged write before the gap", wall(gap[1])),
+        ("fault: " + what, fault),
+        ("corosync: token not received (75% of token)",
+         first(cs, r"Token has not been received", f0)),
+        ("corosync: token lost, consensus starts",
+         first(cs, r"A processor failed, forming new configuration", f0)),
+        ("corosync: new membership (peer left)",
+         first(cs, r"A new membership .* was formed\. Members left", f0)),
+        ("pacemaker: scheduler decides to fence",
+         first(pm, r"will be fenced", f0)),
+        ("pacemaker: fencing requested",
+         first(pm, r"Requesting fencing .* of node " + v, f0)),
+        ("fencer: fence_heuristics_ping done",
+         first(pm, r"targeting " + v + r" using fence-ping .*: complete", f0)),
+        ("fencer: victim powered off (fencing done)",
+         first(pm, r"targeting " + v + r" .*: OK", f0)),
+        ("%s (loser): its fence_heuristics_ping failed" % v,
+         first(pv, r"targeting " + s + r" using fence-ping .*(failed|error|Error)", f0)),
+        ("pacemaker: promote requested",
+         first(pm, r"Requesting local execution of promote operation for target", f0)),
+        ("hatgtd: promoted, portals open",
+         first(sl, r"hatgtd.*promoted: serving", f0)),
+        ("pacemaker: promote done",
+         first(pm, r"target_promote_0 on " + s + r"\) confirmed", f0)),
+        ("pacemaker: portal IP start requested",
+         first(pm, r"Requesting local execution of start operation for portal-ip", f0)),
+        ("IPaddr2: portal IP up (start done)",
+         first(pm, r"portal-ip_start_0 on " + s + r"\) confirmed", f0)),
+        ("initiator: first failed command", wall(w_fail)),
+        ("initiator: logged in again", wall(w_login)),
+        ("initiator: first acknowledged write after", wall(gap[2])),
+    ]
+    print("| step (%s, survivor %s) | s after fault | +s |" % (what, s))
+    print("|---|---:|---:|")
+    prev = None
+    for name, t in sorted((r for r in rows if r[1] is not None), key=lambda r: r[1]):
+        d = "" if prev is None else "%.2f" % (t - prev)
+        print("| %s | %.2f | %s |" % (name, t - fault, d))
+        prev = t
+    for name, t in rows:
+        if t is None:
+            print("| %s | (not logged) | |" % name)
+    print()
+    print("longest I/O gap %.2f s" % gap[0])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
