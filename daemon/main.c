@@ -206,7 +206,9 @@ static int32_t on_scsi_completion(int32_t fd, int32_t revents, void *data)
 {
 	struct hatgt_daemon *d = data;
 
+	scsi_completion_hold();
 	scsi_completion_run();
+	scsi_completion_release();
 	/* The responses of every completion just run go out together. */
 	iscsi_server_flush(&d->srv);
 	return 0;

@@ -1079,6 +1079,10 @@ static int32_t conn_io_cb(int32_t fd, int32_t revents, void *data)
 
 	conn_get(conn);
 	conn_flush_by_handler++;
+	/* Completions the store posts while this event is processed run at
+	 * the release below, without the eventfd, and the io_uring requests
+	 * it starts go in one submission (backend_engine_hold). */
+	scsi_completion_hold();
 	if (revents & POLLOUT) {
 		rc = conn_flush(conn);
 		if (rc < 0)
@@ -1097,6 +1101,7 @@ static int32_t conn_io_cb(int32_t fd, int32_t revents, void *data)
 	 * this iteration, together with the other output, instead of after
 	 * one more epoll_wait for the completion eventfd. */
 	scsi_completion_run();
+	scsi_completion_release();
 	iscsi_server_flush(conn->srv);
 	conn_flush_by_handler--;
 	conn_put(conn);

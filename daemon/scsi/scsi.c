@@ -152,6 +152,18 @@ void scsi_completion_run(void)
 		backend_engine_run(scsi_io_engine);
 }
 
+void scsi_completion_hold(void)
+{
+	if (scsi_io_engine)
+		backend_engine_hold(scsi_io_engine);
+}
+
+void scsi_completion_release(void)
+{
+	if (scsi_io_engine)
+		backend_engine_release(scsi_io_engine);
+}
+
 enum sense_reason scsi_cmd_bad_field(struct scsi_cmd *cmd, uint16_t byte, int8_t bit)
 {
 	cmd->field.valid = true;

@@ -217,5 +217,10 @@ void scsi_fini(void);
 int scsi_completion_fd(void);
 /** Run done() for every completed task. Call when the fd is readable. */
 void scsi_completion_run(void);
+/** Batch completions and io_uring submissions until the matching release
+ * (backend_engine_hold on the SCSI I/O engine). Holds nest. */
+void scsi_completion_hold(void);
+/** End a hold: submit what was queued, run what completed meanwhile. */
+void scsi_completion_release(void);
 
 #endif
