@@ -16,6 +16,8 @@ packages=(
 	libisal-dev libinih-dev liburing-dev libssl-dev zlib1g-dev
 	# tests and initiators
 	libcmocka-dev libiscsi-bin libiscsi-dev qemu-utils qemu-block-extra tgt python3
+	# the network boot test (tests/integration/network_boot_reaches_userspace.sh)
+	qemu-system-x86 ipxe-qemu syslinux syslinux-common busybox-static dosfstools mtools
 	# the two-node lab (tests/cluster): real corosync, pacemaker and pcs
 	corosync pacemaker pacemaker-cli-utils pcs resource-agents fence-agents iputils-ping
 	# lint and memory checks

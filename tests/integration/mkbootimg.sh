@@ -59,8 +59,10 @@ for f in /usr/lib/syslinux/mbr/mbr.bin /usr/lib/SYSLINUX/mbr.bin /usr/lib/EXTLIN
 done
 [ -n "$MBR" ] || die "syslinux's mbr.bin not found (Debian: syslinux-common)"
 BUSYBOX=$(command -v busybox)
-file "$BUSYBOX" 2> /dev/null | grep -q 'dynamically linked' &&
+# ldd fails on a static executable.
+if ldd "$BUSYBOX" > /dev/null 2>&1; then
 	die "$BUSYBOX is dynamically linked (Debian: busybox-static)"
+fi
 mkdir -p "$CACHE/kernel"
 
 # kernel_deb: the path of the kernel .deb, downloaded once into the cache.
