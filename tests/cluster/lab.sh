@@ -459,13 +459,22 @@ lab_stonith_add() {
 	lab_cib_pcs "$f" stonith create fence-lab fence_hatgt_lab \
 		cgroup_dir="$LAB_CG_IN_NODE" pcmk_host_list="$LAB_NODES" \
 		pcmk_reboot_action=off op monitor interval=60s || return 1
+	# One ping (docs/fencing.md): a reachable client answers in one round
+	# trip; two pings cost 1 s (the heuristic's whole-second interval).
 	lab_cib_pcs "$f" stonith create fence-ping fence_heuristics_ping \
-		ping_targets="$LAB_CLIENT_IP" ping_count=2 ping_good_count=1 ping_timeout=1 \
+		ping_targets="$LAB_CLIENT_IP" ping_count=1 ping_good_count=1 ping_timeout=1 \
 		pcmk_host_list="$LAB_NODES" pcmk_reboot_action=off op monitor interval=60s ||
 		return 1
 	for n in $LAB_NODES; do
 		lab_cib_pcs "$f" stonith level add 1 "$n" fence-ping fence-lab || return 1
 	done
+	# The fence race when both nodes still reach the client (the corosync
+	# link alone fails): fencing the node with the higher resource priority
+	# (the promoted target, meta priority in lab_hatgt_deploy) waits
+	# LAB_FENCE_DELAY, so the promoted node wins. The delay must exceed the
+	# winner's whole fencing (ping + cgroup.kill: ~50 ms here); it is paid on
+	# every loss of the promoted node and counts as fencing in the goal.
+	lab_cib_pcs "$f" property set priority-fencing-delay="${LAB_FENCE_DELAY:-1s}" || return 1
 	lab_cib_pcs "$f" property set stonith-enabled=true
 }
 
@@ -485,7 +494,7 @@ lab_hatgt_deploy() {
 	lab_cib_pcs "$f" resource create target ocf:hatgt:hatgt config=/etc/hatgt/hatgt.conf \
 		op monitor interval=5s role=Promoted timeout=20s \
 		op monitor interval=6s role=Unpromoted timeout=20s \
-		promotable notify=true || return 1
+		meta priority=1 promotable notify=true || return 1
 	lab_cib_pcs "$f" resource create portal-ip ocf:heartbeat:IPaddr2 ip="$LAB_PORTAL_IP" \
 		cidr_netmask=24 op monitor interval=5s || return 1
 	lab_cib_pcs "$f" constraint colocation add portal-ip with Promoted target-clone INFINITY ||

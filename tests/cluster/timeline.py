@@ -127,6 +127,8 @@ def main():
          first(pm, r"will be fenced", f0)),
         ("pacemaker: fencing requested",
          first(pm, r"Requesting fencing .* of node " + v, f0)),
+        ("fencer: fence delay starts (priority-fencing-delay)",
+         first(pm, r"Delaying '.*' action targeting " + v, f0)),
         ("fencer: fence_heuristics_ping done",
          first(pm, r"targeting " + v + r" using fence-ping .*: complete", f0)),
         ("fencer: victim powered off (fencing done)",
