@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -128,6 +129,13 @@ static void conn_login_timer_cb(void *data)
 		conn_close(conn, "login timed out");
 }
 
+static void conn_rx_stage_free(struct iscsi_conn *conn)
+{
+	if (conn->rx_stage)
+		munmap(conn->rx_stage, CONN_RX_STAGE);
+	conn->rx_stage = NULL;
+}
+
 int conn_create(struct iscsi_server *srv, int fd)
 {
 	struct sockaddr_storage ss;
@@ -153,10 +161,16 @@ int conn_create(struct iscsi_server *srv, int fd)
 	conn->rx_state = RX_BHS;
 	conn->rx_ptr = conn->bhs;
 	conn->rx_want = ISCSI_BHS_LEN;
-	/* Not calloc: only the pages recv() writes are ever touched (an idle
-	 * session costs one page, docs/performance.md "Scale"). */
-	conn->rx_stage = malloc(CONN_RX_STAGE);
-	if (!conn->rx_stage) {
+	/* Its own mapping, not the heap: only the pages recv() writes are
+	 * ever resident (an idle session costs one page, docs/performance.md
+	 * "Scale"), and they go back to the system when the connection ends
+	 * (from the heap, with the trim threshold main.c sets, every page a
+	 * connection ever touched stayed resident, and a flood of connections
+	 * grew the RSS round after round: hostile_flood.sh). */
+	conn->rx_stage = mmap(NULL, CONN_RX_STAGE, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (conn->rx_stage == MAP_FAILED) {
+		conn->rx_stage = NULL;
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -195,7 +209,7 @@ int conn_create(struct iscsi_server *srv, int fd)
 	return 0;
 fail:
 	iscsi_login_destroy(conn->login);
-	free(conn->rx_stage);
+	conn_rx_stage_free(conn);
 	free(conn);
 	return rc;
 }
@@ -261,7 +275,7 @@ void conn_put(struct iscsi_conn *conn)
 	buf_release(&conn->text_rsp);
 	free(conn->ahs);
 	free(conn->rx_owned);
-	free(conn->rx_stage);
+	conn_rx_stage_free(conn);
 	conn_pool_drain(&conn->task_pool);
 	conn_pool_drain(&conn->tx_pool);
 	free(conn);
