@@ -1670,8 +1670,9 @@ out:
  * A READ is resolved through the metadata (synchronously: L1 in memory, L2
  * tables in the cache or the page cache), zero ranges are filled at once, and
  * the data extents go to the engine, each against its layer's fd. So does a
- * WRITE whose clusters are all in the overlay already (no metadata changes);
- * a WRITE that allocates is done synchronously (qcow2_do). The request
+ * WRITE whose clusters are all in the overlay already (no metadata changes)
+ * and committed; a WRITE that allocates is done in the page cache (qcow2_do)
+ * and completes with its group commit. The request
  * completes when the last extent does. Clusters are only ever allocated at
  * the end of the overlay and never reused, so an extent in flight cannot
  * come to hold another block's data meanwhile.
