@@ -184,6 +184,23 @@ out:
 	return ret;
 }
 
+/* Run the completions posted with backend_engine_complete(). Detached first:
+ * done() may post new ones (left for the caller's next round). \return how many. */
+static unsigned int backend_uring_run_deferred(struct backend_engine *eng)
+{
+	struct backend_io *io = eng->deferred_head, *next;
+	unsigned int n = 0;
+
+	eng->deferred_head = NULL;
+	eng->deferred_tail = &eng->deferred_head;
+	for (; io; io = next) {
+		next = io->next;
+		io->done(io, io->res);
+		n++;
+	}
+	return n;
+}
+
 void backend_engine_hold(struct backend_engine *eng)
 {
 	eng->holds++;
@@ -191,8 +208,6 @@ void backend_engine_hold(struct backend_engine *eng)
 
 void backend_engine_release(struct backend_engine *eng)
 {
-	struct backend_io *io, *next;
-
 	if (!eng->holds || --eng->holds)
 		return;
 	/* done() below may queue and post more: keep those batched too. */
@@ -202,13 +217,7 @@ void backend_engine_release(struct backend_engine *eng)
 		if (backend_uring_submit_queued(eng) < 0) {
 			/* io_uring_submit() failed (ENOMEM, EBUSY): retried later. */
 		}
-		io = eng->deferred_head;
-		eng->deferred_head = NULL;
-		eng->deferred_tail = &eng->deferred_head;
-		for (; io; io = next) {
-			next = io->next;
-			io->done(io, io->res);
-		}
+		backend_uring_run_deferred(eng);
 	} while (eng->deferred_head);
 	eng->holds--;
 }
@@ -251,7 +260,7 @@ static void backend_uring_finish(struct backend_io *io, int res)
 unsigned int backend_engine_run(struct backend_engine *eng)
 {
 	struct io_uring_cqe *cqe;
-	struct backend_io *io, *next;
+	struct backend_io *io;
 	unsigned int n = 0;
 	uint64_t cnt;
 
@@ -284,14 +293,5 @@ unsigned int backend_engine_run(struct backend_engine *eng)
 		backend_uring_finish(io, res);
 		n++;
 	}
-	/* Detach first: done() may post new deferred completions. */
-	io = eng->deferred_head;
-	eng->deferred_head = NULL;
-	eng->deferred_tail = &eng->deferred_head;
-	for (; io; io = next) {
-		next = io->next;
-		io->done(io, io->res);
-		n++;
-	}
-	return n;
+	return n + backend_uring_run_deferred(eng);
 }
