@@ -109,6 +109,7 @@ static const struct cfg_key cfg_global_keys[] = {
 	{"max_sessions", CFG_K_U32, GOFF(max_sessions), 1, 65535},
 	{"login_timeout", CFG_K_U32, GOFF(login_timeout), 1, 3600},
 	{"nop_interval", CFG_K_U32, GOFF(nop_interval), 0, 3600},
+	{"poll_us", CFG_K_U32, GOFF(poll_us), 0, 100000},
 	{"nop_timeout", CFG_K_U32, GOFF(nop_timeout), 1, 3600},
 	{"max_connections", CFG_K_U32, GOFF(max_connections), 1, 65535},
 	{"max_connections_per_address", CFG_K_U32, GOFF(max_connections_per_address), 1, 65535},

@@ -95,6 +95,9 @@ struct hatgt_config {
 	uint32_t max_commands_per_session;
 	uint32_t max_connection_memory_mb;
 	uint32_t login_timeout;  /* seconds, default 15 */
+	/* poll_us: after socket activity, keep polling (epoll_wait with no
+	 * timeout) for this many microseconds before sleeping; 0: off (default). */
+	uint32_t poll_us;
 	uint32_t nop_interval;   /* seconds between target NOP-In pings, default 5, 0: off */
 	uint32_t nop_timeout;    /* seconds without answer before dropping, default 30 */
 	struct hatgt_target_cfg *targets;

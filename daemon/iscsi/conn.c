@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <qb/qblog.h>
@@ -1086,11 +1087,53 @@ static int conn_read(struct iscsi_conn *conn)
 	return rc;
 }
 
+static uint64_t conn_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * poll_us: while a job is queued, libqb's loop calls epoll_wait without a
+ * timeout, so a job that queues itself again keeps the loop polling for
+ * poll_us after the last socket event instead of going to sleep. A
+ * request that arrives meanwhile is picked up without the wake-up of a
+ * sleeping thread (on virtual machines a cross-CPU wake-up costs tens of
+ * microseconds, most of a QD1 round trip), at the price of the CPU spent
+ * polling (which also takes CPU from anything else on the machine: with
+ * deep queues the initiators are the bottleneck and polling slows them).
+ * Off by default; docs/tuning.md has the figures. A zero-delay timer, not a
+ * job: libqb sleeps in epoll_wait even with jobs queued.
+ */
+static void conn_poll_job(void *data)
+{
+	struct iscsi_server *srv = data;
+	uint64_t window = (uint64_t)srv->cfg->poll_us * 1000;
+
+	if (window && conn_mono_ns() - srv->last_activity_ns < window &&
+	    qb_loop_timer_add(srv->loop, QB_LOOP_HIGH, 0, srv, conn_poll_job, NULL) == 0)
+		return;
+	srv->polling = false;
+}
+
+static void conn_poll_kick(struct iscsi_server *srv)
+{
+	if (!srv->cfg->poll_us)
+		return;
+	srv->last_activity_ns = conn_mono_ns();
+	if (!srv->polling &&
+	    qb_loop_timer_add(srv->loop, QB_LOOP_HIGH, 0, srv, conn_poll_job, NULL) == 0)
+		srv->polling = true;
+}
+
 static int32_t conn_io_cb(int32_t fd, int32_t revents, void *data)
 {
 	struct iscsi_conn *conn = data;
 	int rc = 0;
 
+	conn_poll_kick(conn->srv);
 	conn_get(conn);
 	conn_flush_by_handler++;
 	/* Completions the store posts while this event is processed run at

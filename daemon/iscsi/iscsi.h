@@ -32,6 +32,9 @@ struct iscsi_server {
 	uint32_t nsessions;
 	uint32_t nconns;
 	bool draining;
+	/* poll_us (config): busy polling after socket activity. */
+	bool polling;              /* the poll job is queued */
+	uint64_t last_activity_ns; /* CLOCK_MONOTONIC of the last socket event */
 	void (*drained)(void *arg);     /* called once when draining and no connection is left */
 	void *drained_arg;
 };
