@@ -87,6 +87,19 @@ static int ha_op_send(void *ctx, const uint8_t *msg, size_t len)
 	return ha_errno(e);
 }
 
+/* A hint must never stall the loop (and the PR commands behind it): one
+ * attempt; on CS_ERR_TRY_AGAIN the hint is lost, which costs at most a
+ * tickle ACK after a failover. */
+static int ha_op_send_hint(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct ha *ha = ctx;
+	struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
+
+	if (!ha->connected)
+		return -ENOTCONN;
+	return ha_errno(cpg_mcast_joined(ha->cpg, CPG_TYPE_AGREED, &iov, 1));
+}
+
 static int ha_op_apply(void *ctx, const uint8_t *cmd, size_t len, struct scsi_pr_result *res)
 {
 	return scsi_pr_deliver(cmd, len, res);
@@ -176,6 +189,7 @@ static void ha_op_log(void *ctx, int level, const char *msg)
 
 static const struct repl_ops ha_repl_ops = {
 	.send = ha_op_send,
+	.send_hint = ha_op_send_hint,
 	.apply = ha_op_apply,
 	.snapshot = ha_op_snapshot,
 	.install = ha_op_install,
@@ -515,6 +529,18 @@ uint64_t ha_generation(const struct ha *ha)
 size_t ha_pending(const struct ha *ha)
 {
 	return ha->repl ? repl_npending(ha->repl) : 0;
+}
+
+int ha_conn_note(struct ha *ha, bool logged_in, const struct repl_conn *c)
+{
+	if (!ha->repl)
+		return -ENOTCONN;
+	return repl_conn_note(ha->repl, logged_in, c);
+}
+
+size_t ha_conns_others(const struct ha *ha, struct repl_conn *out, size_t max)
+{
+	return ha->repl ? repl_conns_others(ha->repl, out, max) : 0;
 }
 
 uint32_t ha_nodeid(const struct ha *ha)

@@ -56,4 +56,11 @@ uint64_t ha_generation(const struct ha *ha);
 size_t ha_pending(const struct ha *ha);
 uint32_t ha_nodeid(const struct ha *ha);
 
+/** A served iSCSI connection logged in or closed: a hint to the other
+ * members (repl_conn_note()). \return 0 or -errno (-ENOTCONN, -EAGAIN: not
+ * promoted). */
+int ha_conn_note(struct ha *ha, bool logged_in, const struct repl_conn *c);
+/** The previous promoted member's connections (repl_conns_others()). */
+size_t ha_conns_others(const struct ha *ha, struct repl_conn *out, size_t max);
+
 #endif

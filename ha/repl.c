@@ -9,6 +9,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "ha/conntab.h"
 #include "ha/repl.h"
 
 #define REPL_MAX_MEMBERS 64
@@ -72,6 +73,10 @@ struct repl {
 	struct repl_buffered *buffered, **buffered_tail;
 	struct repl_fence_wait fence[REPL_MAX_MEMBERS];
 	size_t nfence;
+	/* Connection hints (docs/replication.md "Connection hints"). */
+	struct conntab *conns;
+	uint64_t serve_epoch;  /* the epoch our promotion began */
+	bool conns_full_logged;
 };
 
 static void repl_log(struct repl *r, int level, const char *fmt, ...)
@@ -120,6 +125,11 @@ struct repl *repl_create(const struct repl_ops *ops, uint32_t nodeid, uint32_t p
 	r->state = REPL_SYNCING;
 	r->next_seq = 1;
 	r->buffered_tail = &r->buffered;
+	r->conns = conntab_create(REPL_CONNS_MAX);
+	if (!r->conns) {
+		free(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -148,6 +158,7 @@ void repl_destroy(struct repl *r)
 		free(p);
 	}
 	repl_buffered_clear(r);
+	conntab_destroy(r->conns);
 	free(r);
 }
 
@@ -201,21 +212,103 @@ static struct repl_peer *repl_peer_find(struct repl *r, uint32_t nodeid, uint32_
 	return NULL;
 }
 
+/* A hint (REPL_CONNS) goes out once, without retries, and a failure is
+ * only worth a debug line: it never holds up anything else. */
 static int repl_send(struct repl *r, struct repl_msg *m)
 {
+	bool hint = m->hdr.type == REPL_CONNS;
+	int (*send)(void *, const uint8_t *, size_t) = r->ops.send;
 	struct buf b = BUF_INIT;
 	int rc;
 
+	if (hint && r->ops.send_hint)
+		send = r->ops.send_hint;
 	m->hdr.nodeid = r->nodeid;
 	m->hdr.pid = r->pid;
 	rc = repl_msg_encode(m, &b);
 	if (rc == 0)
-		rc = r->ops.send(r->ops.ctx, b.data, b.len);
+		rc = send(r->ops.ctx, b.data, b.len);
 	if (rc)
-		repl_log(r, LOG_ERR, "cannot multicast %s: %s", repl_type_name(m->hdr.type),
-			 strerror(-rc));
+		repl_log(r, hint ? LOG_DEBUG : LOG_ERR, "cannot multicast %s: %s",
+			 repl_type_name(m->hdr.type), strerror(-rc));
 	buf_release(&b);
 	return rc;
+}
+
+static int repl_conns_send(struct repl *r, uint8_t op, const struct repl_conn *list, size_t n)
+{
+	struct repl_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = REPL_CONNS;
+	m.u.conns.epoch = r->serve_epoch;
+	m.u.conns.op = op;
+	m.u.conns.count = (uint16_t)n;
+	m.u.conns.list = list;
+	return repl_send(r, &m);
+}
+
+/* Everything we announced, again: a member joined (it missed the ADDs). */
+static void repl_conns_send_full(struct repl *r)
+{
+	const struct conntab_entry *e;
+	struct repl_conn *list;
+	size_t i, n = 0;
+
+	list = calloc(conntab_count(r->conns) + 1, sizeof(*list));
+	if (!list) {
+		repl_log(r, LOG_WARNING, "out of memory: connection hints not sent to the new member");
+		return;
+	}
+	for (i = 0; (e = conntab_at(r->conns, i)); i++)
+		if (repl_is_me(r, e->nodeid, e->pid))
+			list[n++] = e->conn;
+	repl_conns_send(r, REPL_CONNS_FULL, list, n);
+	free(list);
+}
+
+int repl_conn_note(struct repl *r, bool logged_in, const struct repl_conn *c)
+{
+	if (!r->promoted)
+		return -EAGAIN;
+	return repl_conns_send(r, logged_in ? REPL_CONNS_ADD : REPL_CONNS_DEL, c, 1);
+}
+
+size_t repl_conns_others(const struct repl *r, struct repl_conn *out, size_t max)
+{
+	const struct conntab_entry *e;
+	size_t i, n = 0;
+
+	for (i = 0; n < max && (e = conntab_at(r->conns, i)); i++)
+		if (!repl_is_me(r, e->nodeid, e->pid))
+			out[n++] = e->conn;
+	return n;
+}
+
+static void repl_conns_deliver(struct repl *r, const struct repl_msg *m)
+{
+	struct repl_conn c;
+	size_t i, dropped = 0;
+
+	/* From an epoch that has ended: a demoted member's late goodbyes. */
+	if (m->u.conns.epoch < r->epoch)
+		return;
+	if (m->u.conns.op == REPL_CONNS_FULL)
+		conntab_clear_origin(r->conns, m->hdr.nodeid, m->hdr.pid);
+	for (i = 0; i < m->u.conns.count; i++) {
+		repl_conn_decode(m, i, &c);
+		if (m->u.conns.op == REPL_CONNS_DEL)
+			conntab_del(r->conns, m->hdr.nodeid, m->hdr.pid, &c);
+		else
+			dropped += conntab_add(r->conns, m->hdr.nodeid, m->hdr.pid,
+					       m->u.conns.epoch, &c);
+	}
+	if (dropped && !r->conns_full_logged) {
+		r->conns_full_logged = true;
+		repl_log(r, LOG_WARNING, "connection hint table full (%d entries): the oldest "
+			 "dropped; those connections get no tickle ACK after a failover",
+			 REPL_CONNS_MAX);
+	}
 }
 
 static void repl_send_ack(struct repl *r, uint32_t nodeid, uint32_t pid, uint64_t seq)
@@ -458,6 +551,8 @@ static void repl_round_decide(struct repl *r)
 		}
 		if (someone_syncing)
 			repl_send_snapshot(r);
+		if (r->promoted && r->nmembers > 1)
+			repl_conns_send_full(r);
 	} else if (r->state == REPL_SYNCING) {
 		repl_log(r, LOG_NOTICE, "waiting for the PR state snapshot from node %u",
 			 src->nodeid);
@@ -628,9 +723,16 @@ void repl_deliver(struct repl *r, uint32_t nodeid, uint32_t pid, const uint8_t *
 		    r->source_pid == pid)
 			repl_install_snapshot(r, &m);
 		break;
+	case REPL_CONNS:
+		repl_conns_deliver(r, &m);
+		break;
 	case REPL_EPOCH:
 		if (m.u.epoch.epoch > r->epoch) {
 			r->epoch = m.u.epoch.epoch;
+			/* The previous promoted member's connections are no
+			 * longer anybody's: the new one tickled them. */
+			conntab_expire(r->conns, r->epoch);
+			r->conns_full_logged = false;
 			if (r->ops.position)
 				r->ops.position(r->ops.ctx, r->epoch, r->generation);
 			repl_log(r, LOG_NOTICE, "node %u promoted: epoch %llu", nodeid,
@@ -663,9 +765,10 @@ int repl_promote(struct repl *r)
 	if (r->state != REPL_SYNCED)
 		return -EAGAIN;
 	r->promoted = true;
+	r->serve_epoch = r->epoch + 1;
 	memset(&m, 0, sizeof(m));
 	m.hdr.type = REPL_EPOCH;
-	m.u.epoch.epoch = r->epoch + 1;
+	m.u.epoch.epoch = r->serve_epoch;
 	return repl_send(r, &m);
 }
 

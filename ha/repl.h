@@ -45,6 +45,9 @@ struct repl_member {
 struct repl_ops {
 	/** Multicast in agreed order. \return 0 or -errno. */
 	int (*send)(void *ctx, const uint8_t *msg, size_t len);
+	/** Multicast a hint (REPL_CONNS) in agreed order, once, without
+	 * waiting or retrying. NULL: send is used. */
+	int (*send_hint)(void *ctx, const uint8_t *msg, size_t len);
 	/** Apply an encoded PR command (scsi_pr_deliver). */
 	int (*apply)(void *ctx, const uint8_t *cmd, size_t len, struct scsi_pr_result *res);
 	int (*snapshot)(void *ctx, uint8_t **out, size_t *len);
@@ -99,6 +102,15 @@ void repl_digest_set(struct repl *r, const uint8_t digest[REPL_DIGEST_LEN]);
 /** This member became promoted: announce a new epoch. \return 0 or -errno. */
 int repl_promote(struct repl *r);
 void repl_demote(struct repl *r);
+
+/** While promoted: tell the other members that an iSCSI connection entered
+ * full feature phase (\p logged_in) or closed (REPL_CONNS, a hint: no
+ * acknowledgement). \return 0, -EAGAIN when not promoted, or -errno. */
+int repl_conn_note(struct repl *r, bool logged_in, const struct repl_conn *c);
+/** Copy up to \p max connections announced by other members (the previous
+ * promoted member's), oldest first, for tickle ACKs. Call before
+ * repl_promote(): the new epoch clears them. \return how many. */
+size_t repl_conns_others(const struct repl *r, struct repl_conn *out, size_t max);
 
 enum repl_sync_state repl_sync_state(const struct repl *r);
 size_t repl_nmembers(const struct repl *r);

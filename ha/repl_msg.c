@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "ha/repl_msg.h"
@@ -18,9 +19,93 @@ static size_t repl_body_len(const struct repl_msg *m)
 		return 8 + 8 + (size_t)m->u.snapshot.len;
 	case REPL_EPOCH:
 		return 8;
+	case REPL_CONNS:
+		return 12 + (size_t)m->u.conns.count * REPL_CONN_LEN;
 	default:
 		return 0;
 	}
+}
+
+static void repl_conn_encode(const struct repl_conn *c, uint8_t *p)
+{
+	memset(p, 0, REPL_CONN_LEN);
+	p[0] = c->family;
+	put_be16(p + 2, c->portal_port);
+	put_be16(p + 4, c->initiator_port);
+	memcpy(p + 8, c->portal_addr, c->family == 4 ? 4 : 16);
+	memcpy(p + 24, c->initiator_addr, c->family == 4 ? 4 : 16);
+}
+
+static bool repl_zero(const uint8_t *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+/* One entry, strictly: known family, reserved bytes zero, no port 0, an
+ * IPv4 address padded with zeros. */
+static const char *repl_conn_check(const uint8_t *p)
+{
+	if (p[0] != 4 && p[0] != 6)
+		return "connection entry with an unknown address family";
+	if (p[1] || get_be16(p + 6))
+		return "connection entry with reserved bytes set";
+	if (get_be16(p + 2) == 0 || get_be16(p + 4) == 0)
+		return "connection entry with port 0";
+	if (p[0] == 4 && (!repl_zero(p + 12, 12) || !repl_zero(p + 28, 12)))
+		return "IPv4 connection entry with bytes after the address";
+	return NULL;
+}
+
+void repl_conn_decode(const struct repl_msg *m, size_t i, struct repl_conn *c)
+{
+	const uint8_t *p = m->u.conns.raw + i * REPL_CONN_LEN;
+
+	memset(c, 0, sizeof(*c));
+	c->family = p[0];
+	c->portal_port = get_be16(p + 2);
+	c->initiator_port = get_be16(p + 4);
+	memcpy(c->portal_addr, p + 8, 16);
+	memcpy(c->initiator_addr, p + 24, 16);
+}
+
+int repl_conn_set(struct repl_conn *c, const struct sockaddr *portal,
+		  const struct sockaddr *initiator)
+{
+	memset(c, 0, sizeof(*c));
+	if (portal->sa_family == AF_INET && initiator->sa_family == AF_INET) {
+		const struct sockaddr_in *l = (const struct sockaddr_in *)portal;
+		const struct sockaddr_in *r = (const struct sockaddr_in *)initiator;
+
+		c->family = 4;
+		memcpy(c->portal_addr, &l->sin_addr, 4);
+		memcpy(c->initiator_addr, &r->sin_addr, 4);
+		c->portal_port = ntohs(l->sin_port);
+		c->initiator_port = ntohs(r->sin_port);
+		return 0;
+	}
+	if (portal->sa_family == AF_INET6 && initiator->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *l = (const struct sockaddr_in6 *)portal;
+		const struct sockaddr_in6 *r = (const struct sockaddr_in6 *)initiator;
+
+		c->family = 6;
+		memcpy(c->portal_addr, &l->sin6_addr, 16);
+		memcpy(c->initiator_addr, &r->sin6_addr, 16);
+		c->portal_port = ntohs(l->sin6_port);
+		c->initiator_port = ntohs(r->sin6_port);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+bool repl_conn_equal(const struct repl_conn *a, const struct repl_conn *b)
+{
+	return a->family == b->family && a->portal_port == b->portal_port &&
+	       a->initiator_port == b->initiator_port &&
+	       memcmp(a->portal_addr, b->portal_addr, 16) == 0 &&
+	       memcmp(a->initiator_addr, b->initiator_addr, 16) == 0;
 }
 
 int repl_msg_encode(const struct repl_msg *m, struct buf *out)
@@ -30,6 +115,8 @@ int repl_msg_encode(const struct repl_msg *m, struct buf *out)
 	int rc;
 
 	if (total > REPL_MAX_MSG)
+		return -EMSGSIZE;
+	if (m->hdr.type == REPL_CONNS && m->u.conns.count > REPL_CONNS_MAX)
 		return -EMSGSIZE;
 	rc = buf_reserve(out, total);
 	if (rc)
@@ -67,6 +154,17 @@ int repl_msg_encode(const struct repl_msg *m, struct buf *out)
 	case REPL_EPOCH:
 		put_be64(p, m->u.epoch.epoch);
 		break;
+	case REPL_CONNS: {
+		uint16_t i;
+
+		put_be64(p, m->u.conns.epoch);
+		p[8] = m->u.conns.op;
+		p[9] = 0;
+		put_be16(p + 10, m->u.conns.count);
+		for (i = 0; i < m->u.conns.count; i++)
+			repl_conn_encode(&m->u.conns.list[i], p + 12 + (size_t)i * REPL_CONN_LEN);
+		break;
+	}
 	default:
 		return -EINVAL;
 	}
@@ -139,6 +237,36 @@ int repl_msg_decode(const uint8_t *buf, size_t len, struct repl_msg *m, const ch
 			goto badlen;
 		m->u.epoch.epoch = get_be64(b);
 		return 0;
+	case REPL_CONNS: {
+		size_t i;
+
+		if (blen < 12)
+			goto badlen;
+		m->u.conns.epoch = get_be64(b);
+		m->u.conns.op = b[8];
+		m->u.conns.count = get_be16(b + 10);
+		m->u.conns.raw = b + 12;
+		if (m->u.conns.op < REPL_CONNS_ADD || m->u.conns.op > REPL_CONNS_FULL || b[9]) {
+			*why = "unknown connection hint operation";
+			return -EINVAL;
+		}
+		if (m->u.conns.count > REPL_CONNS_MAX ||
+		    (m->u.conns.count == 0 && m->u.conns.op != REPL_CONNS_FULL)) {
+			*why = "connection hint count out of range";
+			return -EINVAL;
+		}
+		if (blen != 12 + (size_t)m->u.conns.count * REPL_CONN_LEN)
+			goto badlen;
+		for (i = 0; i < m->u.conns.count; i++) {
+			const char *bad = repl_conn_check(m->u.conns.raw + i * REPL_CONN_LEN);
+
+			if (bad) {
+				*why = bad;
+				return -EINVAL;
+			}
+		}
+		return 0;
+	}
 	default:
 		*why = "unknown message type";
 		return -EINVAL;
@@ -161,6 +289,8 @@ const char *repl_type_name(uint16_t type)
 		return "SNAPSHOT";
 	case REPL_EPOCH:
 		return "EPOCH";
+	case REPL_CONNS:
+		return "CONNS";
 	default:
 		return "unknown";
 	}

@@ -503,6 +503,129 @@ static void codec_round_trip_and_strict_decode(void **state)
 	buf_release(&b);
 }
 
+/* ---- connection hints (docs/replication.md "Connection hints") ---------- */
+
+static struct repl_conn hint_conn(uint16_t initiator_port)
+{
+	struct repl_conn c = {.family = 4, .portal_port = 3260, .initiator_port = initiator_port,
+			      .portal_addr = {198, 18, 0, 100}, .initiator_addr = {198, 18, 0, 50}};
+
+	return c;
+}
+
+/* A promoted, B unpromoted, both synced. */
+static void two_synced_a_promoted(void)
+{
+	two_synced();
+	assert_int_equal(repl_promote(nodes[0].r), 0);
+	deliver_all();
+}
+
+static void login_hint_reaches_the_other_member(void **state)
+{
+	struct repl_conn c = hint_conn(40001), got[4];
+
+	two_synced_a_promoted();
+	assert_int_equal(repl_conn_note(nodes[0].r, true, &c), 0);
+	deliver_all();
+	assert_int_equal(repl_conns_others(nodes[1].r, got, 4), 1);
+	assert_true(repl_conn_equal(&got[0], &c));
+	/* The sender does not tickle its own connections. */
+	assert_int_equal(repl_conns_others(nodes[0].r, got, 4), 0);
+}
+
+static void close_hint_removes_the_connection(void **state)
+{
+	struct repl_conn c = hint_conn(40001), got[4];
+
+	two_synced_a_promoted();
+	repl_conn_note(nodes[0].r, true, &c);
+	repl_conn_note(nodes[0].r, false, &c);
+	deliver_all();
+	assert_int_equal(repl_conns_others(nodes[1].r, got, 4), 0);
+}
+
+/* A hint is never acknowledged, so it cannot hold up a PR command. */
+static void hint_is_not_acknowledged(void **state)
+{
+	struct repl_conn c = hint_conn(40001);
+
+	two_synced_a_promoted();
+	repl_conn_note(nodes[0].r, true, &c);
+	submit(0, "REGISTER;");
+	assert_int_equal(qtail - qhead, 2);
+	deliver_one(); /* the hint */
+	deliver_one(); /* the CMD */
+	assert_int_equal(qtail - qhead, 1); /* B's ACK of the CMD only */
+	deliver_all();
+	assert_int_equal(nodes[0].done_calls, 1);
+}
+
+static void unpromoted_member_sends_no_hint(void **state)
+{
+	struct repl_conn c = hint_conn(40001);
+
+	two_synced();
+	assert_int_equal(repl_conn_note(nodes[1].r, true, &c), -EAGAIN);
+	assert_int_equal(qtail - qhead, 0);
+}
+
+/* A member that joins after the logins gets them all (FULL). */
+static void joiner_gets_the_promoted_members_connections(void **state)
+{
+	const int a[] = {0}, ab[] = {0, 1}, b[] = {1};
+	struct repl_conn c1 = hint_conn(40001), c2 = hint_conn(40002), got[4];
+
+	node_init(0, digest_a, 0, 0);
+	node_init(1, digest_a, 0, 0);
+	confchg(a, 1, a, 1, NULL, 0, 0);
+	repl_quorum(nodes[0].r, true);
+	deliver_all();
+	assert_int_equal(repl_promote(nodes[0].r), 0);
+	deliver_all();
+	repl_conn_note(nodes[0].r, true, &c1);
+	repl_conn_note(nodes[0].r, true, &c2);
+	deliver_all();
+	confchg(ab, 2, b, 1, NULL, 0, 0);
+	quorum_all(true);
+	deliver_all();
+	assert_int_equal(repl_conns_others(nodes[1].r, got, 4), 2);
+	assert_true(repl_conn_equal(&got[0], &c1));
+	assert_true(repl_conn_equal(&got[1], &c2));
+}
+
+/* After B's promotion, A's connections (tickled by then) are forgotten, and
+ * late hints from A's ended epoch are ignored. */
+static void new_epoch_forgets_previous_members_connections(void **state)
+{
+	struct repl_conn c1 = hint_conn(40001), c2 = hint_conn(40002), got[4];
+
+	two_synced_a_promoted();
+	repl_conn_note(nodes[0].r, true, &c1);
+	deliver_all();
+	assert_int_equal(repl_conns_others(nodes[1].r, got, 4), 1);
+	assert_int_equal(repl_promote(nodes[1].r), 0);
+	deliver_all();
+	assert_int_equal(repl_conns_others(nodes[1].r, got, 4), 0);
+	repl_conn_note(nodes[0].r, true, &c2); /* A has not noticed yet */
+	deliver_all();
+	assert_int_equal(repl_conns_others(nodes[1].r, got, 4), 0);
+}
+
+/* The previous promoted member went down: its connections stay known. */
+static void connections_of_a_member_that_went_down_are_kept(void **state)
+{
+	const int b[] = {1}, a[] = {0};
+	struct repl_conn c = hint_conn(40001), got[4];
+
+	two_synced_a_promoted();
+	repl_conn_note(nodes[0].r, true, &c);
+	deliver_all();
+	confchg(b, 1, NULL, 0, a, 1, REPL_LEFT_NODEDOWN);
+	deliver_all();
+	assert_int_equal(repl_conns_others(nodes[1].r, got, 4), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +652,17 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(codec_round_trip_and_strict_decode, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(login_hint_reaches_the_other_member, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(close_hint_removes_the_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(hint_is_not_acknowledged, setup, teardown),
+		cmocka_unit_test_setup_teardown(unpromoted_member_sends_no_hint, setup, teardown),
+		cmocka_unit_test_setup_teardown(joiner_gets_the_promoted_members_connections, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(new_epoch_forgets_previous_members_connections,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(connections_of_a_member_that_went_down_are_kept,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
