@@ -4,6 +4,11 @@
  * and the repl.c state machine that consumes them). The input is split into
  * messages by a 2-byte length prefix each and delivered, in order, to a
  * fresh two-member replica whose own state is a log of applied commands.
+ * The byte after each length picks the sender (bit 0) and what the replica
+ * does after the delivery: submit the bytes as a command (bit 1), poll
+ * fencing (bit 2), promote itself (bit 3), announce a connection made of
+ * the message's first bytes as a login (bit 4) or a close (bit 5; the
+ * REPL_CONNS hints). At the end the hint table is read back.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	const struct repl_member members[2] = {{1, 10, 0}, {2, 20, 0}};
 	struct repl *r = repl_create(&ops, 1, 10, digest, 0, 0);
+	struct repl_conn conns[8], c;
 	struct repl_msg m;
 	const char *why;
 	size_t off = 0;
@@ -79,8 +85,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			repl_submit(r, data + off, len ? len : 1, fz_done, NULL);
 		if (data[off - 1] & 4)
 			repl_fence_poll(r);
+		if (data[off - 1] & 8)
+			repl_promote(r);
+		if (data[off - 1] & 0x30) {
+			memset(&c, 0, sizeof(c));
+			memcpy(&c, data + off, len < sizeof(c) ? len : sizeof(c));
+			repl_conn_note(r, data[off - 1] & 0x10, &c);
+		}
 		off += len;
 	}
+	repl_conns_others(r, conns, 8);
 	repl_destroy(r);
 	return 0;
 }
