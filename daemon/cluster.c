@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -13,9 +14,54 @@
 
 #include "daemon.h"
 #include "ha/ha.h"
+#include "ha/tickle.h"
+#include "ha/tickle_pkt.h"
+#include "iscsi/server_hook.h"
 #include "scsi/pr_commit.h"
 
 #define CLUSTER_GROUP "hatgt"
+
+/* Tickle ACKs of the current promotion (one daemon per process). */
+static struct tickle *cluster_tickle;
+
+static void cluster_tickle_stop(void)
+{
+	tickle_stop(cluster_tickle);
+	cluster_tickle = NULL;
+}
+
+/* iSCSI connection hook: announce served connections to the other members
+ * (docs/replication.md "Connection hints"); a login also ends the tickling
+ * of that initiator. */
+static void cluster_conn_hook(void *ctx, bool logged_in, const struct sockaddr *local,
+			      const struct sockaddr *peer)
+{
+	struct hatgt_daemon *d = ctx;
+	struct repl_conn c;
+
+	if (logged_in)
+		tickle_login(cluster_tickle, peer);
+	if (d->ha && repl_conn_set(&c, local, peer) == 0)
+		ha_conn_note(d->ha, logged_in, &c);
+}
+
+/* The previous promoted member's connections to one of our portals, into
+ * conns (REPL_CONNS_MAX entries). \return how many. */
+static size_t cluster_conns_to_tickle(struct hatgt_daemon *d, struct repl_conn *conns)
+{
+	size_t n = ha_conns_others(d->ha, conns, REPL_CONNS_MAX), kept = 0, i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < d->cfg->nportals; j++) {
+			if (tickle_portal_match(&conns[i],
+						(const struct sockaddr *)&d->cfg->portals[j].addr)) {
+				conns[kept++] = conns[i];
+				break;
+			}
+		}
+	}
+	return kept;
+}
 
 void hatgt_config_digest(const struct hatgt_config *cfg, uint8_t out[32])
 {
@@ -108,6 +154,7 @@ static void cluster_stop_serving(void *ctx, const char *why)
 	if (d->role != HATGT_ROLE_PROMOTED && d->role != HATGT_ROLE_DEMOTING)
 		return;
 	qb_log(LOG_ERR, "%s: stopping service at once (portals closed, sessions dropped)", why);
+	cluster_tickle_stop();
 	iscsi_server_stop_now(&d->srv);
 	ha_demote(d->ha);
 	d->role = HATGT_ROLE_UNPROMOTED;
@@ -140,6 +187,7 @@ int daemon_cluster_start(struct hatgt_daemon *d, char *err, size_t errlen)
 		return rc;
 	}
 	scsi_pr_committer_set(ha_committer(d->ha));
+	iscsi_server_conn_hook_set(cluster_conn_hook, d);
 	d->role = HATGT_ROLE_UNPROMOTED;
 	return 0;
 }
@@ -150,6 +198,8 @@ void daemon_cluster_stop(struct hatgt_daemon *d)
 		qb_loop_timer_del(d->loop, d->detach_timer);
 		d->detach_pending = false;
 	}
+	iscsi_server_conn_hook_set(NULL, NULL);
+	cluster_tickle_stop();
 	if (!d->ha)
 		return;
 	scsi_pr_committer_set(NULL);
@@ -159,6 +209,8 @@ void daemon_cluster_stop(struct hatgt_daemon *d)
 
 int daemon_promote(struct hatgt_daemon *d, char *err, size_t errlen)
 {
+	struct repl_conn *conns = NULL;
+	size_t nconns = 0;
 	int rc;
 
 	if (d->role == HATGT_ROLE_STANDALONE || d->role == HATGT_ROLE_PROMOTED)
@@ -167,19 +219,23 @@ int daemon_promote(struct hatgt_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "still demoting; try again when unpromoted");
 		return -EBUSY;
 	}
+	/* Before the new epoch clears them: the connections to tickle. */
+	conns = calloc(REPL_CONNS_MAX, sizeof(*conns));
+	if (conns)
+		nconns = cluster_conns_to_tickle(d, conns);
 	rc = ha_promote(d->ha);
 	if (rc == -EAGAIN) {
 		snprintf(err, errlen, "cannot promote: PR state not synced (%s)",
 			 daemon_role_name(d));
-		return rc;
+		goto out;
 	}
 	if (rc == -EACCES) {
 		snprintf(err, errlen, "cannot promote: the cluster is not quorate");
-		return rc;
+		goto out;
 	}
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot promote: %s", strerror(-rc));
-		return rc;
+		goto out;
 	}
 	/* docs/ha.md "Backing stores and roles": open every backing store
 	 * before the portals; one that fails fails the promotion, so that
@@ -188,19 +244,28 @@ int daemon_promote(struct hatgt_daemon *d, char *err, size_t errlen)
 	if (rc < 0) {
 		qb_log(LOG_ERR, "promotion failed, staying unpromoted: %s", err);
 		ha_demote(d->ha);
-		return rc;
+		goto out;
 	}
 	rc = iscsi_server_listen(&d->srv, err, errlen);
 	if (rc < 0) {
 		/* No portal was open, so no task holds an LU. */
 		target_registry_detach(&d->reg);
 		ha_demote(d->ha);
-		return rc;
+		goto out;
 	}
 	d->role = HATGT_ROLE_PROMOTED;
 	qb_log(LOG_NOTICE, "promoted: serving (epoch %llu)",
 	       (unsigned long long)ha_epoch(d->ha));
-	return 0;
+	/* docs/replication.md "Connection hints": make the initiators of
+	 * the previous promoted node notice at once. */
+	cluster_tickle_stop();
+	if (!conns)
+		qb_log(LOG_WARNING, "tickle ACKs: out of memory; none sent");
+	else
+		tickle_start(d->loop, conns, nconns, &cluster_tickle);
+out:
+	free(conns);
+	return rc;
 }
 
 static void cluster_drained(void *arg)
@@ -217,6 +282,7 @@ int daemon_demote(struct hatgt_daemon *d, char *err, size_t errlen)
 	if (d->role != HATGT_ROLE_PROMOTED)
 		return 0;
 	d->role = HATGT_ROLE_DEMOTING;
+	cluster_tickle_stop();
 	qb_log(LOG_NOTICE, "demoting: asking initiators to log out, finishing in-flight commands");
 	iscsi_server_drain_logout(&d->srv, HATGT_DEMOTE_LOGOUT_WAIT_MS, cluster_drained, d);
 	return 0;

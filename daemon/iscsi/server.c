@@ -16,6 +16,7 @@
 
 #include "iscsi/conn.h"
 #include "iscsi/iscsi.h"
+#include "iscsi/server_hook.h"
 
 static int server_random_bytes(void *ctx, uint8_t *buf, size_t len)
 {
@@ -294,6 +295,75 @@ void iscsi_server_fini(struct iscsi_server *srv)
 	iscsi_server_unlisten(srv);
 	list_for_each_entry_safe(c, tmp, &srv->conns, node)
 		conn_close(c, NULL);
+}
+
+/*
+ * Connection hooks (server_hook.h). The addresses are taken at login and
+ * kept: once the initiator has reset the connection, getpeername() fails.
+ */
+struct server_hooked_conn {
+	struct list_head node;
+	const struct iscsi_conn *conn;
+	struct sockaddr_storage local;
+	struct sockaddr_storage peer;
+};
+
+static struct {
+	iscsi_server_conn_hook_fn fn;
+	void *ctx;
+	struct list_head conns; /* struct server_hooked_conn */
+} server_hook = {.conns = LIST_HEAD_INIT(server_hook.conns)};
+
+void iscsi_server_conn_hook_set(iscsi_server_conn_hook_fn fn, void *ctx)
+{
+	struct server_hooked_conn *h, *tmp;
+
+	server_hook.fn = fn;
+	server_hook.ctx = ctx;
+	if (fn)
+		return;
+	list_for_each_entry_safe(h, tmp, &server_hook.conns, node) {
+		list_del(&h->node);
+		free(h);
+	}
+}
+
+void server_conn_logged_in(const struct iscsi_conn *conn)
+{
+	struct server_hooked_conn *h;
+	socklen_t llen = sizeof(h->local), plen = sizeof(h->peer);
+
+	if (!server_hook.fn || !conn->sess || conn->sess->type == ISCSI_SESSION_DISCOVERY)
+		return;
+	/* Out of memory or an unnamed socket: one hint less, nothing else. */
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return;
+	if (getsockname(conn->fd, (struct sockaddr *)&h->local, &llen) < 0 ||
+	    getpeername(conn->fd, (struct sockaddr *)&h->peer, &plen) < 0) {
+		free(h);
+		return;
+	}
+	h->conn = conn;
+	list_add_tail(&h->node, &server_hook.conns);
+	server_hook.fn(server_hook.ctx, true, (const struct sockaddr *)&h->local,
+		       (const struct sockaddr *)&h->peer);
+}
+
+void server_conn_closed(const struct iscsi_conn *conn)
+{
+	struct server_hooked_conn *h, *tmp;
+
+	list_for_each_entry_safe(h, tmp, &server_hook.conns, node) {
+		if (h->conn != conn)
+			continue;
+		list_del(&h->node);
+		if (server_hook.fn)
+			server_hook.fn(server_hook.ctx, false, (const struct sockaddr *)&h->local,
+				       (const struct sockaddr *)&h->peer);
+		free(h);
+		return;
+	}
 }
 
 static void server_json_str(struct buf *out, const char *s)
