@@ -26,6 +26,7 @@
 
 #include "iscsi/conn.h"
 #include "iscsi/pdu.h"
+#include "iscsi/server_hook.h"
 #include "util/be.h"
 
 #define CONN_TXQ_IOV 64
@@ -318,6 +319,7 @@ void conn_close(struct iscsi_conn *conn, const char *why)
 		qb_log(conn->sess ? LOG_NOTICE : LOG_INFO, "closing connection of %s: %s",
 		       conn_who(conn), why);
 	conn->state = CONN_CLOSED;
+	server_conn_closed(conn);
 	qb_loop_poll_del(srv->loop, conn->fd);
 	close(conn->fd);
 	conn->fd = -1;
@@ -756,6 +758,7 @@ static void conn_login_pdu(struct iscsi_conn *conn)
 	       p->header_digest ? "CRC32C" : "None", p->data_digest ? "CRC32C" : "None",
 	       p->max_xmit_dsl, p->max_burst, p->first_burst, p->immediate_data ? "Yes" : "No",
 	       p->initial_r2t ? "Yes" : "No");
+	server_conn_logged_in(conn);
 }
 
 /* ---- liveness ----------------------------------------------------------- */
