@@ -31,6 +31,13 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 done
 [ "$two" -eq 0 ] || lab_fail "two daemons said promoted at the same time"
 lab_writer_check "planned failover" "$GAP_MAX_MS"
+# docs/replication.md "Connection hints": the demoting node closed the
+# writer's session and said so (DEL), so the new node has nothing to tickle.
+# (The first line is the first promotion's, before the writer started.)
+n=$(grep -c "tickle ACKs: no connection of the previous promoted node" "$LAB_DIR/syslog.log")
+if [ "$n" -lt 2 ] || lab_syslog_has "tickle ACKs sent"; then
+	lab_fail "$new tickled after a planned failover, or did not say it had nothing to tickle"
+fi
 [ "$(lab_promoted_node)" = "$new" ] || lab_fail "target not promoted on $new"
 lab_pcs node unstandby "$old" > /dev/null || true
 exit 0

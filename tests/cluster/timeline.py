@@ -145,6 +145,8 @@ def main():
          first(pm, r"Requesting local execution of start operation for portal-ip", f0)),
         ("IPaddr2: portal IP up (start done)",
          first(pm, r"portal-ip_start_0 on " + s + r"\) confirmed", f0)),
+        ("hatgtd: first tickle ACKs sent (portal address up)",
+         first(sl, r"hatgtd.*tickle ACKs sent", f0)),
         ("initiator: first failed command", wall(w_fail)),
         ("initiator: logged in again", wall(w_login)),
         ("initiator: first acknowledged write after", wall(gap[2])),
