@@ -71,6 +71,17 @@ void repl_conn_decode(const struct repl_msg *m, size_t i, struct repl_conn *c)
 	memcpy(c->initiator_addr, p + 24, 16);
 }
 
+static void repl_conn_fill(struct repl_conn *c, uint8_t family, const void *portal,
+			   const void *initiator, size_t alen, uint16_t portal_port,
+			   uint16_t initiator_port)
+{
+	c->family = family;
+	memcpy(c->portal_addr, portal, alen);
+	memcpy(c->initiator_addr, initiator, alen);
+	c->portal_port = ntohs(portal_port);
+	c->initiator_port = ntohs(initiator_port);
+}
+
 int repl_conn_set(struct repl_conn *c, const struct sockaddr *portal,
 		  const struct sockaddr *initiator)
 {
@@ -79,22 +90,14 @@ int repl_conn_set(struct repl_conn *c, const struct sockaddr *portal,
 		const struct sockaddr_in *l = (const struct sockaddr_in *)portal;
 		const struct sockaddr_in *r = (const struct sockaddr_in *)initiator;
 
-		c->family = 4;
-		memcpy(c->portal_addr, &l->sin_addr, 4);
-		memcpy(c->initiator_addr, &r->sin_addr, 4);
-		c->portal_port = ntohs(l->sin_port);
-		c->initiator_port = ntohs(r->sin_port);
+		repl_conn_fill(c, 4, &l->sin_addr, &r->sin_addr, 4, l->sin_port, r->sin_port);
 		return 0;
 	}
 	if (portal->sa_family == AF_INET6 && initiator->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *l = (const struct sockaddr_in6 *)portal;
 		const struct sockaddr_in6 *r = (const struct sockaddr_in6 *)initiator;
 
-		c->family = 6;
-		memcpy(c->portal_addr, &l->sin6_addr, 16);
-		memcpy(c->initiator_addr, &r->sin6_addr, 16);
-		c->portal_port = ntohs(l->sin6_port);
-		c->initiator_port = ntohs(r->sin6_port);
+		repl_conn_fill(c, 6, &l->sin6_addr, &r->sin6_addr, 16, l->sin6_port, r->sin6_port);
 		return 0;
 	}
 	return -EAFNOSUPPORT;

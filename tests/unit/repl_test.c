@@ -282,10 +282,10 @@ static void replicas_converge_in_delivery_order(void **state)
 	assert_int_equal(repl_generation(nodes[0].r), repl_generation(nodes[1].r));
 }
 
-/* Rule 3: a joiner gets the snapshot, then the commands after it. */
-static void joiner_syncs_and_applies_commands_after_snapshot_point(void **state)
+/* A alone, synced and promoted; B created, not yet a member. */
+static void a_alone_promoted(void)
 {
-	const int a[] = {0}, ab[] = {0, 1}, b[] = {1};
+	const int a[] = {0};
 
 	node_init(0, digest_a, 0, 0);
 	node_init(1, digest_a, 0, 0);
@@ -293,6 +293,14 @@ static void joiner_syncs_and_applies_commands_after_snapshot_point(void **state)
 	repl_quorum(nodes[0].r, true);
 	deliver_all();
 	assert_int_equal(repl_promote(nodes[0].r), 0);
+}
+
+/* Rule 3: a joiner gets the snapshot, then the commands after it. */
+static void joiner_syncs_and_applies_commands_after_snapshot_point(void **state)
+{
+	const int ab[] = {0, 1}, b[] = {1};
+
+	a_alone_promoted();
 	submit(0, "before;");
 	deliver_all();
 	/* B joins; A submits commands while the HELLO round runs. */
@@ -573,16 +581,10 @@ static void unpromoted_member_sends_no_hint(void **state)
 /* A member that joins after the logins gets them all (FULL). */
 static void joiner_gets_the_promoted_members_connections(void **state)
 {
-	const int a[] = {0}, ab[] = {0, 1}, b[] = {1};
+	const int ab[] = {0, 1}, b[] = {1};
 	struct repl_conn c1 = hint_conn(40001), c2 = hint_conn(40002), got[4];
 
-	node_init(0, digest_a, 0, 0);
-	node_init(1, digest_a, 0, 0);
-	confchg(a, 1, a, 1, NULL, 0, 0);
-	repl_quorum(nodes[0].r, true);
-	deliver_all();
-	assert_int_equal(repl_promote(nodes[0].r), 0);
-	deliver_all();
+	a_alone_promoted();
 	repl_conn_note(nodes[0].r, true, &c1);
 	repl_conn_note(nodes[0].r, true, &c2);
 	deliver_all();

@@ -39,16 +39,24 @@ static struct repl_conn conn6(void)
 	return c;
 }
 
+/* Build c's tickle: want_len bytes, of which want (n bytes) at offset off. */
+static void expect_pkt(const struct repl_conn *c, int want_len, size_t off, const uint8_t *want,
+		       size_t n)
+{
+	uint8_t p[TICKLE_PKT_MAX];
+
+	assert_int_equal(tickle_pkt_build(c, p, sizeof(p)), want_len);
+	assert_memory_equal(p + off, want, n);
+}
+
 /* RFC 791 3.1: IPv4 header from the portal to the initiator, for IP_HDRINCL. */
 static void ipv4_header_goes_from_portal_to_initiator(void **state)
 {
 	const uint8_t want[20] = {0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0xae, 0x15,
 				  198, 18, 0, 100, 198, 18, 0, 50};
 	struct repl_conn c = conn4();
-	uint8_t p[TICKLE_PKT_MAX];
 
-	assert_int_equal(tickle_pkt_build(&c, p, sizeof(p)), 40);
-	assert_memory_equal(p, want, sizeof(want));
+	expect_pkt(&c, 40, 0, want, sizeof(want));
 }
 
 /* RFC 9293 3.1: ports, SEQ 0, ACK 0, offset 5, ACK flag, known checksum. */
@@ -57,10 +65,8 @@ static void ipv4_tcp_ack_matches_known_vector(void **state)
 	const uint8_t want[20] = {0x0c, 0xbc, 0xc8, 0x22, 0, 0, 0, 0, 0, 0, 0, 0,
 				  0x50, 0x10, 0x10, 0x00, 0x3e, 0x3b, 0, 0};
 	struct repl_conn c = conn4();
-	uint8_t p[TICKLE_PKT_MAX];
 
-	assert_int_equal(tickle_pkt_build(&c, p, sizeof(p)), 40);
-	assert_memory_equal(p + 20, want, sizeof(want));
+	expect_pkt(&c, 40, 20, want, sizeof(want));
 }
 
 /* RFC 8200 8.1: IPv6 is the TCP header only, checksum over the pseudo-header. */
@@ -69,10 +75,8 @@ static void ipv6_tcp_ack_matches_known_vector(void **state)
 	const uint8_t want[20] = {0x0c, 0xbc, 0xc8, 0x22, 0, 0, 0, 0, 0, 0, 0, 0,
 				  0x50, 0x10, 0x10, 0x00, 0x6e, 0x34, 0, 0};
 	struct repl_conn c = conn6();
-	uint8_t p[TICKLE_PKT_MAX];
 
-	assert_int_equal(tickle_pkt_build(&c, p, sizeof(p)), 20);
-	assert_memory_equal(p, want, sizeof(want));
+	expect_pkt(&c, 20, 0, want, sizeof(want));
 }
 
 /* RFC 1071: a header with its checksum in place sums to zero. */
