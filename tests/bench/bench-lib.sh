@@ -96,6 +96,7 @@ listen = 127.0.0.1:$1
 state_dir = $2/state
 admin_name = $3
 log_level = warning
+${HATGT_POLL_US:+poll_us = $HATGT_POLL_US}
 
 [target $4]
 lun0 = $2/lun0.img

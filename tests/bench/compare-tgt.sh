@@ -7,7 +7,8 @@
 #   tests/bench/compare-tgt.sh [-d SECS] [-w SECS] [-r REPS] [-s SIZE] [-k] BUILDDIR
 #
 # BUILDDIR is an out-of-tree build holding daemon/hatgtd and
-# tests/bench/hatgt-load (HATGTD / HATGT_LOAD override each; HATGT_REV names
+# tests/bench/hatgt-load (HATGTD / HATGT_LOAD override each; HATGT_POLL_US
+# sets hatgtd's poll_us, docs/tuning.md; HATGT_REV names
 # the commit hatgtd was built from in the notes). Both targets
 # run at once on two ports; each workload runs REPS times (3) on each target,
 # alternating which target goes first. For every run the target's CPU time
@@ -136,6 +137,7 @@ listen = 127.0.0.1:$PORT_H
 state_dir = $T/state
 admin_name = hatgt-bench-$$
 log_level = warning
+${HATGT_POLL_US:+poll_us = $HATGT_POLL_US}
 
 [target $IQN_H]
 lun0 = $T/hatgt.img
