@@ -8,6 +8,7 @@
 
 #define TICKLE_IP4_LEN 20
 #define TICKLE_TCP_LEN 20
+#define TICKLE_SEG_LEN (TICKLE_TCP_LEN + 1) /* one byte of data, see tickle_pkt.h */
 
 static uint32_t tickle_pkt_sum(uint32_t sum, const uint8_t *p, size_t len)
 {
@@ -29,10 +30,11 @@ uint16_t tickle_pkt_csum(uint32_t sum, const uint8_t *p, size_t len)
 }
 
 /* RFC 9293 3.1: ports, sequence and acknowledgement number 0, data offset
- * 5 words, ACK only; the checksum is filled in by the caller. */
+ * 5 words, ACK only, one zero byte of data; the checksum is filled in by
+ * the caller. */
 static void tickle_pkt_tcp(const struct repl_conn *c, uint8_t *t)
 {
-	memset(t, 0, TICKLE_TCP_LEN);
+	memset(t, 0, TICKLE_SEG_LEN);
 	put_be16(t, c->portal_port);
 	put_be16(t + 2, c->initiator_port);
 	t[12] = 5 << 4;
@@ -46,12 +48,12 @@ int tickle_pkt_build(const struct repl_conn *c, uint8_t *out, size_t cap)
 	uint32_t pseudo;
 
 	if (c->family == 4) {
-		if (cap < TICKLE_IP4_LEN + TICKLE_TCP_LEN)
+		if (cap < TICKLE_IP4_LEN + TICKLE_SEG_LEN)
 			return -ENOSPC;
 		/* RFC 791 3.1: version 4, IHL 5, length, DF, TTL 64, TCP. */
 		memset(out, 0, TICKLE_IP4_LEN);
 		out[0] = 0x45;
-		put_be16(out + 2, TICKLE_IP4_LEN + TICKLE_TCP_LEN);
+		put_be16(out + 2, TICKLE_IP4_LEN + TICKLE_SEG_LEN);
 		put_be16(out + 6, 0x4000);
 		out[8] = 64;
 		out[9] = IPPROTO_TCP;
@@ -61,20 +63,20 @@ int tickle_pkt_build(const struct repl_conn *c, uint8_t *out, size_t cap)
 		t = out + TICKLE_IP4_LEN;
 		tickle_pkt_tcp(c, t);
 		/* RFC 9293 3.1: source, destination, zero + protocol, TCP length. */
-		pseudo = tickle_pkt_sum(0, out + 12, 8) + IPPROTO_TCP + TICKLE_TCP_LEN;
-		put_be16(t + 16, tickle_pkt_csum(pseudo, t, TICKLE_TCP_LEN));
-		return TICKLE_IP4_LEN + TICKLE_TCP_LEN;
+		pseudo = tickle_pkt_sum(0, out + 12, 8) + IPPROTO_TCP + TICKLE_SEG_LEN;
+		put_be16(t + 16, tickle_pkt_csum(pseudo, t, TICKLE_SEG_LEN));
+		return TICKLE_IP4_LEN + TICKLE_SEG_LEN;
 	}
 	if (c->family == 6) {
-		if (cap < TICKLE_TCP_LEN)
+		if (cap < TICKLE_SEG_LEN)
 			return -ENOSPC;
 		tickle_pkt_tcp(c, out);
 		/* RFC 8200 8.1: source, destination, upper-layer length, next header. */
 		pseudo = tickle_pkt_sum(0, c->portal_addr, 16);
 		pseudo = tickle_pkt_sum(pseudo, c->initiator_addr, 16);
-		pseudo += TICKLE_TCP_LEN + IPPROTO_TCP;
-		put_be16(out + 16, tickle_pkt_csum(pseudo, out, TICKLE_TCP_LEN));
-		return TICKLE_TCP_LEN;
+		pseudo += TICKLE_SEG_LEN + IPPROTO_TCP;
+		put_be16(out + 16, tickle_pkt_csum(pseudo, out, TICKLE_SEG_LEN));
+		return TICKLE_SEG_LEN;
 	}
 	return -EINVAL;
 }

@@ -52,31 +52,32 @@ static void expect_pkt(const struct repl_conn *c, int want_len, size_t off, cons
 /* RFC 791 3.1: IPv4 header from the portal to the initiator, for IP_HDRINCL. */
 static void ipv4_header_goes_from_portal_to_initiator(void **state)
 {
-	const uint8_t want[20] = {0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0xae, 0x15,
+	const uint8_t want[20] = {0x45, 0, 0, 41, 0, 0, 0x40, 0, 64, 6, 0xae, 0x14,
 				  198, 18, 0, 100, 198, 18, 0, 50};
 	struct repl_conn c = conn4();
 
-	expect_pkt(&c, 40, 0, want, sizeof(want));
+	expect_pkt(&c, 41, 0, want, sizeof(want));
 }
 
-/* RFC 9293 3.1: ports, SEQ 0, ACK 0, offset 5, ACK flag, known checksum. */
+/* RFC 9293 3.1: ports, SEQ 0, ACK 0, offset 5, ACK flag, one zero byte of
+ * data (tickle_pkt.h: not rate-limited by the initiator), known checksum. */
 static void ipv4_tcp_ack_matches_known_vector(void **state)
 {
-	const uint8_t want[20] = {0x0c, 0xbc, 0xc8, 0x22, 0, 0, 0, 0, 0, 0, 0, 0,
-				  0x50, 0x10, 0x10, 0x00, 0x3e, 0x3b, 0, 0};
+	const uint8_t want[21] = {0x0c, 0xbc, 0xc8, 0x22, 0, 0, 0, 0, 0, 0, 0, 0,
+				  0x50, 0x10, 0x10, 0x00, 0x3e, 0x3a, 0, 0, 0};
 	struct repl_conn c = conn4();
 
-	expect_pkt(&c, 40, 20, want, sizeof(want));
+	expect_pkt(&c, 41, 20, want, sizeof(want));
 }
 
 /* RFC 8200 8.1: IPv6 is the TCP header only, checksum over the pseudo-header. */
 static void ipv6_tcp_ack_matches_known_vector(void **state)
 {
-	const uint8_t want[20] = {0x0c, 0xbc, 0xc8, 0x22, 0, 0, 0, 0, 0, 0, 0, 0,
-				  0x50, 0x10, 0x10, 0x00, 0x6e, 0x34, 0, 0};
+	const uint8_t want[21] = {0x0c, 0xbc, 0xc8, 0x22, 0, 0, 0, 0, 0, 0, 0, 0,
+				  0x50, 0x10, 0x10, 0x00, 0x6e, 0x33, 0, 0, 0};
 	struct repl_conn c = conn6();
 
-	expect_pkt(&c, 20, 0, want, sizeof(want));
+	expect_pkt(&c, 21, 0, want, sizeof(want));
 }
 
 /* RFC 1071: a header with its checksum in place sums to zero. */
@@ -85,7 +86,7 @@ static void ipv4_header_checksum_verifies(void **state)
 	struct repl_conn c = conn4();
 	uint8_t p[TICKLE_PKT_MAX];
 
-	assert_int_equal(tickle_pkt_build(&c, p, sizeof(p)), 40);
+	assert_int_equal(tickle_pkt_build(&c, p, sizeof(p)), 41);
 	assert_int_equal(tickle_pkt_csum(0, p, 20), 0);
 }
 
@@ -103,8 +104,8 @@ static void too_small_buffer_is_refused(void **state)
 	struct repl_conn c4 = conn4(), c6 = conn6();
 	uint8_t p[TICKLE_PKT_MAX];
 
-	assert_int_equal(tickle_pkt_build(&c4, p, 39), -ENOSPC);
-	assert_int_equal(tickle_pkt_build(&c6, p, 19), -ENOSPC);
+	assert_int_equal(tickle_pkt_build(&c4, p, 40), -ENOSPC);
+	assert_int_equal(tickle_pkt_build(&c6, p, 20), -ENOSPC);
 }
 
 static void unknown_family_is_refused(void **state)
