@@ -42,7 +42,10 @@ struct ha {
 	uint32_t nodeid;
 	qb_loop_timer_handle fence_timer;
 	qb_loop_timer_handle reconnect_timer;
+	qb_loop_timer_handle hint_timer;
 };
+
+#define HA_HINT_RETRY_NS 100000000ull /* a hint that did not go out: FULL again */
 
 static int ha_errno(cs_error_t e)
 {
@@ -90,14 +93,28 @@ static int ha_op_send(void *ctx, const uint8_t *msg, size_t len)
 /* A hint must never stall the loop (and the PR commands behind it): one
  * attempt; on CS_ERR_TRY_AGAIN the hint is lost, which costs at most a
  * tickle ACK after a failover. */
+static void ha_hint_timer_cb(void *data)
+{
+	struct ha *ha = data;
+
+	ha->hint_timer = 0;
+	if (ha->repl)
+		repl_conns_retry(ha->repl);
+}
+
 static int ha_op_send_hint(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct ha *ha = ctx;
 	struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
+	int rc;
 
 	if (!ha->connected)
 		return -ENOTCONN;
-	return ha_errno(cpg_mcast_joined(ha->cpg, CPG_TYPE_AGREED, &iov, 1));
+	rc = ha_errno(cpg_mcast_joined(ha->cpg, CPG_TYPE_AGREED, &iov, 1));
+	if (rc && !ha->hint_timer)
+		qb_loop_timer_add(ha->loop, QB_LOOP_MED, HA_HINT_RETRY_NS, ha, ha_hint_timer_cb,
+				  &ha->hint_timer);
+	return rc;
 }
 
 static int ha_op_apply(void *ctx, const uint8_t *cmd, size_t len, struct scsi_pr_result *res)
@@ -455,6 +472,8 @@ void ha_stop(struct ha *ha)
 		qb_loop_timer_del(ha->loop, ha->reconnect_timer);
 	if (ha->fence_timer)
 		qb_loop_timer_del(ha->loop, ha->fence_timer);
+	if (ha->hint_timer)
+		qb_loop_timer_del(ha->loop, ha->hint_timer);
 	ha->promoted = false;
 	if (ha->connected) {
 		ha_op_leave(ha);

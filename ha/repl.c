@@ -74,9 +74,11 @@ struct repl {
 	struct repl_fence_wait fence[REPL_MAX_MEMBERS];
 	size_t nfence;
 	/* Connection hints (docs/replication.md "Connection hints"). */
-	struct conntab *conns;
-	uint64_t serve_epoch;  /* the epoch our promotion began */
+	struct conntab *conns;  /* announced by the other members */
+	struct conntab *served; /* ours while promoted, kept here: an ADD may not go out */
+	uint64_t serve_epoch;   /* the epoch our promotion began */
 	bool conns_full_logged;
+	bool conns_unsent;      /* a hint failed to go out: send FULL again */
 };
 
 static void repl_log(struct repl *r, int level, const char *fmt, ...)
@@ -126,7 +128,10 @@ struct repl *repl_create(const struct repl_ops *ops, uint32_t nodeid, uint32_t p
 	r->next_seq = 1;
 	r->buffered_tail = &r->buffered;
 	r->conns = conntab_create(REPL_CONNS_MAX);
-	if (!r->conns) {
+	r->served = conntab_create(REPL_CONNS_MAX);
+	if (!r->conns || !r->served) {
+		conntab_destroy(r->conns);
+		conntab_destroy(r->served);
 		free(r);
 		return NULL;
 	}
@@ -159,6 +164,7 @@ void repl_destroy(struct repl *r)
 	}
 	repl_buffered_clear(r);
 	conntab_destroy(r->conns);
+	conntab_destroy(r->served);
 	free(r);
 }
 
@@ -212,8 +218,9 @@ static struct repl_peer *repl_peer_find(struct repl *r, uint32_t nodeid, uint32_
 	return NULL;
 }
 
-/* A hint (REPL_CONNS) goes out once, without retries, and a failure is
- * only worth a debug line: it never holds up anything else. */
+/* A hint (REPL_CONNS) goes out without waiting or retrying (a failure is
+ * a debug line, and the whole list goes out again later: repl_conns_retry):
+ * it never holds up anything else. */
 static int repl_send(struct repl *r, struct repl_msg *m)
 {
 	bool hint = m->hdr.type == REPL_CONNS;
@@ -245,25 +252,28 @@ static int repl_conns_send(struct repl *r, uint8_t op, const struct repl_conn *l
 	m.u.conns.op = op;
 	m.u.conns.count = (uint16_t)n;
 	m.u.conns.list = list;
-	return repl_send(r, &m);
+	if (repl_send(r, &m) == 0)
+		return 0;
+	r->conns_unsent = true;
+	return -EAGAIN;
 }
 
-/* Everything we announced, again: a member joined (it missed the ADDs). */
+/* Everything we serve, again: a member joined (it missed the ADDs), or a
+ * hint did not go out. */
 static void repl_conns_send_full(struct repl *r)
 {
 	const struct conntab_entry *e;
 	struct repl_conn *list;
-	size_t i, n = 0;
+	size_t i;
 
-	list = calloc(conntab_count(r->conns) + 1, sizeof(*list));
+	list = calloc(conntab_count(r->served) + 1, sizeof(*list));
 	if (!list) {
-		repl_log(r, LOG_WARNING, "out of memory: connection hints not sent to the new member");
+		r->conns_unsent = true;
 		return;
 	}
-	for (i = 0; (e = conntab_at(r->conns, i)); i++)
-		if (repl_is_me(r, e->nodeid, e->pid))
-			list[n++] = e->conn;
-	repl_conns_send(r, REPL_CONNS_FULL, list, n);
+	for (i = 0; (e = conntab_at(r->served, i)); i++)
+		list[i] = e->conn;
+	repl_conns_send(r, REPL_CONNS_FULL, list, i);
 	free(list);
 }
 
@@ -271,7 +281,24 @@ int repl_conn_note(struct repl *r, bool logged_in, const struct repl_conn *c)
 {
 	if (!r->promoted)
 		return -EAGAIN;
+	if (logged_in)
+		conntab_add(r->served, r->nodeid, r->pid, r->serve_epoch, c);
+	else
+		conntab_del(r->served, r->nodeid, r->pid, c);
 	return repl_conns_send(r, logged_in ? REPL_CONNS_ADD : REPL_CONNS_DEL, c, 1);
+}
+
+bool repl_conns_unsent(const struct repl *r)
+{
+	return r->conns_unsent && r->promoted;
+}
+
+void repl_conns_retry(struct repl *r)
+{
+	if (!repl_conns_unsent(r))
+		return;
+	r->conns_unsent = false;
+	repl_conns_send_full(r);
 }
 
 size_t repl_conns_others(const struct repl *r, struct repl_conn *out, size_t max)
@@ -280,8 +307,7 @@ size_t repl_conns_others(const struct repl *r, struct repl_conn *out, size_t max
 	size_t i, n = 0;
 
 	for (i = 0; n < max && (e = conntab_at(r->conns, i)); i++)
-		if (!repl_is_me(r, e->nodeid, e->pid))
-			out[n++] = e->conn;
+		out[n++] = e->conn;
 	return n;
 }
 
@@ -290,8 +316,9 @@ static void repl_conns_deliver(struct repl *r, const struct repl_msg *m)
 	struct repl_conn c;
 	size_t i, dropped = 0;
 
-	/* From an epoch that has ended: a demoted member's late goodbyes. */
-	if (m->u.conns.epoch < r->epoch)
+	/* Ours are in r->served. From an epoch that has ended: a demoted
+	 * member's late goodbyes. */
+	if (repl_is_me(r, m->hdr.nodeid, m->hdr.pid) || m->u.conns.epoch < r->epoch)
 		return;
 	if (m->u.conns.op == REPL_CONNS_FULL)
 		conntab_clear_origin(r->conns, m->hdr.nodeid, m->hdr.pid);
@@ -766,6 +793,7 @@ int repl_promote(struct repl *r)
 		return -EAGAIN;
 	r->promoted = true;
 	r->serve_epoch = r->epoch + 1;
+	conntab_expire(r->served, r->serve_epoch);
 	memset(&m, 0, sizeof(m));
 	m.hdr.type = REPL_EPOCH;
 	m.u.epoch.epoch = r->serve_epoch;

@@ -111,6 +111,10 @@ int repl_conn_note(struct repl *r, bool logged_in, const struct repl_conn *c);
  * promoted member's), oldest first, for tickle ACKs. Call before
  * repl_promote(): the new epoch clears them. \return how many. */
 size_t repl_conns_others(const struct repl *r, struct repl_conn *out, size_t max);
+/** A hint could not be sent (corosync busy): true until repl_conns_retry()
+ * sent all our connections again (FULL). Call it from a timer. */
+bool repl_conns_unsent(const struct repl *r);
+void repl_conns_retry(struct repl *r);
 
 enum repl_sync_state repl_sync_state(const struct repl *r);
 size_t repl_nmembers(const struct repl *r);

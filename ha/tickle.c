@@ -12,6 +12,7 @@
  * unsolicited neighbour advertisement) just after adding it, and the
  * initiator's answer goes wherever its neighbour cache says.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -189,10 +190,17 @@ static void tickle_tick(void *data)
 		}
 	}
 	if (sent && !t->announced) {
+		char ini[INET6_ADDRSTRLEN] = "?", por[INET6_ADDRSTRLEN] = "?";
+		const struct repl_conn *c = &t->items[0].conn;
+		int af = c->family == 4 ? AF_INET : AF_INET6;
+
 		t->announced = true;
+		inet_ntop(af, c->initiator_addr, ini, sizeof(ini));
+		inet_ntop(af, c->portal_addr, por, sizeof(por));
 		qb_log(LOG_NOTICE, "tickle ACKs sent to %zu connection(s) of the previous promoted "
-		       "node (the first %llu ms after the promotion)", t->n,
-		       (unsigned long long)((now - t->start_ns) / TICKLE_MS_NS));
+		       "node (the first %llu ms after the promotion; %s port %u to %s port %u%s)",
+		       t->n, (unsigned long long)((now - t->start_ns) / TICKLE_MS_NS), ini,
+		       c->initiator_port, por, c->portal_port, t->n > 1 ? ", ..." : "");
 	}
 	if (t->left == 0) {
 		if (!t->announced)
