@@ -49,11 +49,16 @@ static struct node nodes[NODES];
 static struct qmsg queue[QUEUE_MAX];
 static size_t qhead, qtail;
 static bool fenced[NODES + 1];
+static int fail_sends; /* the next n multicasts fail (corosync busy) */
 
 static int fake_send(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct node *n = ctx;
 
+	if (fail_sends > 0) {
+		fail_sends--;
+		return -EAGAIN;
+	}
 	assert_true(qtail < QUEUE_MAX);
 	queue[qtail].nodeid = n->nodeid;
 	queue[qtail].data = malloc(len);
@@ -158,6 +163,7 @@ static int setup(void **state)
 	memset(nodes, 0, sizeof(nodes));
 	memset(fenced, 0, sizeof(fenced));
 	qhead = qtail = 0;
+	fail_sends = 0;
 	return 0;
 }
 
@@ -628,6 +634,23 @@ static void connections_of_a_member_that_went_down_are_kept(void **state)
 	assert_int_equal(repl_conns_others(nodes[1].r, got, 4), 1);
 }
 
+/* A hint corosync refused is not lost: the whole list goes out again. */
+static void refused_hint_goes_out_again_in_full(void **state)
+{
+	struct repl_conn c1 = hint_conn(40001), c2 = hint_conn(40002), got[4];
+
+	two_synced_a_promoted();
+	repl_conn_note(nodes[0].r, true, &c1);
+	fail_sends = 1;
+	assert_int_equal(repl_conn_note(nodes[0].r, true, &c2), -EAGAIN);
+	assert_true(repl_conns_unsent(nodes[0].r));
+	repl_conns_retry(nodes[0].r);
+	assert_false(repl_conns_unsent(nodes[0].r));
+	deliver_all();
+	assert_int_equal(repl_conns_others(nodes[1].r, got, 4), 2);
+	assert_true(repl_conn_equal(&got[1], &c2));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -665,6 +688,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(connections_of_a_member_that_went_down_are_kept,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(refused_hint_goes_out_again_in_full, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
