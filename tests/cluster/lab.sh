@@ -270,6 +270,11 @@ lab_node_start() {
 lab_node_kill() {
 	local node=$1
 	[ -e "$LAB_CG/$node/cgroup.kill" ] || return 0
+	# A powered-off machine sends nothing. Killed processes would close
+	# their sockets (FIN, or RST with unread data) while the node's veth
+	# still exists, telling the initiators at once: the port goes dark
+	# first (lab_node_start makes a new one).
+	ip -n "$LAB_SW" link set "v-$node" down 2> /dev/null || true
 	echo 1 > "$LAB_CG/$node/cgroup.kill"
 	lab_wait 10 "$node power-off" sh -c "! grep -q '^populated 1' '$LAB_CG/$node/cgroup.events'" ||
 		return 1
