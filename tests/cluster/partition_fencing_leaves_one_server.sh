@@ -33,9 +33,9 @@ done
 [ "$two" -eq 0 ] || lab_fail "two daemons reported promoted at the same time"
 lab_fenced "$survivor" "$cut" || lab_fail "$survivor did not fence $cut"
 lab_writer_check partition 0
+lab_timeline "$survivor" "$cut" >&2
 # docs/replication.md "Connection hints": the survivor knew the writer's
 # connection and tickled it once the portal address was up.
 lab_syslog_has "tickle ACKs sent to [1-9]" ||
-	lab_fail "the promoted survivor sent no tickle ACK"
-lab_timeline "$survivor" "$cut" >&2
+	lab_fail "the promoted survivor sent no tickle ACK ($(grep -h 'tickle' "$LAB_DIR/syslog.log" | tail -n 2 | tr '\n' ' '))"
 exit 0

@@ -28,11 +28,11 @@ lab_node_kill "$victim"
 lab_failover_wait "$survivor"
 lab_fenced "$survivor" "$victim" || lab_fail "$survivor did not fence $victim"
 lab_writer_check "power-off failover" "$GAP_MAX_MS"
+lab_timeline "$survivor" "$victim" >&2
 # docs/replication.md "Connection hints": the survivor knew the writer's
 # connection and tickled it once the portal address was up.
 lab_syslog_has "tickle ACKs sent to [1-9]" ||
-	lab_fail "the promoted survivor sent no tickle ACK"
-lab_timeline "$survivor" "$victim" >&2
+	lab_fail "the promoted survivor sent no tickle ACK ($(grep -h 'tickle' "$LAB_DIR/syslog.log" | tail -n 2 | tr '\n' ' '))"
 
 lab_node_start "$victim"
 lab_wait_cluster 60 || lab_fail "$victim did not rejoin"
