@@ -302,12 +302,15 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	/*
-	 * Data buffers (up to 8 MiB per command) come and go at I/O rate.
-	 * Keep them in the heap instead of fresh mmap()s, and keep the heap:
-	 * otherwise every large command faults in and zeroes new pages
-	 * (docs/performance.md measured a third of the CPU at 1 MiB reads).
+	 * Data buffers come and go at I/O rate. Keep those up to 4 MiB (a
+	 * 1 MiB command, the negotiated MaxBurstLength) in the heap instead of
+	 * fresh mmap()s, and keep the heap: otherwise every large command
+	 * faults in and zeroes new pages (docs/performance.md measured a third
+	 * of the CPU at 1 MiB reads). Rarer, larger ones (up to 8 MiB) are
+	 * mapped and given back: in the heap they fragmented it, and the RSS
+	 * grew by their size after each round of hostile_limit_memory_*.sh.
 	 */
-	mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 
 	d.loop = qb_loop_create();
