@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -352,6 +353,12 @@ void conn_close(struct iscsi_conn *conn, const char *why)
 		cb(srv->drained_arg);
 	}
 	conn_put(conn);
+	/* The last connection is gone: give the heap's free pages back to the
+	 * system (main.c keeps them while busy, for the data buffers; without
+	 * this a burst left the RSS at its peak, and fragmentation grew it burst
+	 * after burst: hostile_*.sh). */
+	if (srv->nconns == 0)
+		malloc_trim(0);
 }
 
 static void conn_poll_set(struct iscsi_conn *conn)
