@@ -53,8 +53,8 @@ static size_t cluster_conns_to_tickle(struct hatgt_daemon *d, struct repl_conn *
 
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < d->cfg->nportals; j++) {
-			if (tickle_portal_match(&conns[i],
-						(const struct sockaddr *)&d->cfg->portals[j].addr)) {
+			if (tickle_portal_match(
+				    &conns[i], (const struct sockaddr *)&d->cfg->portals[j].addr)) {
 				conns[kept++] = conns[i];
 				break;
 			}
@@ -254,8 +254,7 @@ int daemon_promote(struct hatgt_daemon *d, char *err, size_t errlen)
 		goto out;
 	}
 	d->role = HATGT_ROLE_PROMOTED;
-	qb_log(LOG_NOTICE, "promoted: serving (epoch %llu)",
-	       (unsigned long long)ha_epoch(d->ha));
+	qb_log(LOG_NOTICE, "promoted: serving (epoch %llu)", (unsigned long long)ha_epoch(d->ha));
 	/* docs/replication.md "Connection hints": make the initiators of
 	 * the previous promoted node notice at once. */
 	cluster_tickle_stop();

@@ -44,17 +44,17 @@ struct hatgt_portal {
 struct hatgt_lun_cfg {
 	uint32_t lun;
 	char *path;
-	uint64_t size;       /* lunN_size: create a sparse file of this size if missing; 0: not set */
-	bool readonly;       /* lunN_readonly = yes */
+	uint64_t size; /* lunN_size: create a sparse file of this size if missing; 0: not set */
+	bool readonly; /* lunN_readonly = yes */
 	uint32_t block_size; /* lunN_block_size = 512|4096; default 512 */
 	/* lunN_physical_block_size: a power of two multiple of block_size, at
 	 * most 1 MiB; 0: not set (the block size). */
 	uint32_t physical_block_size;
-	bool removable;      /* lunN_removable = yes: ejectable medium (INQUIRY RMB) */
+	bool removable; /* lunN_removable = yes: ejectable medium (INQUIRY RMB) */
 	/* lunN_encryption_key_file = PATH: encrypted at rest; NULL: plain. */
 	char *key_file;
-	char serial[33];     /* derived unless lunN_serial is given */
-	uint8_t naa[16];     /* derived NAA 6 designator unless lunN_naa is given */
+	char serial[33]; /* derived unless lunN_serial is given */
+	uint8_t naa[16]; /* derived NAA 6 designator unless lunN_naa is given */
 	uint8_t naa_len;
 };
 
@@ -63,26 +63,26 @@ struct hatgt_target_cfg {
 	char *alias;
 	struct hatgt_lun_cfg *luns; /* sorted by lun number */
 	size_t nluns;
-	char **allow;               /* initiator names; nallow == 0: any initiator */
+	char **allow; /* initiator names; nallow == 0: any initiator */
 	size_t nallow;
 	struct iscsi_auth_cfg auth; /* chap_user/chap_secret, mutual_user/mutual_secret */
-	uint16_t tpgt;              /* default 1 */
-	uint16_t rtpi;              /* relative target port id, default 1 */
+	uint16_t tpgt;		    /* default 1 */
+	uint16_t rtpi;		    /* relative target port id, default 1 */
 };
 
 struct hatgt_config {
 	char *path; /* the file this came from, or "<embedded>" */
 	struct hatgt_portal portals[HATGT_MAX_PORTALS];
 	size_t nportals;
-	char *state_dir;      /* default /var/lib/hatgt */
-	char *pid_file;       /* default: none */
-	char *admin_name;     /* libqb IPC service name, default "hatgt" */
-	char *log_level;      /* error|warning|notice|info|debug, default notice */
+	char *state_dir;  /* default /var/lib/hatgt */
+	char *pid_file;	  /* default: none */
+	char *admin_name; /* libqb IPC service name, default "hatgt" */
+	char *log_level;  /* error|warning|notice|info|debug, default notice */
 	enum hatgt_cluster_mode cluster;
 	struct iscsi_auth_cfg discovery_auth; /* discovery_chap_user/_secret ... */
-	char vendor[9];       /* default "HATGT" */
-	char product[17];     /* default "VIRTUAL-DISK" */
-	uint32_t max_sessions;   /* global limit, default 1024 */
+	char vendor[9];			      /* default "HATGT" */
+	char product[17];		      /* default "VIRTUAL-DISK" */
+	uint32_t max_sessions;		      /* global limit, default 1024 */
 	/* Resource limits (docs/limits.md): connections in all, logged in
 	 * or not (default 1024); connections from one initiator IP address
 	 * (64; with one connection per session this also bounds its
@@ -94,12 +94,12 @@ struct hatgt_config {
 	uint32_t max_sessions_per_target;
 	uint32_t max_commands_per_session;
 	uint32_t max_connection_memory_mb;
-	uint32_t login_timeout;  /* seconds, default 15 */
+	uint32_t login_timeout; /* seconds, default 15 */
 	/* poll_us: after socket activity, keep polling (epoll_wait with no
 	 * timeout) for this many microseconds before sleeping; 0: off (default). */
 	uint32_t poll_us;
-	uint32_t nop_interval;   /* seconds between target NOP-In pings, default 5, 0: off */
-	uint32_t nop_timeout;    /* seconds without answer before dropping, default 30 */
+	uint32_t nop_interval; /* seconds between target NOP-In pings, default 5, 0: off */
+	uint32_t nop_timeout;  /* seconds without answer before dropping, default 30 */
 	struct hatgt_target_cfg *targets;
 	size_t ntargets;
 	/* include = PATH in [global], repeatable: a file, or a directory whose

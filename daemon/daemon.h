@@ -19,9 +19,9 @@ struct ha;
 
 enum hatgt_role {
 	HATGT_ROLE_STANDALONE = 0, /* cluster = none: always serving */
-	HATGT_ROLE_UNPROMOTED,     /* cluster member, portals closed */
-	HATGT_ROLE_PROMOTED,       /* cluster member serving the portals */
-	HATGT_ROLE_DEMOTING,       /* finishing in-flight commands, then unpromoted */
+	HATGT_ROLE_UNPROMOTED,	   /* cluster member, portals closed */
+	HATGT_ROLE_PROMOTED,	   /* cluster member serving the portals */
+	HATGT_ROLE_DEMOTING,	   /* finishing in-flight commands, then unpromoted */
 };
 
 /* Demotion: how long initiators get to log out when asked (RFC 7143
@@ -37,7 +37,7 @@ struct hatgt_daemon {
 	struct target_registry reg;
 	struct iscsi_server srv;
 	struct admin_server *admin;
-	struct ha *ha;            /* cluster = corosync */
+	struct ha *ha; /* cluster = corosync */
 	enum hatgt_role role;
 	/* Backing stores still to be closed (a task held an LU): retried on a
 	 * timer; promotion waits for it. */

@@ -219,18 +219,21 @@ void daemon_flush_all(struct hatgt_daemon *d)
 	struct hatgt_target *t;
 	size_t i;
 
-	list_for_each_entry(t, &d->reg.targets, node)
-		for (i = 0; i < HATGT_MAX_LUNS; i++)
-			if (t->lus[i] && scsi_lu_flush_sync(t->lus[i]) < 0)
-				qb_log(LOG_ERR, "target %s LUN %zu: flush failed", t->name, i);
+	list_for_each_entry(t, &d->reg.targets,
+			    node) for (i = 0; i < HATGT_MAX_LUNS;
+				       i++) if (t->lus[i] && scsi_lu_flush_sync(t->lus[i]) < 0)
+		qb_log(LOG_ERR, "target %s LUN %zu: flush failed", t->name, i);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
-		{"check", no_argument, NULL, 't'},        {"print-default", no_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+		{"config", required_argument, NULL, 'c'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"check", no_argument, NULL, 't'},
+		{"print-default", no_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	struct hatgt_daemon d;
@@ -320,7 +323,8 @@ int main(int argc, char **argv)
 		code = EXIT_INTERNAL;
 		goto out_cfg;
 	}
-	qb_loop_poll_add(d.loop, QB_LOOP_HIGH, scsi_completion_fd(), POLLIN, &d, on_scsi_completion);
+	qb_loop_poll_add(d.loop, QB_LOOP_HIGH, scsi_completion_fd(), POLLIN, &d,
+			 on_scsi_completion);
 
 	scsi_pr_state_dir_set(d.cfg->state_dir);
 	target_registry_init(&d.reg);

@@ -22,8 +22,8 @@ struct hatgt_target {
 	char alias[ISCSI_ALIAS_MAX];
 	struct scsi_lu *lus[HATGT_MAX_LUNS]; /* indexed by LUN number */
 	uint64_t lun_numbers[HATGT_MAX_LUNS];
-	struct scsi_lun_list lun_list;       /* view of lun_numbers for REPORT LUNS */
-	char **allow;                        /* copy; nallow == 0: anyone */
+	struct scsi_lun_list lun_list; /* view of lun_numbers for REPORT LUNS */
+	char **allow;		       /* copy; nallow == 0: anyone */
 	size_t nallow;
 	struct iscsi_auth_cfg auth;
 	uint16_t tpgt;

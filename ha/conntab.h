@@ -19,7 +19,7 @@ struct conntab_entry {
 	struct repl_conn conn;
 	uint32_t nodeid; /* the member that announced it */
 	uint32_t pid;
-	uint64_t epoch;  /* its serving epoch */
+	uint64_t epoch; /* its serving epoch */
 };
 
 struct conntab;

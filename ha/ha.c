@@ -19,7 +19,7 @@
 
 #include "ha/ha.h"
 
-#define HA_TRY_AGAIN_MAX 200   /* CS_ERR_TRY_AGAIN retries ... */
+#define HA_TRY_AGAIN_MAX 200	 /* CS_ERR_TRY_AGAIN retries ... */
 #define HA_TRY_AGAIN_NS 10000000 /* ... 10 ms apart: 2 s at most */
 #define HA_FENCE_POLL_NS 1000000000ull
 #define HA_RECONNECT_NS 1000000000ull
@@ -155,8 +155,10 @@ static bool ha_op_fenced(void *ctx, uint32_t nodeid, uint64_t since)
 			fn = (ha_stonith_time_fn)dlsym(lib, "stonith_api_time");
 	}
 	if (!fn) {
-		qb_log(LOG_ERR, "cannot ask pacemaker's fencer whether node %u was fenced "
-		       "(libstonithd not found): its acknowledgements stay owed", nodeid);
+		qb_log(LOG_ERR,
+		       "cannot ask pacemaker's fencer whether node %u was fenced "
+		       "(libstonithd not found): its acknowledgements stay owed",
+		       nodeid);
 		return false;
 	}
 	t = fn(nodeid, NULL, false);
@@ -282,8 +284,8 @@ static void ha_fence_timer_cb(void *data)
 				  &ha->fence_timer);
 }
 
-static void ha_quorum_notify(quorum_handle_t h, uint32_t quorate, uint64_t ring_seq,
-			     uint32_t nview, uint32_t *view)
+static void ha_quorum_notify(quorum_handle_t h, uint32_t quorate, uint64_t ring_seq, uint32_t nview,
+			     uint32_t *view)
 {
 	struct ha *ha = NULL;
 
@@ -291,15 +293,14 @@ static void ha_quorum_notify(quorum_handle_t h, uint32_t quorate, uint64_t ring_
 	if (!ha)
 		return;
 	if ((bool)quorate != ha->quorate)
-		qb_log(LOG_NOTICE, "cluster is %s (%u node(s))", quorate ? "quorate" : "NOT quorate",
-		       nview);
+		qb_log(LOG_NOTICE, "cluster is %s (%u node(s))",
+		       quorate ? "quorate" : "NOT quorate", nview);
 	ha->quorate = quorate;
 	if (ha->repl)
 		repl_quorum(ha->repl, quorate);
 	if (!quorate && ha->promoted && ha->cb.must_stop_serving)
 		ha->cb.must_stop_serving(ha->cb.ctx, "quorum lost");
 }
-
 
 static int32_t ha_cpg_dispatch(int32_t fd, int32_t revents, void *data)
 {
@@ -352,8 +353,8 @@ static int ha_connect(struct ha *ha)
 		struct repl_ops ops = ha_repl_ops;
 
 		ops.ctx = ha;
-		ha->repl = repl_create(&ops, ha->nodeid, (uint32_t)getpid(), ha->digest,
-				       ha->epoch, ha->generation);
+		ha->repl = repl_create(&ops, ha->nodeid, (uint32_t)getpid(), ha->digest, ha->epoch,
+				       ha->generation);
 	}
 	if (!ha->repl) {
 		e = CS_ERR_NO_MEMORY;

@@ -64,7 +64,7 @@ struct repl {
 	bool quorate;
 	struct repl_peer members[REPL_MAX_MEMBERS];
 	size_t nmembers;
-	bool round_done;       /* every member's HELLO of this membership is in */
+	bool round_done; /* every member's HELLO of this membership is in */
 	bool source_known;
 	uint32_t source_nodeid;
 	uint32_t source_pid;
@@ -74,11 +74,11 @@ struct repl {
 	struct repl_fence_wait fence[REPL_MAX_MEMBERS];
 	size_t nfence;
 	/* Connection hints (docs/replication.md "Connection hints"). */
-	struct conntab *conns;  /* announced by the other members */
+	struct conntab *conns;	/* announced by the other members */
 	struct conntab *served; /* ours while promoted, kept here: an ADD may not go out */
-	uint64_t serve_epoch;   /* the epoch our promotion began */
+	uint64_t serve_epoch;	/* the epoch our promotion began */
 	bool conns_full_logged;
-	bool conns_unsent;      /* a hint failed to go out: send FULL again */
+	bool conns_unsent; /* a hint failed to go out: send FULL again */
 };
 
 static void repl_log(struct repl *r, int level, const char *fmt, ...)
@@ -111,8 +111,7 @@ const char *repl_sync_state_name(enum repl_sync_state s)
 }
 
 struct repl *repl_create(const struct repl_ops *ops, uint32_t nodeid, uint32_t pid,
-			 const uint8_t digest[REPL_DIGEST_LEN], uint64_t epoch,
-			 uint64_t generation)
+			 const uint8_t digest[REPL_DIGEST_LEN], uint64_t epoch, uint64_t generation)
 {
 	struct repl *r = calloc(1, sizeof(*r));
 
@@ -332,7 +331,8 @@ static void repl_conns_deliver(struct repl *r, const struct repl_msg *m)
 	}
 	if (dropped && !r->conns_full_logged) {
 		r->conns_full_logged = true;
-		repl_log(r, LOG_WARNING, "connection hint table full (%d entries): the oldest "
+		repl_log(r, LOG_WARNING,
+			 "connection hint table full (%d entries): the oldest "
 			 "dropped; those connections get no tickle ACK after a failover",
 			 REPL_CONNS_MAX);
 	}
@@ -389,7 +389,8 @@ static void repl_pending_forget(struct repl *r, uint32_t nodeid, bool whole_node
 
 	for (p = r->pending; p; p = p->next) {
 		for (i = 0; i < p->nwaiting;) {
-			if (p->waiting[i].nodeid == nodeid && (whole_node || p->waiting[i].pid == pid))
+			if (p->waiting[i].nodeid == nodeid &&
+			    (whole_node || p->waiting[i].pid == pid))
 				p->waiting[i] = p->waiting[--p->nwaiting];
 			else
 				i++;
@@ -412,9 +413,10 @@ static void repl_apply(struct repl *r, const uint8_t *cmd, size_t len, uint32_t 
 		/* The others applied it; we could not. Our state is no longer
 		 * theirs: we must not acknowledge, and must resync. Leaving the
 		 * group releases the sender (a clean LEAVE). */
-		repl_log(r, LOG_ERR, "PR command %u:%u/%llu failed here (%s) but not on the other "
-			 "members: leaving the group to resynchronise", nodeid, pid,
-			 (unsigned long long)seq, strerror(-rc));
+		repl_log(r, LOG_ERR,
+			 "PR command %u:%u/%llu failed here (%s) but not on the other "
+			 "members: leaving the group to resynchronise",
+			 nodeid, pid, (unsigned long long)seq, strerror(-rc));
 		r->state = REPL_SYNCING;
 		if (r->ops.diverged)
 			r->ops.diverged(r->ops.ctx);
@@ -507,7 +509,8 @@ static bool repl_choose_source(struct repl *r, struct repl_peer **out)
 		if (!best || m->epoch > best->epoch ||
 		    (m->epoch == best->epoch && m->generation > best->generation) ||
 		    (m->epoch == best->epoch && m->generation == best->generation &&
-		     (m->nodeid < best->nodeid || (m->nodeid == best->nodeid && m->pid < best->pid))))
+		     (m->nodeid < best->nodeid ||
+		      (m->nodeid == best->nodeid && m->pid < best->pid))))
 			best = m;
 	}
 	*out = best;
@@ -545,7 +548,8 @@ static void repl_round_decide(struct repl *r)
 	size_t i;
 
 	if (!repl_choose_source(r, &src)) {
-		repl_log(r, LOG_NOTICE, "no member holds synced PR state and the cluster is not "
+		repl_log(r, LOG_NOTICE,
+			 "no member holds synced PR state and the cluster is not "
 			 "quorate: waiting for quorum before taking state from files");
 		return;
 	}
@@ -554,9 +558,11 @@ static void repl_round_decide(struct repl *r)
 	r->source_pid = src->pid;
 	if (r->state == REPL_SYNCING && memcmp(src->digest, r->digest, REPL_DIGEST_LEN) != 0) {
 		r->state = REPL_CONFIG_MISMATCH;
-		repl_log(r, LOG_ERR, "configuration differs from node %u's (config digest "
+		repl_log(r, LOG_ERR,
+			 "configuration differs from node %u's (config digest "
 			 "mismatch): this member will not sync or be promoted; fix the config on "
-			 "every node so targets, LUNs and identities are the same", src->nodeid);
+			 "every node so targets, LUNs and identities are the same",
+			 src->nodeid);
 		if (r->ops.leave)
 			r->ops.leave(r->ops.ctx);
 		return;
@@ -571,7 +577,8 @@ static void repl_round_decide(struct repl *r)
 	if (repl_is_me(r, src->nodeid, src->pid)) {
 		if (r->state == REPL_SYNCING) {
 			r->state = REPL_SYNCED;
-			repl_log(r, LOG_NOTICE, "PR state taken from this node's own files "
+			repl_log(r, LOG_NOTICE,
+				 "PR state taken from this node's own files "
 				 "(epoch %llu, generation %llu): synced",
 				 (unsigned long long)r->epoch, (unsigned long long)r->generation);
 			repl_buffered_clear(r);
@@ -603,8 +610,10 @@ void repl_confchg(struct repl *r, const struct repl_member *members, size_t nmem
 				r->fence[r->nfence].since = r->ops.now(r->ops.ctx);
 				r->nfence++;
 			}
-			repl_log(r, LOG_WARNING, "node %u went down: its pending "
-				 "acknowledgements wait for it to be fenced", left[i].nodeid);
+			repl_log(r, LOG_WARNING,
+				 "node %u went down: its pending "
+				 "acknowledgements wait for it to be fenced",
+				 left[i].nodeid);
 		} else {
 			repl_log(r, LOG_NOTICE, "member %u/%u left (reason %u)", left[i].nodeid,
 				 left[i].pid, left[i].reason);
@@ -652,9 +661,10 @@ static void repl_install_snapshot(struct repl *r, const struct repl_msg *m)
 	r->state = REPL_SYNCED;
 	if (r->ops.position)
 		r->ops.position(r->ops.ctx, r->epoch, r->generation);
-	repl_log(r, LOG_NOTICE, "PR state snapshot from node %u installed (epoch %llu, generation "
-		 "%llu): synced", m->hdr.nodeid, (unsigned long long)r->epoch,
-		 (unsigned long long)r->generation);
+	repl_log(r, LOG_NOTICE,
+		 "PR state snapshot from node %u installed (epoch %llu, generation "
+		 "%llu): synced",
+		 m->hdr.nodeid, (unsigned long long)r->epoch, (unsigned long long)r->generation);
 	/* Commands before the snapshot point are in it: acknowledge them;
 	 * later ones are applied now, in order. */
 	for (b = r->buffered; b; b = b->next) {
@@ -697,13 +707,15 @@ void repl_deliver(struct repl *r, uint32_t nodeid, uint32_t pid, const uint8_t *
 	size_t i;
 
 	if (repl_msg_decode(buf, len, &m, &why) < 0) {
-		repl_log(r, LOG_ERR, "malformed replication message from %u/%u ignored: %s",
-			 nodeid, pid, why);
+		repl_log(r, LOG_ERR, "malformed replication message from %u/%u ignored: %s", nodeid,
+			 pid, why);
 		return;
 	}
 	if (m.hdr.nodeid != nodeid || m.hdr.pid != pid) {
-		repl_log(r, LOG_ERR, "replication message claims origin %u/%u but came from %u/%u; "
-			 "ignored", m.hdr.nodeid, m.hdr.pid, nodeid, pid);
+		repl_log(r, LOG_ERR,
+			 "replication message claims origin %u/%u but came from %u/%u; "
+			 "ignored",
+			 m.hdr.nodeid, m.hdr.pid, nodeid, pid);
 		return;
 	}
 	if (r->state == REPL_CONFIG_MISMATCH)
@@ -775,8 +787,10 @@ void repl_fence_poll(struct repl *r)
 
 	for (i = 0; i < r->nfence;) {
 		if (r->ops.fenced(r->ops.ctx, r->fence[i].nodeid, r->fence[i].since)) {
-			repl_log(r, LOG_NOTICE, "node %u has been fenced: its acknowledgements are "
-				 "no longer awaited", r->fence[i].nodeid);
+			repl_log(r, LOG_NOTICE,
+				 "node %u has been fenced: its acknowledgements are "
+				 "no longer awaited",
+				 r->fence[i].nodeid);
 			repl_pending_forget(r, r->fence[i].nodeid, true, 0);
 			r->fence[i] = r->fence[--r->nfence];
 		} else {

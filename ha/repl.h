@@ -31,7 +31,7 @@
 
 /* CPG reasons for a member leaving (corosync's values, cpg.h). */
 enum repl_leave_reason {
-	REPL_LEFT_CLEANLY = 2,  /* CPG_REASON_LEAVE */
+	REPL_LEFT_CLEANLY = 2,	/* CPG_REASON_LEAVE */
 	REPL_LEFT_NODEDOWN = 3, /* CPG_REASON_NODEDOWN */
 	REPL_LEFT_PROCDOWN = 5, /* CPG_REASON_PROCDOWN */
 };

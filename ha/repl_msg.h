@@ -25,12 +25,12 @@
 #define REPL_MAX_MSG (64u * 1024 * 1024)
 
 enum repl_type {
-	REPL_HELLO = 1,    /* a member's view: config digest, state position, role */
-	REPL_CMD = 2,      /* an encoded PR command (scsi/pr_commit.h) */
-	REPL_ACK = 3,      /* "I applied CMD (origin, seq)" */
+	REPL_HELLO = 1,	   /* a member's view: config digest, state position, role */
+	REPL_CMD = 2,	   /* an encoded PR command (scsi/pr_commit.h) */
+	REPL_ACK = 3,	   /* "I applied CMD (origin, seq)" */
 	REPL_SNAPSHOT = 4, /* the whole PR state, for members that are syncing */
-	REPL_EPOCH = 5,    /* a member was promoted: a new epoch begins */
-	REPL_CONNS = 6,    /* hint: iSCSI connections the promoted member serves */
+	REPL_EPOCH = 5,	   /* a member was promoted: a new epoch begins */
+	REPL_CONNS = 6,	   /* hint: iSCSI connections the promoted member serves */
 };
 
 #define REPL_HELLO_SYNCED 0x01
@@ -103,10 +103,10 @@ struct repl_msg {
 		} epoch;
 		struct {
 			uint64_t epoch;
-			uint8_t op;     /* enum repl_conns_op */
+			uint8_t op; /* enum repl_conns_op */
 			uint16_t count;
 			const struct repl_conn *list; /* encode: count entries */
-			const uint8_t *raw;           /* decode: into the buffer, see
+			const uint8_t *raw;	      /* decode: into the buffer, see
 							 repl_conn_decode() */
 		} conns;
 	} u;

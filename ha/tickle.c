@@ -31,7 +31,7 @@
 
 struct tickle_item {
 	struct repl_conn conn;
-	uint64_t up_ns;    /* its portal address was first seen up here */
+	uint64_t up_ns;	   /* its portal address was first seen up here */
 	uint64_t first_ns; /* first ACK sent; 0: portal address not up yet */
 	uint64_t last_ns;
 	bool done;
@@ -134,8 +134,11 @@ static void tickle_send(struct tickle *t, const struct repl_conn *c)
 			uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 		} ctl;
 		struct iovec iov = {.iov_base = pkt, .iov_len = (size_t)len};
-		struct msghdr mh = {.msg_name = &dst, .msg_namelen = sizeof(dst), .msg_iov = &iov,
-				    .msg_iovlen = 1, .msg_control = ctl.buf,
+		struct msghdr mh = {.msg_name = &dst,
+				    .msg_namelen = sizeof(dst),
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = ctl.buf,
 				    .msg_controllen = sizeof(ctl.buf)};
 		struct cmsghdr *cm;
 		struct in6_pktinfo pi;
@@ -197,17 +200,21 @@ static void tickle_tick(void *data)
 		t->announced = true;
 		inet_ntop(af, c->initiator_addr, ini, sizeof(ini));
 		inet_ntop(af, c->portal_addr, por, sizeof(por));
-		qb_log(LOG_NOTICE, "tickle ACKs sent to %zu connection(s) of the previous promoted "
+		qb_log(LOG_NOTICE,
+		       "tickle ACKs sent to %zu connection(s) of the previous promoted "
 		       "node (the first %llu ms after the promotion; %s port %u to %s port %u%s)",
 		       t->n, (unsigned long long)((now - t->start_ns) / TICKLE_MS_NS), ini,
 		       c->initiator_port, por, c->portal_port, t->n > 1 ? ", ..." : "");
 	}
 	if (t->left == 0) {
 		if (!t->announced)
-			qb_log(LOG_NOTICE, "tickle ACKs: the portal address did not come up within "
-			       "%u ms; %zu connection(s) not tickled", TICKLE_WAIT_IP_MS, t->n);
+			qb_log(LOG_NOTICE,
+			       "tickle ACKs: the portal address did not come up within "
+			       "%u ms; %zu connection(s) not tickled",
+			       TICKLE_WAIT_IP_MS, t->n);
 		else
-			qb_log(LOG_INFO, "tickle ACKs done: %zu of %zu initiator(s) logged in again",
+			qb_log(LOG_INFO,
+			       "tickle ACKs done: %zu of %zu initiator(s) logged in again",
 			       t->relogged, t->n);
 		return;
 	}
@@ -222,7 +229,8 @@ static int tickle_raw_open(int family, int proto)
 
 	if (fd < 0 && !logged) {
 		logged = true;
-		qb_log(LOG_WARNING, "cannot open a raw socket for tickle ACKs (%s; CAP_NET_RAW "
+		qb_log(LOG_WARNING,
+		       "cannot open a raw socket for tickle ACKs (%s; CAP_NET_RAW "
 		       "needed): initiators notice a failover at their next TCP retransmission",
 		       strerror(errno));
 	}
@@ -239,7 +247,7 @@ int tickle_start(qb_loop_t *loop, const struct repl_conn *conns, size_t n, struc
 	*out = NULL;
 	if (n == 0) {
 		qb_log(LOG_NOTICE, "tickle ACKs: no connection of the previous promoted node to "
-		       "tickle");
+				   "tickle");
 		goto out;
 	}
 	t = calloc(1, sizeof(*t));
@@ -265,8 +273,10 @@ int tickle_start(qb_loop_t *loop, const struct repl_conn *conns, size_t n, struc
 	if (v6)
 		t->fd6 = tickle_raw_open(AF_INET6, IPPROTO_TCP);
 	if (t->fd4 < 0 && t->fd6 < 0) {
-		qb_log(LOG_NOTICE, "tickle ACKs: %zu connection(s) of the previous promoted node "
-		       "not tickled (no raw socket)", n);
+		qb_log(LOG_NOTICE,
+		       "tickle ACKs: %zu connection(s) of the previous promoted node "
+		       "not tickled (no raw socket)",
+		       n);
 		goto out;
 	}
 	if (qb_loop_timer_add(loop, QB_LOOP_HIGH, 0, t, tickle_tick, &t->timer) < 0) {

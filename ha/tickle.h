@@ -17,10 +17,10 @@
 
 #include "ha/repl_msg.h"
 
-#define TICKLE_POLL_MS 10     /* is the portal address up yet? */
-#define TICKLE_ARP_GRACE_MS 50 /* then let IPaddr2 announce it */
-#define TICKLE_EVERY_MS 200   /* then one ACK per connection this often ... */
-#define TICKLE_FOR_MS 5000    /* ... for this long */
+#define TICKLE_POLL_MS 10	/* is the portal address up yet? */
+#define TICKLE_ARP_GRACE_MS 50	/* then let IPaddr2 announce it */
+#define TICKLE_EVERY_MS 200	/* then one ACK per connection this often ... */
+#define TICKLE_FOR_MS 5000	/* ... for this long */
 #define TICKLE_WAIT_IP_MS 15000 /* give up on a portal address that never comes up */
 
 struct tickle;

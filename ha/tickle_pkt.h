@@ -27,7 +27,7 @@
 
 #include "ha/repl_msg.h"
 
-#define TICKLE_PKT_MAX 41    /* IPv4 header + TCP header + 1 byte */
+#define TICKLE_PKT_MAX 41 /* IPv4 header + TCP header + 1 byte */
 #define TICKLE_TCP_WINDOW 4096
 
 /**

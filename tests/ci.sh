@@ -116,8 +116,8 @@ ci_format() {
 	[ "${#bad[@]}" -eq 0 ] && return 0
 	echo "not clang-formatted: ${#bad[@]} file(s):"
 	printf '  %s\n' "${bad[@]}"
-	[ "${CI_STRICT_FORMAT:-0}" = 1 ] && return 1
-	echo "(not fatal; CI_STRICT_FORMAT=1 makes it so)"
+	[ "${CI_STRICT_FORMAT:-1}" = 1 ] && return 1
+	echo "(not fatal with CI_STRICT_FORMAT=0)"
 	return 0
 }
 

@@ -20,8 +20,8 @@
 /* Exit statuses of hatgtadm (and of admin commands). */
 enum hatgt_admin_status {
 	HATGT_ADMIN_OK = 0,
-	HATGT_ADMIN_ERR = 1,       /* the command failed; the text says why */
-	HATGT_ADMIN_USAGE = 2,     /* bad command line */
+	HATGT_ADMIN_ERR = 1,	   /* the command failed; the text says why */
+	HATGT_ADMIN_USAGE = 2,	   /* bad command line */
 	HATGT_ADMIN_NOT_FOUND = 3, /* no such target/LUN/session */
 	HATGT_ADMIN_NO_DAEMON = 4, /* cannot reach hatgtd */
 };

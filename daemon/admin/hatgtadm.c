@@ -61,12 +61,9 @@ static int hatgtadm_timeout_parse(const char *s, int *out)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"service", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{"timeout", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+		{"service", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+		{"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},	   {NULL, 0, NULL, 0},
 	};
 	const char *name = HATGT_ADMIN_DEFAULT_NAME;
 	int timeout_ms = HATGTADM_DEFAULT_TIMEOUT_MS;

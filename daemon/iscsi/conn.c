@@ -48,8 +48,8 @@ const char *conn_who(const struct iscsi_conn *conn)
 	static char who[ISCSI_NAME_MAX + 128];
 
 	if (conn->sess)
-		snprintf(who, sizeof(who), "%s (isid %s) from %s", conn->sess->params.initiator_name,
-			 conn->sess->isid_str, conn->peer);
+		snprintf(who, sizeof(who), "%s (isid %s) from %s",
+			 conn->sess->params.initiator_name, conn->sess->isid_str, conn->peer);
 	else if (conn->initiator[0])
 		snprintf(who, sizeof(who), "%s from %s", conn->initiator, conn->peer);
 	else
@@ -98,9 +98,8 @@ static uint32_t conn_count_from(const struct iscsi_server *srv, const char *peer
 	const struct iscsi_conn *c;
 	uint32_t n = 0;
 
-	list_for_each_entry(c, &srv->conns, node)
-		if (strncmp(c->peer, peer, hlen) == 0 && c->peer[hlen] == ':')
-			n++;
+	list_for_each_entry(c, &srv->conns, node) if (strncmp(c->peer, peer, hlen) == 0 &&
+						      c->peer[hlen] == ':') n++;
 	return n;
 }
 
@@ -332,7 +331,8 @@ void conn_close(struct iscsi_conn *conn, const char *why)
 		qb_loop_timer_del(srv->loop, conn->nop_timer);
 		conn->nop_timer = 0;
 	}
-	list_for_each_entry_safe(tx, tmp, &conn->txq, node) {
+	list_for_each_entry_safe(tx, tmp, &conn->txq, node)
+	{
 		list_del(&tx->node);
 		conn_txpdu_free(conn, tx);
 	}
@@ -395,7 +395,8 @@ static int conn_flush(struct iscsi_conn *conn)
 		int cnt = 0;
 
 		/* Gather several PDUs into one sendmsg. */
-		list_for_each_entry(tx, &conn->txq, node) {
+		list_for_each_entry(tx, &conn->txq, node)
+		{
 			size_t skip = tx->sent;
 			int i;
 
@@ -425,7 +426,8 @@ static int conn_flush(struct iscsi_conn *conn)
 				continue;
 			return -errno;
 		}
-		list_for_each_entry_safe(tx, tmp, &conn->txq, node) {
+		list_for_each_entry_safe(tx, tmp, &conn->txq, node)
+		{
 			size_t left = tx->total - tx->sent;
 
 			if ((size_t)n < left) {
@@ -513,9 +515,8 @@ int conn_send(struct iscsi_conn *conn, const uint8_t *bhs, const uint8_t *data, 
 	tx->iov[tx->iovcnt].iov_base = tx->bhs;
 	tx->iov[tx->iovcnt++].iov_len = ISCSI_BHS_LEN;
 	if (conn->params.header_digest) {
-		iscsi_digest_put(tx->hdigest, iscsi_crc32c_final(iscsi_crc32c(ISCSI_CRC32C_SEED,
-									     tx->bhs,
-									     ISCSI_BHS_LEN)));
+		iscsi_digest_put(tx->hdigest, iscsi_crc32c_final(iscsi_crc32c(
+						      ISCSI_CRC32C_SEED, tx->bhs, ISCSI_BHS_LEN)));
 		tx->iov[tx->iovcnt].iov_base = tx->hdigest;
 		tx->iov[tx->iovcnt++].iov_len = ISCSI_DIGEST_LEN;
 	}
@@ -622,9 +623,8 @@ static uint32_t conn_target_sessions(const struct iscsi_server *srv, const char 
 
 	if (hatgt_iscsi_name_normalize(name, norm, sizeof(norm), NULL) < 0)
 		return 0;
-	list_for_each_entry(s, &srv->sessions, node)
-		if (s->target && strcmp(s->target->name, norm) == 0)
-			n++;
+	list_for_each_entry(s, &srv->sessions,
+			    node) if (s->target && strcmp(s->target->name, norm) == 0) n++;
 	return n;
 }
 
@@ -672,7 +672,8 @@ static void conn_login_pdu(struct iscsi_conn *conn)
 	}
 	if (conn->srv->draining) {
 		conn_login_reply_error(conn, ISCSI_LOGIN_STATUS_TARGET_ERR,
-				       ISCSI_LOGIN_DETAIL_SERVICE_UNAVAILABLE, "target shutting down");
+				       ISCSI_LOGIN_DETAIL_SERVICE_UNAVAILABLE,
+				       "target shutting down");
 		return;
 	}
 
@@ -709,15 +710,17 @@ static void conn_login_pdu(struct iscsi_conn *conn)
 		rc = session_create(conn, p, &sess);
 		if (rc < 0) {
 			conn_login_reply_error(conn, ISCSI_LOGIN_STATUS_TARGET_ERR,
-					       rc == -ENOENT ? ISCSI_LOGIN_DETAIL_SERVICE_UNAVAILABLE
-							     : ISCSI_LOGIN_DETAIL_OUT_OF_RESOURCES,
+					       rc == -ENOENT
+						       ? ISCSI_LOGIN_DETAIL_SERVICE_UNAVAILABLE
+						       : ISCSI_LOGIN_DETAIL_OUT_OF_RESOURCES,
 					       "cannot create session");
 			return;
 		}
 	}
 
 	out[0] = ISCSI_OP_LOGIN_RSP;
-	out[1] = (uint8_t)((rsp.transit ? ISCSI_FLAG_TRANSIT : 0) | (rsp.cont ? ISCSI_FLAG_CONTINUE : 0) |
+	out[1] = (uint8_t)((rsp.transit ? ISCSI_FLAG_TRANSIT : 0) |
+			   (rsp.cont ? ISCSI_FLAG_CONTINUE : 0) |
 			   (rsp.csg << ISCSI_LOGIN_CSG_SHIFT) | rsp.nsg);
 	out[ISCSI_OFF_VMAX] = 0;
 	out[ISCSI_OFF_VMIN] = 0;
@@ -758,7 +761,8 @@ static void conn_login_pdu(struct iscsi_conn *conn)
 		qb_loop_timer_add(conn->srv->loop, QB_LOOP_LOW,
 				  (uint64_t)conn->srv->cfg->nop_interval * 1000000000ull, conn,
 				  conn_nop_timer_cb, &conn->nop_timer);
-	qb_log(LOG_NOTICE, "%s session of %s logged in%s%s (tsih %u, digests %s/%s, MaxRecvDSL %u, "
+	qb_log(LOG_NOTICE,
+	       "%s session of %s logged in%s%s (tsih %u, digests %s/%s, MaxRecvDSL %u, "
 	       "MaxBurst %u, FirstBurst %u, ImmediateData %s, InitialR2T %s)",
 	       sess->type == ISCSI_SESSION_DISCOVERY ? "discovery" : "normal", conn_who(conn),
 	       sess->target ? " to " : "", sess->target ? sess->target->name : "", sess->tsih,
@@ -785,7 +789,8 @@ static void conn_nop_timer_cb(void *data)
 		return;
 	}
 	/* Ping only an idle connection: any PDU proves the peer is alive. */
-	if (conn->ping_ttt == ISCSI_RSVD_TAG && now - conn->last_rx >= (time_t)srv->cfg->nop_interval)
+	if (conn->ping_ttt == ISCSI_RSVD_TAG &&
+	    now - conn->last_rx >= (time_t)srv->cfg->nop_interval)
 		session_send_nop_ping(conn);
 	if (conn->state == CONN_FFP)
 		qb_loop_timer_add(srv->loop, QB_LOOP_LOW,
@@ -811,9 +816,7 @@ static bool conn_cmd_over_limits(const struct iscsi_conn *conn)
 		return true;
 	if (!(conn->bhs[1] & ISCSI_CMD_WRITE) || edtl > ISCSI_MAX_XFER)
 		return false; /* no buffer: task.c refuses writes over ISCSI_MAX_XFER */
-	list_for_each_entry(t, &conn->tasks, node)
-		if (t->wbuf)
-			mem += t->scsi.edtl;
+	list_for_each_entry(t, &conn->tasks, node) if (t->wbuf) mem += t->scsi.edtl;
 	return mem + edtl > ((uint64_t)cfg->max_connection_memory_mb << 20);
 }
 
@@ -992,15 +995,16 @@ static int conn_rx_advance(struct iscsi_conn *conn)
 		goto pdu_done;
 	case RX_DDIGEST:
 		crc = iscsi_crc32c(ISCSI_CRC32C_SEED, conn->rx_data, conn->rx_dlen);
-		crc = iscsi_crc32c_final(iscsi_crc32c(crc, conn->pad, iscsi_pad_len(conn->rx_dlen)));
+		crc = iscsi_crc32c_final(
+			iscsi_crc32c(crc, conn->pad, iscsi_pad_len(conn->rx_dlen)));
 		if (crc != iscsi_digest_get(conn->digest)) {
 			/* 7.8: reject the PDU with "data digest error". A
 			 * Data-Out or immediate data lost this way cannot be
 			 * recovered at ERL 0, so the connection goes too. */
 			uint8_t op = iscsi_bhs_opcode(conn->bhs);
 
-			qb_log(LOG_WARNING, "data digest error in %s from %s", iscsi_opcode_name(op),
-			       conn_who(conn));
+			qb_log(LOG_WARNING, "data digest error in %s from %s",
+			       iscsi_opcode_name(op), conn_who(conn));
 			if (op == ISCSI_OP_DATA_OUT || op == ISCSI_OP_SCSI_CMD)
 				return -EBADMSG;
 			conn_reject(conn, conn->bhs, ISCSI_REJECT_DATA_DIGEST);
@@ -1158,7 +1162,9 @@ static int32_t conn_io_cb(int32_t fd, int32_t revents, void *data)
 	if (conn->state != CONN_CLOSED && (revents & (POLLIN | POLLHUP | POLLERR))) {
 		rc = conn_read(conn);
 		if (rc == -ECONNRESET)
-			conn_close(conn, conn->state == CONN_LOGGED_OUT ? NULL : "connection closed by peer");
+			conn_close(conn, conn->state == CONN_LOGGED_OUT
+						 ? NULL
+						 : "connection closed by peer");
 		else if (rc == -EPROTO || rc == -EBADMSG)
 			conn_close(conn, "protocol error");
 		else if (rc < 0)

@@ -44,10 +44,10 @@ enum iscsi_rx_state {
 };
 
 enum iscsi_conn_state {
-	CONN_LOGIN,     /* login phase */
-	CONN_FFP,       /* full feature phase */
-	CONN_LOGGED_OUT,/* Logout Response queued: close when sent */
-	CONN_CLOSED,    /* socket closed; waiting for tasks in the backend */
+	CONN_LOGIN,	 /* login phase */
+	CONN_FFP,	 /* full feature phase */
+	CONN_LOGGED_OUT, /* Logout Response queued: close when sent */
+	CONN_CLOSED,	 /* socket closed; waiting for tasks in the backend */
 };
 
 struct iscsi_conn;
@@ -69,7 +69,7 @@ struct iscsi_txpdu {
 	uint8_t ddigest[ISCSI_DIGEST_LEN];
 	const uint8_t *data;
 	uint32_t data_len;
-	uint8_t *owned;       /* freed after sending (data copied for us) */
+	uint8_t *owned;		 /* freed after sending (data copied for us) */
 	struct iscsi_task *task; /* holds a tx reference on the task */
 	struct iovec iov[5];
 	int iovcnt;
@@ -90,17 +90,17 @@ struct iscsi_task {
 	enum iscsi_task_state state;
 	uint32_t itt;
 	uint32_t cmdsn;
-	uint64_t lun_field;    /* the LUN field as sent, echoed in responses */
-	uint8_t *wbuf;         /* write data, EDTL bytes */
-	uint32_t wlen;         /* bytes received, in order (DataSequenceInOrder) */
-	uint32_t unsol_end;    /* end of the unsolicited burst */
-	uint32_t data_sn;      /* expected DataSN of the current Data-Out sequence */
-	uint32_t r2t_next;     /* next offset to solicit */
+	uint64_t lun_field; /* the LUN field as sent, echoed in responses */
+	uint8_t *wbuf;	    /* write data, EDTL bytes */
+	uint32_t wlen;	    /* bytes received, in order (DataSequenceInOrder) */
+	uint32_t unsol_end; /* end of the unsolicited burst */
+	uint32_t data_sn;   /* expected DataSN of the current Data-Out sequence */
+	uint32_t r2t_next;  /* next offset to solicit */
 	uint32_t r2t_sn;
-	uint32_t r2t_out;      /* outstanding R2Ts */
-	uint32_t ttt;          /* TTT of the R2T being answered */
-	uint32_t r2t_end;      /* end offset of the oldest outstanding R2T */
-	unsigned int tx_refs;  /* queued PDUs pointing into in_buf */
+	uint32_t r2t_out;     /* outstanding R2Ts */
+	uint32_t ttt;	      /* TTT of the R2T being answered */
+	uint32_t r2t_end;     /* end offset of the oldest outstanding R2T */
+	unsigned int tx_refs; /* queued PDUs pointing into in_buf */
 	bool aborted;
 	struct iscsi_tmf *tmf; /* a TMF waiting for this task to finish */
 	uint64_t start_us;     /* CLOCK_MONOTONIC_COARSE at arrival */
@@ -165,15 +165,15 @@ struct iscsi_conn {
 	uint32_t ahs_len;
 	uint8_t digest[ISCSI_DIGEST_LEN];
 	uint8_t pad[4];
-	uint8_t *rx_ptr;       /* where the current piece goes */
-	uint32_t rx_want;      /* its size */
+	uint8_t *rx_ptr;  /* where the current piece goes */
+	uint32_t rx_want; /* its size */
 	uint32_t rx_got;
-	uint8_t *rx_data;      /* where the data segment goes */
+	uint8_t *rx_data; /* where the data segment goes */
 	uint32_t rx_dlen;
-	uint8_t *rx_owned;     /* a buffer we allocated for this data segment */
+	uint8_t *rx_owned;	    /* a buffer we allocated for this data segment */
 	struct iscsi_task *rx_task; /* the task whose buffer receives the data */
-	bool rx_discard;       /* read the data segment but ignore the PDU */
-	uint32_t rx_crc;       /* running data digest */
+	bool rx_discard;	    /* read the data segment but ignore the PDU */
+	uint32_t rx_crc;	    /* running data digest */
 	/* Bytes received ahead of the state machine: one recv() takes the
 	 * headers and small data segments of several PDUs (CONN_RX_STAGE). */
 	uint8_t *rx_stage;
@@ -202,7 +202,7 @@ struct iscsi_conn {
 	/* Liveness: target NOP-In pings */
 	qb_loop_timer_handle nop_timer;
 	time_t last_rx;
-	uint32_t ping_ttt;     /* outstanding ping, or ISCSI_RSVD_TAG */
+	uint32_t ping_ttt; /* outstanding ping, or ISCSI_RSVD_TAG */
 	time_t ping_sent;
 	uint32_t next_ttt;
 };
@@ -235,7 +235,8 @@ const char *conn_who(const struct iscsi_conn *conn);
 bool conn_log_allowed(void);
 
 /* session.c */
-int session_create(struct iscsi_conn *conn, const struct iscsi_params *p, struct iscsi_session **out);
+int session_create(struct iscsi_conn *conn, const struct iscsi_params *p,
+		   struct iscsi_session **out);
 void session_destroy(struct iscsi_session *sess);
 /** CmdSN window check (RFC 7143 4.2.2.1). \return true if the command is
  * new and inside the window; records it. Immediate commands always pass. */

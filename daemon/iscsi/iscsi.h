@@ -22,8 +22,8 @@ struct iscsi_server {
 	struct target_registry *reg;
 	const struct hatgt_config *cfg; /* the config in effect; not owned */
 	struct iscsi_login_env login_env;
-	struct list_head conns;         /* every connection, logged in or not */
-	struct list_head dirty;         /* connections with queued output to flush */
+	struct list_head conns; /* every connection, logged in or not */
+	struct list_head dirty; /* connections with queued output to flush */
 	bool flush_scheduled;
 	struct list_head sessions;
 	int listen_fds[HATGT_MAX_PORTALS];
@@ -33,9 +33,9 @@ struct iscsi_server {
 	uint32_t nconns;
 	bool draining;
 	/* poll_us (config): busy polling after socket activity. */
-	bool polling;              /* the poll job is queued */
-	uint64_t last_activity_ns; /* CLOCK_MONOTONIC of the last socket event */
-	void (*drained)(void *arg);     /* called once when draining and no connection is left */
+	bool polling;		    /* the poll job is queued */
+	uint64_t last_activity_ns;  /* CLOCK_MONOTONIC of the last socket event */
+	void (*drained)(void *arg); /* called once when draining and no connection is left */
 	void *drained_arg;
 };
 

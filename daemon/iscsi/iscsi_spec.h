@@ -43,13 +43,13 @@ enum iscsi_opcode {
 /* Byte 1 flags */
 #define ISCSI_FLAG_FINAL 0x80
 #define ISCSI_FLAG_CONTINUE 0x40 /* Login/Text C bit */
-#define ISCSI_FLAG_TRANSIT 0x80  /* Login T bit */
-#define ISCSI_CMD_READ 0x40      /* SCSI Command R bit */
-#define ISCSI_CMD_WRITE 0x20     /* SCSI Command W bit */
+#define ISCSI_FLAG_TRANSIT 0x80	 /* Login T bit */
+#define ISCSI_CMD_READ 0x40	 /* SCSI Command R bit */
+#define ISCSI_CMD_WRITE 0x20	 /* SCSI Command W bit */
 #define ISCSI_CMD_ATTR_MASK 0x07
 #define ISCSI_RSP_BIDI_OVERFLOW 0x10
 #define ISCSI_RSP_BIDI_UNDERFLOW 0x08
-#define ISCSI_RSP_OVERFLOW 0x04  /* SCSI Response and Data-In O bit */
+#define ISCSI_RSP_OVERFLOW 0x04	 /* SCSI Response and Data-In O bit */
 #define ISCSI_RSP_UNDERFLOW 0x02 /* U bit */
 #define ISCSI_DATAIN_ACK 0x40
 #define ISCSI_DATAIN_STATUS 0x01
@@ -68,12 +68,12 @@ enum iscsi_opcode {
 #define ISCSI_OFF_LUN 8
 #define ISCSI_OFF_ITT 16
 #define ISCSI_OFF_TTT 20
-#define ISCSI_OFF_SN 24     /* CmdSN (initiator) / StatSN (target) */
-#define ISCSI_OFF_EXPSN 28  /* ExpStatSN (initiator) / ExpCmdSN (target) */
+#define ISCSI_OFF_SN 24	   /* CmdSN (initiator) / StatSN (target) */
+#define ISCSI_OFF_EXPSN 28 /* ExpStatSN (initiator) / ExpCmdSN (target) */
 #define ISCSI_OFF_MAXCMDSN 32
 #define ISCSI_OFF_DATASN 36 /* DataSN, R2TSN, ExpDataSN */
 #define ISCSI_OFF_BUFOFF 40
-#define ISCSI_OFF_RESID 44  /* Residual Count, R2T Desired Data Transfer Length */
+#define ISCSI_OFF_RESID 44 /* Residual Count, R2T Desired Data Transfer Length */
 
 /* SCSI Command (11.3) */
 #define ISCSI_OFF_EDTL 20

@@ -46,7 +46,7 @@
  * segment over 8192 bytes; longer text is split with the C bit). */
 #define ISCSI_LOGIN_SEGMENT_MAX 8192
 #define ISCSI_LOGIN_TEXT_MAX 65536 /* request text accumulated over C bits */
-#define ISCSI_LOGIN_PDU_MAX 128    /* Login Requests in one login */
+#define ISCSI_LOGIN_PDU_MAX 128	   /* Login Requests in one login */
 
 /* CHAP credentials for one direction. Empty user: not configured. */
 struct iscsi_chap_cred {
@@ -66,8 +66,8 @@ struct iscsi_auth_cfg {
 /* Results of the target lookup callback. */
 enum iscsi_lookup_result {
 	ISCSI_LOOKUP_OK = 0,
-	ISCSI_LOOKUP_NOT_FOUND,  /* no such target: status 0x0203 */
-	ISCSI_LOOKUP_FORBIDDEN,  /* initiator not on the allow list: 0x0202 */
+	ISCSI_LOOKUP_NOT_FOUND,	 /* no such target: status 0x0203 */
+	ISCSI_LOOKUP_FORBIDDEN,	 /* initiator not on the allow list: 0x0202 */
 	ISCSI_LOOKUP_UNAVAILABLE /* e.g. not promoted: 0x0301 */
 };
 
@@ -90,8 +90,8 @@ struct iscsi_login_env {
 
 /* One Login Request, decoded (RFC 7143 section 11.12). */
 struct iscsi_login_req {
-	bool transit;  /* T bit */
-	bool cont;     /* C bit: more text follows in the next PDU */
+	bool transit; /* T bit */
+	bool cont;    /* C bit: more text follows in the next PDU */
 	uint8_t csg, nsg;
 	uint8_t version_max, version_min;
 	uint8_t isid[6];

@@ -150,16 +150,16 @@ enum iscsi_key {
  * answer the declarations and operational keys.
  */
 struct iscsi_neg {
-	struct iscsi_params p;    /* result so far; starts as RFC defaults */
-	struct iscsi_params ours; /* the target's offers */
-	uint64_t offered;         /* keys offered so far in this login (bit per key) */
-	uint64_t fresh;           /* keys offered in the request being processed */
+	struct iscsi_params p;		     /* result so far; starts as RFC defaults */
+	struct iscsi_params ours;	     /* the target's offers */
+	uint64_t offered;		     /* keys offered so far in this login (bit per key) */
+	uint64_t fresh;			     /* keys offered in the request being processed */
 	struct iscsi_kv kv[ISCSI_KEY_COUNT]; /* fresh values; point into the request */
-	uint8_t *unknown;         /* names of unknown keys offered so far, NUL-separated */
+	uint8_t *unknown; /* names of unknown keys offered so far, NUL-separated */
 	size_t unknown_len;
 	unsigned int n_unknown;
 	bool mrdsl_declared; /* we declared MaxRecvDataSegmentLength */
-	char why[128];       /* after -EPROTO: what the initiator did wrong */
+	char why[128];	     /* after -EPROTO: what the initiator did wrong */
 };
 
 _Static_assert(ISCSI_KEY_COUNT <= 64, "iscsi_neg.offered has a bit per key");

@@ -155,6 +155,6 @@ malformed:
 
 void iscsi_isid_str(const uint8_t *isid, char *buf, size_t len)
 {
-	snprintf(buf, len, "%02x%02x%02x%02x%02x%02x", isid[0], isid[1], isid[2], isid[3],
-		 isid[4], isid[5]);
+	snprintf(buf, len, "%02x%02x%02x%02x%02x%02x", isid[0], isid[1], isid[2], isid[3], isid[4],
+		 isid[5]);
 }

@@ -112,7 +112,8 @@ int iscsi_server_listen(struct iscsi_server *srv, char *err, size_t errlen)
 			errno = e;
 			goto fail;
 		}
-		if (qb_loop_poll_add(srv->loop, QB_LOOP_HIGH, fd, POLLIN, srv, server_accept_cb) < 0) {
+		if (qb_loop_poll_add(srv->loop, QB_LOOP_HIGH, fd, POLLIN, srv, server_accept_cb) <
+		    0) {
 			close(fd);
 			errno = ENOMEM;
 			goto fail;
@@ -142,9 +143,8 @@ void iscsi_server_close_target(struct iscsi_server *srv, const struct hatgt_targ
 {
 	struct iscsi_session *s, *tmp;
 
-	list_for_each_entry_safe(s, tmp, &srv->sessions, node)
-		if (s->target == t)
-			conn_close(s->conn, "target removed");
+	list_for_each_entry_safe(s, tmp, &srv->sessions, node) if (s->target == t)
+		conn_close(s->conn, "target removed");
 }
 
 void iscsi_server_set_config(struct iscsi_server *srv, const struct hatgt_config *cfg)
@@ -153,9 +153,8 @@ void iscsi_server_set_config(struct iscsi_server *srv, const struct hatgt_config
 
 	srv->cfg = cfg;
 	server_login_env_update(srv);
-	list_for_each_entry_safe(s, tmp, &srv->sessions, node)
-		if (s->target && s->target->removed)
-			conn_close(s->conn, "target removed by reload");
+	list_for_each_entry_safe(s, tmp, &srv->sessions, node) if (s->target && s->target->removed)
+		conn_close(s->conn, "target removed by reload");
 }
 
 /*
@@ -193,7 +192,8 @@ void iscsi_server_drain(struct iscsi_server *srv, void (*drained)(void *arg), vo
 	iscsi_server_unlisten(srv);
 	/* Idle connections close now; busy ones when their last command
 	 * completes (task.c), after its response is queued. */
-	list_for_each_entry_safe(c, tmp, &srv->conns, node) {
+	list_for_each_entry_safe(c, tmp, &srv->conns, node)
+	{
 		task_abort_unstarted(c);
 		if (c->ntasks == 0)
 			conn_close(c, "target draining");
@@ -212,8 +212,8 @@ static unsigned int server_logged_in(const struct iscsi_server *srv)
 	const struct iscsi_conn *c;
 	unsigned int n = 0;
 
-	list_for_each_entry(c, &srv->conns, node)
-		n += c->state == CONN_FFP || c->state == CONN_LOGGED_OUT;
+	list_for_each_entry(c, &srv->conns, node) n +=
+		c->state == CONN_FFP || c->state == CONN_LOGGED_OUT;
 	return n;
 }
 
@@ -245,7 +245,8 @@ void iscsi_server_drain_logout(struct iscsi_server *srv, unsigned int wait_ms,
 
 	server_logout_cancel(srv);
 	iscsi_server_unlisten(srv);
-	list_for_each_entry(c, &srv->conns, node) {
+	list_for_each_entry(c, &srv->conns, node)
+	{
 		if (c->state != CONN_FFP || !c->sess)
 			continue;
 		session_send_async_logout(c, secs);
@@ -257,7 +258,8 @@ void iscsi_server_drain_logout(struct iscsi_server *srv, unsigned int wait_ms,
 	}
 	iscsi_server_flush(srv);
 	qb_log(LOG_NOTICE,
-	       "asked %u connection(s) to log out (RFC 7143 AsyncEvent 1); closing the rest in %u ms",
+	       "asked %u connection(s) to log out (RFC 7143 AsyncEvent 1); closing the rest in %u "
+	       "ms",
 	       n, wait_ms);
 	server_logout.srv = srv;
 	server_logout.drained = drained;
@@ -282,8 +284,7 @@ void iscsi_server_stop_now(struct iscsi_server *srv)
 
 	server_logout_cancel(srv);
 	iscsi_server_unlisten(srv);
-	list_for_each_entry_safe(c, tmp, &srv->conns, node)
-		conn_close(c, "service stopped");
+	list_for_each_entry_safe(c, tmp, &srv->conns, node) conn_close(c, "service stopped");
 }
 
 void iscsi_server_fini(struct iscsi_server *srv)
@@ -293,8 +294,7 @@ void iscsi_server_fini(struct iscsi_server *srv)
 	server_logout_cancel(srv);
 	iscsi_server_flush(srv);
 	iscsi_server_unlisten(srv);
-	list_for_each_entry_safe(c, tmp, &srv->conns, node)
-		conn_close(c, NULL);
+	list_for_each_entry_safe(c, tmp, &srv->conns, node) conn_close(c, NULL);
 }
 
 /*
@@ -322,7 +322,8 @@ void iscsi_server_conn_hook_set(iscsi_server_conn_hook_fn fn, void *ctx)
 	server_hook.ctx = ctx;
 	if (fn)
 		return;
-	list_for_each_entry_safe(h, tmp, &server_hook.conns, node) {
+	list_for_each_entry_safe(h, tmp, &server_hook.conns, node)
+	{
 		list_del(&h->node);
 		free(h);
 	}
@@ -354,7 +355,8 @@ void server_conn_closed(const struct iscsi_conn *conn)
 {
 	struct server_hooked_conn *h, *tmp;
 
-	list_for_each_entry_safe(h, tmp, &server_hook.conns, node) {
+	list_for_each_entry_safe(h, tmp, &server_hook.conns, node)
+	{
 		if (h->conn != conn)
 			continue;
 		list_del(&h->node);
@@ -390,7 +392,8 @@ void iscsi_server_sessions_show(const struct iscsi_server *srv, bool json, struc
 	else
 		buf_printf(out, "%-5s %-40s %-12s %-40s %-22s %s\n", "TSIH", "INITIATOR", "ISID",
 			   "TARGET", "PEER", "PARAMETERS");
-	list_for_each_entry(s, &srv->sessions, node) {
+	list_for_each_entry(s, &srv->sessions, node)
+	{
 		const struct iscsi_params *p = &s->params;
 		const char *tname = s->target ? s->target->name : "(discovery)";
 
@@ -399,36 +402,43 @@ void iscsi_server_sessions_show(const struct iscsi_server *srv, bool json, struc
 			server_json_str(out, p->initiator_name);
 			buf_printf(out, ",\"isid\":\"%s\",\"target\":", s->isid_str);
 			server_json_str(out, tname);
-			buf_printf(out, ",\"peer\":\"%s\",\"type\":\"%s\",\"header_digest\":\"%s\","
-				   "\"data_digest\":\"%s\",\"max_recv_dsl\":%u,\"max_xmit_dsl\":%u,"
-				   "\"max_burst\":%u,\"first_burst\":%u,\"immediate_data\":%s,"
-				   "\"initial_r2t\":%s,\"max_outstanding_r2t\":%u,\"commands\":%llu,"
-				   "\"bytes_read\":%llu,\"bytes_written\":%llu,\"errors\":%llu,"
-				   "\"latency_avg_us\":%llu,\"latency_max_us\":%llu}",
-				   s->conn->peer,
-				   s->type == ISCSI_SESSION_DISCOVERY ? "discovery" : "normal",
-				   p->header_digest ? "CRC32C" : "None",
-				   p->data_digest ? "CRC32C" : "None", p->max_recv_dsl, p->max_xmit_dsl,
-				   p->max_burst, p->first_burst, p->immediate_data ? "true" : "false",
-				   p->initial_r2t ? "true" : "false", p->max_outstanding_r2t,
-				   (unsigned long long)s->ncmds, (unsigned long long)s->bytes_read,
-				   (unsigned long long)s->bytes_written, (unsigned long long)s->nerrors,
-				   (unsigned long long)(s->nlat ? s->lat_sum_us / s->nlat : 0),
-				   (unsigned long long)s->lat_max_us);
+			buf_printf(
+				out,
+				",\"peer\":\"%s\",\"type\":\"%s\",\"header_digest\":\"%s\","
+				"\"data_digest\":\"%s\",\"max_recv_dsl\":%u,\"max_xmit_dsl\":%u,"
+				"\"max_burst\":%u,\"first_burst\":%u,\"immediate_data\":%s,"
+				"\"initial_r2t\":%s,\"max_outstanding_r2t\":%u,\"commands\":%llu,"
+				"\"bytes_read\":%llu,\"bytes_written\":%llu,\"errors\":%llu,"
+				"\"latency_avg_us\":%llu,\"latency_max_us\":%llu}",
+				s->conn->peer,
+				s->type == ISCSI_SESSION_DISCOVERY ? "discovery" : "normal",
+				p->header_digest ? "CRC32C" : "None",
+				p->data_digest ? "CRC32C" : "None", p->max_recv_dsl,
+				p->max_xmit_dsl, p->max_burst, p->first_burst,
+				p->immediate_data ? "true" : "false",
+				p->initial_r2t ? "true" : "false", p->max_outstanding_r2t,
+				(unsigned long long)s->ncmds, (unsigned long long)s->bytes_read,
+				(unsigned long long)s->bytes_written,
+				(unsigned long long)s->nerrors,
+				(unsigned long long)(s->nlat ? s->lat_sum_us / s->nlat : 0),
+				(unsigned long long)s->lat_max_us);
 		} else {
-			buf_printf(out, "%-5u %-40s %-12s %-40s %-22s HeaderDigest=%s DataDigest=%s "
-				   "MaxRecvDSL=%u MaxXmitDSL=%u MaxBurst=%u FirstBurst=%u "
-				   "ImmediateData=%s InitialR2T=%s cmds=%llu read=%llu written=%llu "
-				   "errors=%llu lat_avg_us=%llu lat_max_us=%llu\n",
-				   s->tsih, p->initiator_name, s->isid_str, tname, s->conn->peer,
-				   p->header_digest ? "CRC32C" : "None",
-				   p->data_digest ? "CRC32C" : "None", p->max_recv_dsl, p->max_xmit_dsl,
-				   p->max_burst, p->first_burst, p->immediate_data ? "Yes" : "No",
-				   p->initial_r2t ? "Yes" : "No", (unsigned long long)s->ncmds,
-				   (unsigned long long)s->bytes_read,
-				   (unsigned long long)s->bytes_written, (unsigned long long)s->nerrors,
-				   (unsigned long long)(s->nlat ? s->lat_sum_us / s->nlat : 0),
-				   (unsigned long long)s->lat_max_us);
+			buf_printf(
+				out,
+				"%-5u %-40s %-12s %-40s %-22s HeaderDigest=%s DataDigest=%s "
+				"MaxRecvDSL=%u MaxXmitDSL=%u MaxBurst=%u FirstBurst=%u "
+				"ImmediateData=%s InitialR2T=%s cmds=%llu read=%llu written=%llu "
+				"errors=%llu lat_avg_us=%llu lat_max_us=%llu\n",
+				s->tsih, p->initiator_name, s->isid_str, tname, s->conn->peer,
+				p->header_digest ? "CRC32C" : "None",
+				p->data_digest ? "CRC32C" : "None", p->max_recv_dsl,
+				p->max_xmit_dsl, p->max_burst, p->first_burst,
+				p->immediate_data ? "Yes" : "No", p->initial_r2t ? "Yes" : "No",
+				(unsigned long long)s->ncmds, (unsigned long long)s->bytes_read,
+				(unsigned long long)s->bytes_written,
+				(unsigned long long)s->nerrors,
+				(unsigned long long)(s->nlat ? s->lat_sum_us / s->nlat : 0),
+				(unsigned long long)s->lat_max_us);
 		}
 		first = false;
 	}

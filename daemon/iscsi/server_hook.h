@@ -15,8 +15,7 @@ struct iscsi_conn;
 
 /** \p logged_in: the connection entered full feature phase; else it closed.
  * \p local is the portal side, \p peer the initiator's. */
-typedef void (*iscsi_server_conn_hook_fn)(void *ctx, bool logged_in,
-					  const struct sockaddr *local,
+typedef void (*iscsi_server_conn_hook_fn)(void *ctx, bool logged_in, const struct sockaddr *local,
 					  const struct sockaddr *peer);
 
 /** Set the hook (NULL: none; connections remembered so far are forgotten). */

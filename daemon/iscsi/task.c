@@ -21,7 +21,6 @@
 #include "iscsi/pdu.h"
 #include "util/be.h"
 
-
 static void task_exec(struct iscsi_task *task);
 static void task_r2t_pump(struct iscsi_task *task);
 
@@ -58,9 +57,7 @@ static struct iscsi_task *task_find(struct iscsi_conn *conn, uint32_t itt)
 {
 	struct iscsi_task *t;
 
-	list_for_each_entry(t, &conn->tasks, node)
-		if (t->itt == itt)
-			return t;
+	list_for_each_entry(t, &conn->tasks, node) if (t->itt == itt) return t;
 	return NULL;
 }
 
@@ -142,7 +139,7 @@ void task_cmd_header(struct iscsi_conn *conn)
 		task->scsi.cdb_len = (uint8_t)(ISCSI_CDB_LEN + ext_len);
 	}
 	task->scsi.edtl = edtl;
-	task->scsi.dir = (flags & ISCSI_CMD_WRITE) ? SCSI_DIR_WRITE
+	task->scsi.dir = (flags & ISCSI_CMD_WRITE)  ? SCSI_DIR_WRITE
 			 : (flags & ISCSI_CMD_READ) ? SCSI_DIR_READ
 						    : SCSI_DIR_NONE;
 	task->scsi.lun = task_lun_decode(bhs + ISCSI_OFF_LUN);
@@ -165,7 +162,8 @@ void task_cmd_header(struct iscsi_conn *conn)
 				task->unsol_end = dlen; /* no unsolicited Data-Out follows */
 			else
 				task->unsol_end = edtl < conn->params.first_burst
-					? edtl : conn->params.first_burst;
+							  ? edtl
+							  : conn->params.first_burst;
 			task->r2t_next = task->unsol_end;
 			if (dlen) {
 				conn->rx_data = task->wbuf;
@@ -295,9 +293,10 @@ void task_data_out_header(struct iscsi_conn *conn)
 	if (off != task->wlen || dlen > task->scsi.edtl - off ||
 	    (!unsolicited && dlen > task->r2t_end - off) ||
 	    (unsolicited && dlen > task->unsol_end - off)) {
-		qb_log(LOG_WARNING, "%s: Data-Out for task 0x%08x at offset %u length %u does not "
-		       "fit (have %u of %u)", conn_who(conn), itt, off, dlen, task->wlen,
-		       task->scsi.edtl);
+		qb_log(LOG_WARNING,
+		       "%s: Data-Out for task 0x%08x at offset %u length %u does not "
+		       "fit (have %u of %u)",
+		       conn_who(conn), itt, off, dlen, task->wlen, task->scsi.edtl);
 		conn_reject(conn, bhs, ISCSI_REJECT_PROTOCOL_ERROR);
 		conn_close(conn, "Data-Out offset error");
 		return;
@@ -515,9 +514,9 @@ static void task_tmf_done(struct iscsi_tmf *tmf)
 		 * after the response to the requester. */
 		const struct hatgt_target *t = conn->sess->target;
 
-		list_for_each_entry_safe(s, tmp, &conn->srv->sessions, node)
-			if (s->target == t && s->conn != conn)
-				conn_close(s->conn, "target cold reset");
+		list_for_each_entry_safe(s, tmp, &conn->srv->sessions,
+					 node) if (s->target == t && s->conn != conn)
+			conn_close(s->conn, "target cold reset");
 		conn->state = CONN_LOGGED_OUT;
 		if (list_empty(&conn->txq))
 			conn_close(conn, "target cold reset");
@@ -558,12 +557,13 @@ static void task_abort_matching(struct iscsi_tmf *tmf, bool all_sessions, uint64
 	struct iscsi_session *s;
 	struct iscsi_task *t, *tmp;
 
-	list_for_each_entry(s, &conn->srv->sessions, node) {
+	list_for_each_entry(s, &conn->srv->sessions, node)
+	{
 		if (s->target != conn->sess->target || (!all_sessions && s != conn->sess))
 			continue;
-		list_for_each_entry_safe(t, tmp, &s->conn->tasks, node)
-			if (lun == UINT64_MAX || t->scsi.lun == lun)
-				task_abort_one(t, tmf);
+		list_for_each_entry_safe(t, tmp, &s->conn->tasks,
+					 node) if (lun == UINT64_MAX || t->scsi.lun == lun)
+			task_abort_one(t, tmf);
 	}
 }
 
@@ -661,13 +661,14 @@ void task_abort_nexus(struct iscsi_server *srv, struct scsi_lu *lu, const struct
 
 	/* PREEMPT AND ABORT (SPC-4 5.14.11.2.3): the preempted nexus' tasks
 	 * on this LU end without a response. */
-	list_for_each_entry(s, &srv->sessions, node) {
+	list_for_each_entry(s, &srv->sessions, node)
+	{
 		if (!s->target || s->target->rtpi != id->rtpi ||
 		    strcmp(s->initiator_port, id->initiator_port) != 0)
 			continue;
-		list_for_each_entry_safe(t, tmp, &s->conn->tasks, node)
-			if (target_lu(s->target, t->scsi.lun) == lu)
-				task_abort_one(t, NULL);
+		list_for_each_entry_safe(t, tmp, &s->conn->tasks,
+					 node) if (target_lu(s->target, t->scsi.lun) == lu)
+			task_abort_one(t, NULL);
 	}
 }
 
@@ -675,15 +676,13 @@ void task_abort_unstarted(struct iscsi_conn *conn)
 {
 	struct iscsi_task *t, *tmp;
 
-	list_for_each_entry_safe(t, tmp, &conn->tasks, node)
-		if (t->state == TASK_DATA_OUT)
-			task_abort_one(t, NULL);
+	list_for_each_entry_safe(t, tmp, &conn->tasks, node) if (t->state == TASK_DATA_OUT)
+		task_abort_one(t, NULL);
 }
 
 void task_abort_all(struct iscsi_conn *conn)
 {
 	struct iscsi_task *t, *tmp;
 
-	list_for_each_entry_safe(t, tmp, &conn->tasks, node)
-		task_abort_one(t, NULL);
+	list_for_each_entry_safe(t, tmp, &conn->tasks, node) task_abort_one(t, NULL);
 }

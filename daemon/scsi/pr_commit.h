@@ -34,7 +34,7 @@
 
 /* What applying a message produced, for the originating task. */
 struct scsi_pr_result {
-	uint8_t status;                /* enum scsi_status */
+	uint8_t status; /* enum scsi_status */
 	uint8_t sense_len;
 	uint8_t sense[SCSI_SENSE_MAX];
 };

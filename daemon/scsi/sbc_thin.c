@@ -71,8 +71,8 @@ static enum sense_reason sbc_thin_run(struct sbc_job *job, int64_t res)
 			n = SBC_THIN_UNMAP_CHUNK >> lu->block_shift;
 		job->pos += n;
 		return sbc_job_io(job, lu->be, BACKEND_OP_UNMAP,
-				  (job->lba + job->pos - n) << lu->block_shift, n << lu->block_shift,
-				  NULL, 0);
+				  (job->lba + job->pos - n) << lu->block_shift,
+				  n << lu->block_shift, NULL, 0);
 	}
 	if (job->pos == job->blocks && passes && --*passes) {
 		/* SBC-3 5.27.2: INVERT: the pattern is inverted between passes. */

@@ -36,11 +36,11 @@ enum scsi_status {
 
 enum scsi_dir {
 	SCSI_DIR_NONE = 0,
-	SCSI_DIR_READ,  /* data to the initiator (Data-In) */
+	SCSI_DIR_READ,	/* data to the initiator (Data-In) */
 	SCSI_DIR_WRITE, /* data from the initiator (Data-Out) */
 };
 
-struct scsi_lu;  /* a logical unit: a backing store plus its SCSI state */
+struct scsi_lu;	 /* a logical unit: a backing store plus its SCSI state */
 struct scsi_itn; /* an I_T nexus: UA and reservation state hang off it */
 
 /*
@@ -59,7 +59,7 @@ struct scsi_lu_config {
 	const char *path;     /* regular file or block device */
 	uint64_t create_size; /* >0: create a sparse file of this size if missing */
 	bool readonly;
-	uint32_t block_size;  /* 0: 512 */
+	uint32_t block_size; /* 0: 512 */
 	/* SBC-3 6.5.2 / 5.16: a power of two multiple of block_size, at most
 	 * 2^15 blocks (LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT); 0: block_size. */
 	uint32_t physical_block_size;
@@ -69,15 +69,15 @@ struct scsi_lu_config {
 	/* Non-NULL: encrypted at rest with the key in this file (backend.h);
 	 * SANITIZE CRYPTOGRAPHIC ERASE is offered only then. */
 	const char *key_file;
-	char vendor[9];       /* T10 vendor id, space padded by the SCSI layer */
+	char vendor[9]; /* T10 vendor id, space padded by the SCSI layer */
 	char product[17];
 	char revision[5];
-	char serial[33];      /* VPD 0x80 unit serial number */
-	uint8_t naa[16];      /* VPD 0x83 NAA designator bytes */
-	uint8_t naa_len;      /* 8 (NAA 5/3) or 16 (NAA 6) */
+	char serial[33];	 /* VPD 0x80 unit serial number */
+	uint8_t naa[16];	 /* VPD 0x83 NAA designator bytes */
+	uint8_t naa_len;	 /* 8 (NAA 5/3) or 16 (NAA 6) */
 	const char *target_name; /* for the SCSI name string designators */
-	uint16_t rtpi;        /* relative target port identifier */
-	uint16_t tpgt;        /* target portal group tag */
+	uint16_t rtpi;		 /* relative target port identifier */
+	uint16_t tpgt;		 /* target portal group tag */
 	/* Create without opening the backing store (cluster mode: only the
 	 * promoted node opens it, with scsi_lu_attach()). */
 	bool detached;
@@ -154,15 +154,15 @@ struct scsi_lun_list {
 
 struct scsi_task {
 	/* In: set by the transport before scsi_task_exec(). */
-	struct scsi_lu *lu;                 /* NULL: no LU at this LUN */
+	struct scsi_lu *lu; /* NULL: no LU at this LUN */
 	struct scsi_itn *itn;
 	const struct scsi_lun_list *lun_list;
 	uint64_t lun;
 	uint8_t cdb[SCSI_CDB_MAX];
 	uint8_t cdb_len;
-	uint32_t edtl;                      /* expected data transfer length */
+	uint32_t edtl; /* expected data transfer length */
 	enum scsi_dir dir;
-	const uint8_t *out_buf;             /* all Data-Out, collected first; transport owns it */
+	const uint8_t *out_buf; /* all Data-Out, collected first; transport owns it */
 	uint32_t out_len;
 	void (*done)(struct scsi_task *task);
 
@@ -170,8 +170,8 @@ struct scsi_task {
 	uint8_t status;
 	uint8_t sense_len;
 	uint8_t sense[SCSI_SENSE_MAX];
-	uint8_t *in_buf;  /* Data-In, owned by the task: scsi_task_release() frees it */
-	uint32_t in_len;  /* bytes in in_buf, at most edtl */
+	uint8_t *in_buf;   /* Data-In, owned by the task: scsi_task_release() frees it */
+	uint32_t in_len;   /* bytes in in_buf, at most edtl */
 	uint32_t xfer_len; /* bytes the CDB itself asks to move (for residuals): the
 			    * TRANSFER LENGTH in bytes for READ/WRITE, and for commands
 			    * with an ALLOCATION LENGTH the smaller of it and the

@@ -22,9 +22,9 @@
 struct scsi_copy_result {
 	bool used;
 	uint8_t list_id;
-	uint8_t status;	    /* SPC-4 Table 209 COPY MANAGER STATUS: 01h done, 02h failed */
-	uint16_t segments;  /* SEGMENTS PROCESSED */
-	uint64_t transfer;  /* TRANSFER COUNT in blocks */
+	uint8_t status;	       /* SPC-4 Table 209 COPY MANAGER STATUS: 01h done, 02h failed */
+	uint16_t segments;     /* SEGMENTS PROCESSED */
+	uint64_t transfer;     /* TRANSFER COUNT in blocks */
 	struct scsi_itn_id id; /* the nexus that sent the EXTENDED COPY */
 };
 
@@ -58,7 +58,7 @@ struct scsi_lu {
 	unsigned int refs;
 	struct backend *be; /* NULL while detached (scsi_lu_attach/detach) */
 	char *path;
-	char *key_file;       /* backend config kept for scsi_lu_attach() */
+	char *key_file; /* backend config kept for scsi_lu_attach() */
 	uint64_t create_size;
 	char *target_name;
 	uint64_t nblocks;
@@ -122,9 +122,9 @@ typedef enum sense_reason (*scsi_handler)(struct scsi_cmd *cmd);
 #define SCSI_OP_UA_EXEMPT (1u << 3)	/* SAM-5 5.14: does not report/clear a UA */
 /* Reservation check (spc_pr.c); commands with none of these and no READS_MEDIUM
  * flag conflict like writes (SPC-4 5.12.1, SBC-3 4.17). */
-#define SCSI_OP_PR_ALLOWED (1u << 4)	/* allowed under every reservation */
-#define SCSI_OP_PR_CMD (1u << 5)	/* PR IN/OUT: only SPC-2 reservations conflict */
-#define SCSI_OP_PR_OWN (1u << 6)	/* RESERVE/RELEASE: the handler decides */
+#define SCSI_OP_PR_ALLOWED (1u << 4) /* allowed under every reservation */
+#define SCSI_OP_PR_CMD (1u << 5)     /* PR IN/OUT: only SPC-2 reservations conflict */
+#define SCSI_OP_PR_OWN (1u << 6)     /* RESERVE/RELEASE: the handler decides */
 /* Needs the medium: NOT READY, MEDIUM NOT PRESENT while it is ejected (SBC-3 5.25). */
 #define SCSI_OP_MEDIUM (1u << 7)
 
@@ -238,16 +238,16 @@ struct sbc_job {
 	struct sense_field field; /* field pointer / INFORMATION of the final sense */
 	struct scsi_range range;  /* blocks > 0: held for the whole job */
 	bool range_held;
-	int state;		  /* the step's own progress marker */
-	uint8_t *buf;		  /* scratch, freed with the job */
+	int state;    /* the step's own progress marker */
+	uint8_t *buf; /* scratch, freed with the job */
 	size_t buf_len;
-	uint64_t lba;		  /* command-specific: the blocks it works on */
+	uint64_t lba; /* command-specific: the blocks it works on */
 	uint64_t blocks;
-	uint64_t pos;		  /* blocks done so far */
+	uint64_t pos; /* blocks done so far */
 	uint32_t flags;
-	bool detached;		  /* the task already finished (IMMED): end silently */
-	uint8_t opcode;		  /* of the command, for the log */
-	void *ctx;		  /* command-specific, freed with the job */
+	bool detached;		     /* the task already finished (IMMED): end silently */
+	uint8_t opcode;		     /* of the command, for the log */
+	void *ctx;		     /* command-specific, freed with the job */
 	void (*ctx_free)(void *ctx); /* NULL: free() */
 };
 

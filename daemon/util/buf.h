@@ -17,7 +17,10 @@ struct buf {
 	int err; /* sticky: -ENOMEM after a failed append; later appends do nothing */
 };
 
-#define BUF_INIT {NULL, 0, 0, 0}
+#define BUF_INIT                                                                                   \
+	{                                                                                          \
+		NULL, 0, 0, 0                                                                      \
+	}
 
 /** Make room for \p extra more bytes. \return 0 or -ENOMEM (also sets err). */
 int buf_reserve(struct buf *b, size_t extra);

@@ -58,8 +58,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t digest[REPL_DIGEST_LEN];
 	const struct repl_ops ops = {
-		.send = fz_send, .apply = fz_apply, .snapshot = fz_snapshot,
-		.install = fz_install, .fenced = fz_fenced, .now = fz_now,
+		.send = fz_send,
+		.apply = fz_apply,
+		.snapshot = fz_snapshot,
+		.install = fz_install,
+		.fenced = fz_fenced,
+		.now = fz_now,
 	};
 	const struct repl_member members[2] = {{1, 10, 0}, {2, 20, 0}};
 	struct repl *r = repl_create(&ops, 1, 10, digest, 0, 0);

@@ -398,33 +398,33 @@ static void zero_connections_is_rejected(void **state)
 
 static void zero_connections_per_address_is_rejected(void **state)
 {
-	parse_fails("[global]\nmax_connections_per_address = 0\n", "t.conf:2: ",
-		    "out of range 1..65535");
+	parse_fails("[global]\nmax_connections_per_address = 0\n",
+		    "t.conf:2: ", "out of range 1..65535");
 }
 
 static void zero_sessions_per_target_is_rejected(void **state)
 {
-	parse_fails("[global]\nmax_sessions_per_target = 0\n", "t.conf:2: ",
-		    "out of range 1..65535");
+	parse_fails("[global]\nmax_sessions_per_target = 0\n",
+		    "t.conf:2: ", "out of range 1..65535");
 }
 
 static void commands_per_session_above_4096_is_rejected(void **state)
 {
-	parse_fails("[global]\nmax_commands_per_session = 4097\n", "t.conf:2: ",
-		    "out of range 1..4096");
+	parse_fails("[global]\nmax_commands_per_session = 4097\n",
+		    "t.conf:2: ", "out of range 1..4096");
 }
 
 /* The largest write (8 MiB) must fit in one connection's buffers. */
 static void connection_memory_below_16_mib_is_rejected(void **state)
 {
-	parse_fails("[global]\nmax_connection_memory_mb = 15\n", "t.conf:2: ",
-		    "out of range 16..65536");
+	parse_fails("[global]\nmax_connection_memory_mb = 15\n",
+		    "t.conf:2: ", "out of range 16..65536");
 }
 
 static void connection_memory_with_suffix_is_a_bad_number(void **state)
 {
-	parse_fails("[global]\nmax_connection_memory_mb = 64M\n", "t.conf:2: ",
-		    "'64M' is not a number");
+	parse_fails("[global]\nmax_connection_memory_mb = 64M\n",
+		    "t.conf:2: ", "'64M' is not a number");
 }
 
 static void limit_key_in_target_section_is_unknown(void **state)
@@ -711,20 +711,20 @@ static void lun_block_size_must_be_512_or_4096(void **state)
 
 static void lun_removable_must_be_boolean(void **state)
 {
-	parse_fails(TGT "lun0 = /a\nlun0_removable = sometimes\n", "t.conf:3: ",
-		    "expected yes or no");
+	parse_fails(TGT "lun0 = /a\nlun0_removable = sometimes\n",
+		    "t.conf:3: ", "expected yes or no");
 }
 
 static void lun_physical_block_size_must_be_power_of_two(void **state)
 {
-	parse_fails(TGT "lun0 = /a\nlun0_physical_block_size = 1536\n", "t.conf:3: ",
-		    "expected a power of two from 512 to 1048576");
+	parse_fails(TGT "lun0 = /a\nlun0_physical_block_size = 1536\n",
+		    "t.conf:3: ", "expected a power of two from 512 to 1048576");
 }
 
 static void lun_physical_block_size_over_1m_is_rejected(void **state)
 {
-	parse_fails(TGT "lun0 = /a\nlun0_physical_block_size = 2097152\n", "t.conf:3: ",
-		    "expected a power of two");
+	parse_fails(TGT "lun0 = /a\nlun0_physical_block_size = 2097152\n",
+		    "t.conf:3: ", "expected a power of two");
 }
 
 static void lun_physical_block_size_below_block_size_is_rejected(void **state)

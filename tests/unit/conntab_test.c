@@ -31,8 +31,11 @@ void *__wrap_calloc(size_t n, size_t size)
 
 static struct repl_conn conn(uint16_t initiator_port)
 {
-	struct repl_conn c = {.family = 4, .portal_port = 3260, .initiator_port = initiator_port,
-			      .portal_addr = {198, 18, 0, 100}, .initiator_addr = {198, 18, 0, 50}};
+	struct repl_conn c = {.family = 4,
+			      .portal_port = 3260,
+			      .initiator_port = initiator_port,
+			      .portal_addr = {198, 18, 0, 100},
+			      .initiator_addr = {198, 18, 0, 50}};
 
 	return c;
 }

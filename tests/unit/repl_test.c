@@ -206,8 +206,8 @@ static void deliver_one(void)
 }
 
 /* A configuration change: the new member set, who joined, who left and why. */
-static void confchg(const int *now_members, size_t n, const int *joined, size_t nj,
-		    const int *left, size_t nl, uint32_t reason)
+static void confchg(const int *now_members, size_t n, const int *joined, size_t nj, const int *left,
+		    size_t nl, uint32_t reason)
 {
 	struct repl_member mem[NODES], j[NODES], l[NODES];
 	size_t i;
@@ -255,8 +255,8 @@ static void two_synced(void)
 
 static void submit(int i, const char *cmd)
 {
-	assert_int_equal(repl_submit(nodes[i].r, (const uint8_t *)cmd, strlen(cmd), done_cb,
-				     &nodes[i]), 0);
+	assert_int_equal(
+		repl_submit(nodes[i].r, (const uint8_t *)cmd, strlen(cmd), done_cb, &nodes[i]), 0);
 }
 
 /* Rule 2: GOOD only after every member acknowledged, not at own delivery. */
@@ -334,7 +334,7 @@ static void clean_leave_releases_pending_command(void **state)
 
 	two_synced();
 	submit(0, "PREEMPT;");
-	deliver_one(); /* CMD delivered to both; B's ACK is queued ... */
+	deliver_one();		   /* CMD delivered to both; B's ACK is queued ... */
 	free(queue[--qtail].data); /* ... but B dies before it goes out */
 	confchg(a, 1, NULL, 0, b, 1, REPL_LEFT_PROCDOWN);
 	deliver_all();
@@ -521,8 +521,11 @@ static void codec_round_trip_and_strict_decode(void **state)
 
 static struct repl_conn hint_conn(uint16_t initiator_port)
 {
-	struct repl_conn c = {.family = 4, .portal_port = 3260, .initiator_port = initiator_port,
-			      .portal_addr = {198, 18, 0, 100}, .initiator_addr = {198, 18, 0, 50}};
+	struct repl_conn c = {.family = 4,
+			      .portal_port = 3260,
+			      .initiator_port = initiator_port,
+			      .portal_addr = {198, 18, 0, 100},
+			      .initiator_addr = {198, 18, 0, 50}};
 
 	return c;
 }
@@ -568,8 +571,8 @@ static void hint_is_not_acknowledged(void **state)
 	repl_conn_note(nodes[0].r, true, &c);
 	submit(0, "REGISTER;");
 	assert_int_equal(qtail - qhead, 2);
-	deliver_one(); /* the hint */
-	deliver_one(); /* the CMD */
+	deliver_one();			    /* the hint */
+	deliver_one();			    /* the CMD */
 	assert_int_equal(qtail - qhead, 1); /* B's ACK of the CMD only */
 	deliver_all();
 	assert_int_equal(nodes[0].done_calls, 1);
@@ -658,8 +661,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(replicas_converge_in_delivery_order, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(joiner_syncs_and_applies_commands_after_snapshot_point,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			joiner_syncs_and_applies_commands_after_snapshot_point, setup, teardown),
 		cmocka_unit_test_setup_teardown(clean_leave_releases_pending_command, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(nodedown_holds_command_until_fenced, setup,

@@ -153,8 +153,12 @@ static void information_beyond_32_bits_is_not_valid_in_fixed_format(void **state
 /* SPC-4 4.5.2.2: information descriptor first, then the key specific one. */
 static void information_and_field_pointer_in_descriptor_format(void **state)
 {
-	struct sense_field f = {.valid = true, .in_cdb = true, .byte = 1, .bit = -1,
-				.info_valid = true, .info = 0x100000000ull};
+	struct sense_field f = {.valid = true,
+				.in_cdb = true,
+				.byte = 1,
+				.bit = -1,
+				.info_valid = true,
+				.info = 0x100000000ull};
 	uint8_t s[SENSE_DESC_LEN_MAX];
 
 	assert_int_equal(sense_build(SENSE_MISCOMPARE, &f, true, s, sizeof(s)), 28);

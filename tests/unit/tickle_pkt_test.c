@@ -52,8 +52,8 @@ static void expect_pkt(const struct repl_conn *c, int want_len, size_t off, cons
 /* RFC 791 3.1: IPv4 header from the portal to the initiator, for IP_HDRINCL. */
 static void ipv4_header_goes_from_portal_to_initiator(void **state)
 {
-	const uint8_t want[20] = {0x45, 0, 0, 41, 0, 0, 0x40, 0, 64, 6, 0xae, 0x14,
-				  198, 18, 0, 100, 198, 18, 0, 50};
+	const uint8_t want[20] = {0x45, 0,    0,   41, 0, 0,   0x40, 0,	 64, 6,
+				  0xae, 0x14, 198, 18, 0, 100, 198,  18, 0,  50};
 	struct repl_conn c = conn4();
 
 	expect_pkt(&c, 41, 0, want, sizeof(want));
@@ -63,8 +63,8 @@ static void ipv4_header_goes_from_portal_to_initiator(void **state)
  * data (tickle_pkt.h: not rate-limited by the initiator), known checksum. */
 static void ipv4_tcp_ack_matches_known_vector(void **state)
 {
-	const uint8_t want[21] = {0x0c, 0xbc, 0xc8, 0x22, 0, 0, 0, 0, 0, 0, 0, 0,
-				  0x50, 0x10, 0x10, 0x00, 0x3e, 0x3a, 0, 0, 0};
+	const uint8_t want[21] = {0x0c, 0xbc, 0xc8, 0x22, 0,	0,    0,    0, 0, 0, 0,
+				  0,	0x50, 0x10, 0x10, 0x00, 0x3e, 0x3a, 0, 0, 0};
 	struct repl_conn c = conn4();
 
 	expect_pkt(&c, 41, 20, want, sizeof(want));
@@ -73,8 +73,8 @@ static void ipv4_tcp_ack_matches_known_vector(void **state)
 /* RFC 8200 8.1: IPv6 is the TCP header only, checksum over the pseudo-header. */
 static void ipv6_tcp_ack_matches_known_vector(void **state)
 {
-	const uint8_t want[21] = {0x0c, 0xbc, 0xc8, 0x22, 0, 0, 0, 0, 0, 0, 0, 0,
-				  0x50, 0x10, 0x10, 0x00, 0x6e, 0x33, 0, 0, 0};
+	const uint8_t want[21] = {0x0c, 0xbc, 0xc8, 0x22, 0,	0,    0,    0, 0, 0, 0,
+				  0,	0x50, 0x10, 0x10, 0x00, 0x6e, 0x33, 0, 0, 0};
 	struct repl_conn c = conn6();
 
 	expect_pkt(&c, 21, 0, want, sizeof(want));
@@ -96,7 +96,7 @@ static void checksum_of_odd_length_pads_with_zero(void **state)
 	const uint8_t odd[3] = {0x12, 0x34, 0x56}, even[4] = {0x12, 0x34, 0x56, 0};
 
 	assert_int_equal(tickle_pkt_csum(0, odd, 3), tickle_pkt_csum(0, even, 4));
-	assert_int_equal(tickle_pkt_csum(0, odd, 3), (uint16_t)~(0x1234 + 0x5600));
+	assert_int_equal(tickle_pkt_csum(0, odd, 3), (uint16_t) ~(0x1234 + 0x5600));
 }
 
 static void too_small_buffer_is_refused(void **state)
