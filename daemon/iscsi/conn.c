@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,7 +31,6 @@
 #include "iscsi/server_hook.h"
 #include "util/be.h"
 
-#define CONN_TXQ_IOV 64
 /*
  * Connection sockets are polled at libqb's highest priority, like the
  * completion eventfd. libqb dispatches the lower priorities only in some
@@ -383,63 +383,64 @@ void conn_pause_rx(struct iscsi_conn *conn)
 		conn_poll_set(conn);
 }
 
-/* Write as much of the queue as the socket takes. \return 0 or -errno. */
-static int conn_flush(struct iscsi_conn *conn)
+static ssize_t conn_tx_send_iov(void *ctx, const struct iovec *iov, int cnt, bool more)
 {
-	struct iovec iov[CONN_TXQ_IOV];
-	struct iscsi_txpdu *tx, *tmp;
+	struct iscsi_conn *conn = ctx;
 	struct msghdr msg;
 	ssize_t n;
 
-	while (!list_empty(&conn->txq)) {
-		int cnt = 0;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = (struct iovec *)iov;
+	msg.msg_iovlen = (size_t)cnt;
+	/* MSG_MORE: the header waits for the file range that follows it. */
+	n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
+	return n < 0 ? -errno : n;
+}
 
-		/* Gather several PDUs into one sendmsg. */
-		list_for_each_entry(tx, &conn->txq, node)
-		{
-			size_t skip = tx->sent;
-			int i;
+static ssize_t conn_tx_send_file(void *ctx, int fd, uint64_t off, size_t len)
+{
+	struct iscsi_conn *conn = ctx;
+	off_t pos = (off_t)off;
+	ssize_t n;
 
-			if (cnt + tx->iovcnt > CONN_TXQ_IOV)
-				break;
-			for (i = 0; i < tx->iovcnt; i++) {
-				if (skip >= tx->iov[i].iov_len) {
-					skip -= tx->iov[i].iov_len;
-					continue;
-				}
-				iov[cnt].iov_base = (uint8_t *)tx->iov[i].iov_base + skip;
-				iov[cnt].iov_len = tx->iov[i].iov_len - skip;
-				skip = 0;
-				cnt++;
-			}
-		}
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = iov;
-		msg.msg_iovlen = (size_t)cnt;
-		n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				conn_poll_out(conn, true);
-				return 0;
-			}
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		list_for_each_entry_safe(tx, tmp, &conn->txq, node)
-		{
-			size_t left = tx->total - tx->sent;
+	/* The socket is non-blocking: a full socket gives a short count or
+	 * EAGAIN; the file is in memory (backend_read_fd), so no disk wait. */
+	n = sendfile(conn->fd, fd, &pos, len);
+	return n < 0 ? -errno : n;
+}
 
-			if ((size_t)n < left) {
-				tx->sent += (size_t)n;
-				break;
-			}
-			n -= (ssize_t)left;
-			list_del(&tx->node);
-			conn_txpdu_free(conn, tx);
-			if (n == 0)
-				break;
-		}
+static void conn_tx_sent(void *ctx, struct iscsi_txpdu *tx)
+{
+	conn_txpdu_free(ctx, tx);
+}
+
+/* Write as much of the queue as the socket takes. \return 0 or -errno. */
+static int conn_flush(struct iscsi_conn *conn)
+{
+	const struct iscsi_tx_ops ops = {
+		.send_iov = conn_tx_send_iov,
+		.send_file = conn_tx_send_file,
+		.sent = conn_tx_sent,
+		.ctx = conn,
+	};
+	int rc;
+
+	rc = iscsi_txq_send(&conn->txq, &ops);
+	if (rc == -EAGAIN || rc == -EWOULDBLOCK) {
+		conn_poll_out(conn, true);
+		return 0;
+	}
+	if (rc < 0) {
+		/* A Data-In header went out and its file range could not
+		 * follow (the LUN file shrank, or a read error): the stream
+		 * cannot be continued with right data, so the connection
+		 * goes and the initiator retries (docs/performance.md). */
+		if (rc == -ENODATA)
+			qb_log(LOG_WARNING,
+			       "%s: LUN file ended inside a Data-In being sent (file shrank?): "
+			       "dropping the connection",
+			       conn_who(conn));
+		return rc;
 	}
 	conn_poll_out(conn, false);
 	if (conn->state == CONN_LOGGED_OUT)
@@ -482,13 +483,36 @@ void iscsi_server_flush(struct iscsi_server *srv)
 	}
 }
 
+/* Queue \p tx; the connection is flushed at the end of this loop iteration. */
+static void conn_txq_add(struct iscsi_conn *conn, struct iscsi_txpdu *tx)
+{
+	int rc;
+
+	list_add_tail(&tx->node, &conn->txq);
+	/* Output goes out once per loop iteration (iscsi_server_flush), so
+	 * the responses of a batch of completions share one sendmsg; not at
+	 * all while output is backed up (POLLOUT flushes). */
+	if (!conn->polled_out && !conn->dirty) {
+		struct iscsi_server *srv = conn->srv;
+
+		conn->dirty = true;
+		conn_get(conn);
+		list_add_tail(&conn->dirty_node, &srv->dirty);
+		/* The socket and completion handlers flush when they are done;
+		 * anything else (timers, admin) is caught by this job. */
+		if (!srv->flush_scheduled && !conn_flush_by_handler) {
+			rc = qb_loop_job_add(srv->loop, QB_LOOP_HIGH, srv, server_flush_job);
+			srv->flush_scheduled = rc == 0;
+		}
+	}
+}
+
 int conn_send(struct iscsi_conn *conn, const uint8_t *bhs, const uint8_t *data, uint32_t len,
 	      struct iscsi_task *task)
 {
 	static uint8_t zeros[4];
 	struct iscsi_txpdu *tx;
 	uint32_t pad = iscsi_pad_len(len);
-	int rc;
 
 	if (conn->state == CONN_CLOSED)
 		return -ENOTCONN;
@@ -535,23 +559,48 @@ int conn_send(struct iscsi_conn *conn, const uint8_t *bhs, const uint8_t *data, 
 	}
 	tx->total = ISCSI_BHS_LEN + (conn->params.header_digest ? 4 : 0) + len + pad +
 		    (len && conn->params.data_digest ? 4 : 0);
-	list_add_tail(&tx->node, &conn->txq);
-	/* Send at once unless output is already backed up. */
-	/* Output goes out once per loop iteration (iscsi_server_flush), so
-	 * the responses of a batch of completions share one sendmsg. */
-	if (!conn->polled_out && !conn->dirty) {
-		struct iscsi_server *srv = conn->srv;
+	conn_txq_add(conn, tx);
+	return 0;
+}
 
-		conn->dirty = true;
-		conn_get(conn);
-		list_add_tail(&conn->dirty_node, &srv->dirty);
-		/* The socket and completion handlers flush when they are done;
-		 * anything else (timers, admin) is caught by this job. */
-		if (!srv->flush_scheduled && !conn_flush_by_handler) {
-			rc = qb_loop_job_add(srv->loop, QB_LOOP_HIGH, srv, server_flush_job);
-			srv->flush_scheduled = rc == 0;
-		}
+int conn_send_file(struct iscsi_conn *conn, const uint8_t *bhs, int fd, uint64_t off, uint32_t len,
+		   struct iscsi_task *task)
+{
+	static uint8_t zeros[4];
+	struct iscsi_txpdu *tx;
+	uint32_t pad = iscsi_pad_len(len);
+
+	if (conn->params.data_digest || !task || len == 0)
+		return -EINVAL;
+	if (conn->state == CONN_CLOSED)
+		return -ENOTCONN;
+	tx = conn_pool_get(&conn->tx_pool, sizeof(*tx));
+	if (!tx)
+		return -ENOMEM;
+	memcpy(tx->bhs, bhs, ISCSI_BHS_LEN);
+	iscsi_bhs_set_dslen(tx->bhs, len);
+	tx->data_len = len;
+	tx->task = task;
+	task->tx_refs++;
+	tx->iov[tx->iovcnt].iov_base = tx->bhs;
+	tx->iov[tx->iovcnt++].iov_len = ISCSI_BHS_LEN;
+	if (conn->params.header_digest) {
+		iscsi_digest_put(tx->hdigest, iscsi_crc32c_final(iscsi_crc32c(
+						      ISCSI_CRC32C_SEED, tx->bhs, ISCSI_BHS_LEN)));
+		tx->iov[tx->iovcnt].iov_base = tx->hdigest;
+		tx->iov[tx->iovcnt++].iov_len = ISCSI_DIGEST_LEN;
 	}
+	tx->file_iov = tx->iovcnt;
+	tx->file_fd = fd;
+	tx->file_off = off;
+	tx->iov[tx->iovcnt].iov_base = NULL;
+	tx->iov[tx->iovcnt++].iov_len = len;
+	if (pad) {
+		tx->iov[tx->iovcnt].iov_base = zeros;
+		tx->iov[tx->iovcnt++].iov_len = pad;
+	}
+	tx->total = ISCSI_BHS_LEN + (conn->params.header_digest ? 4 : 0) + len + pad;
+	conn_txq_add(conn, tx);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 
 #include <isa-l/crc.h>
 
+#include "iscsi/conn.h"
 #include "iscsi/pdu.h"
 
 uint32_t iscsi_crc32c(uint32_t crc, const void *buf, size_t len)
@@ -157,4 +158,122 @@ void iscsi_isid_str(const uint8_t *isid, char *buf, size_t len)
 {
 	snprintf(buf, len, "%02x%02x%02x%02x%02x%02x", isid[0], isid[1], isid[2], isid[3], isid[4],
 		 isid[5]);
+}
+
+/* ---- transmit queue ----------------------------------------------------- */
+
+/* iovecs per sendmsg: several queued PDUs go out in one call. */
+#define ISCSI_TXQ_IOV 64
+
+bool iscsi_datain_direct_ok(const struct iscsi_params *params, uint32_t edtl)
+{
+	return !params->data_digest && edtl >= ISCSI_DIRECT_MIN;
+}
+
+/*
+ * Where the head PDU stands: the index of its segment that holds byte
+ * tx->sent and the offset in it.
+ */
+static void iscsi_txq_pos(const struct iscsi_txpdu *tx, int *seg, size_t *skip)
+{
+	size_t left = tx->sent;
+	int i = 0;
+
+	while (i < tx->iovcnt - 1 && left >= tx->iov[i].iov_len) {
+		left -= tx->iov[i].iov_len;
+		i++;
+	}
+	*seg = i;
+	*skip = left;
+}
+
+/*
+ * Gather the unsent memory segments from the head on, over several PDUs,
+ * up to the first file range. \return the iovecs filled; *more when a file
+ * range stopped the gathering.
+ */
+static int iscsi_txq_gather(struct list_head *txq, struct iovec *iov, bool *more)
+{
+	struct iscsi_txpdu *tx;
+	int cnt = 0;
+
+	*more = false;
+	list_for_each_entry(tx, txq, node)
+	{
+		size_t skip;
+		int i;
+
+		if (cnt + tx->iovcnt > ISCSI_TXQ_IOV)
+			break;
+		iscsi_txq_pos(tx, &i, &skip);
+		for (; i < tx->iovcnt; i++, skip = 0) {
+			if (tx->file_iov > 0 && i == tx->file_iov) {
+				*more = true;
+				return cnt;
+			}
+			if (skip >= tx->iov[i].iov_len)
+				continue;
+			iov[cnt].iov_base = (uint8_t *)tx->iov[i].iov_base + skip;
+			iov[cnt].iov_len = tx->iov[i].iov_len - skip;
+			cnt++;
+		}
+	}
+	return cnt;
+}
+
+/* \p n bytes went out: advance the PDUs, handing back those sent in full. */
+static void iscsi_txq_advance(struct list_head *txq, size_t n, const struct iscsi_tx_ops *ops)
+{
+	struct iscsi_txpdu *tx, *tmp;
+
+	list_for_each_entry_safe(tx, tmp, txq, node)
+	{
+		size_t left = tx->total - tx->sent;
+
+		if (n < left) {
+			tx->sent += n;
+			break;
+		}
+		n -= left;
+		list_del(&tx->node);
+		ops->sent(ops->ctx, tx);
+		if (n == 0)
+			break;
+	}
+}
+
+int iscsi_txq_send(struct list_head *txq, const struct iscsi_tx_ops *ops)
+{
+	struct iovec iov[ISCSI_TXQ_IOV];
+	struct iscsi_txpdu *head;
+	ssize_t n;
+	size_t skip;
+	bool more;
+	int cnt, seg, rc = 0;
+
+	while (!list_empty(txq)) {
+		head = list_first_entry(txq, struct iscsi_txpdu, node);
+		iscsi_txq_pos(head, &seg, &skip);
+		if (head->file_iov > 0 && seg == head->file_iov) {
+			/* Its header is out: the file range, from where it stopped. */
+			n = ops->send_file(ops->ctx, head->file_fd, head->file_off + skip,
+					   head->iov[seg].iov_len - skip);
+			if (n == 0) {
+				rc = -ENODATA;
+				goto out;
+			}
+		} else {
+			cnt = iscsi_txq_gather(txq, iov, &more);
+			n = ops->send_iov(ops->ctx, iov, cnt, more);
+		}
+		if (n == -EINTR)
+			continue;
+		if (n < 0) {
+			rc = (int)n;
+			goto out;
+		}
+		iscsi_txq_advance(txq, (size_t)n, ops);
+	}
+out:
+	return rc;
 }

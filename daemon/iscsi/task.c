@@ -63,6 +63,11 @@ static struct iscsi_task *task_find(struct iscsi_conn *conn, uint32_t itt)
 
 static void task_free(struct iscsi_task *task)
 {
+	/* A zero-copy READ kept its LU reference: the LU's store owns the fd
+	 * its Data-In was sent from (task_scsi_done). */
+	if (task->scsi.lu)
+		scsi_lu_put(task->scsi.lu);
+	task->scsi.lu = NULL;
 	scsi_task_release(&task->scsi);
 	free(task->wbuf);
 	conn_task_recycle(task->conn, task);
@@ -352,6 +357,7 @@ static void task_send_response(struct iscsi_task *task)
 	uint8_t resid_flags = 0;
 	uint32_t resid = 0, off = 0, datasn = 0, burst = 0;
 	uint8_t sense[2 + SCSI_SENSE_MAX];
+	int rc;
 
 	/* Residuals (11.4.5): the CDB's transfer length against the EDTL. */
 	if (st->xfer_len > st->edtl) {
@@ -397,7 +403,12 @@ static void task_send_response(struct iscsi_task *task)
 			}
 			put_be32(rsp + ISCSI_OFF_DATASN, datasn++);
 			put_be32(rsp + ISCSI_OFF_BUFOFF, off);
-			if (conn_send(conn, rsp, st->in_buf + off, n, task) < 0)
+			if (st->in_direct)
+				rc = conn_send_file(conn, rsp, st->in_fd, st->in_off + off, n,
+						    task);
+			else
+				rc = conn_send(conn, rsp, st->in_buf + off, n, task);
+			if (rc < 0)
 				return;
 			off += n;
 		}
@@ -432,9 +443,12 @@ static void task_scsi_done(struct scsi_task *st)
 	struct iscsi_task *task = (struct iscsi_task *)st;
 	struct iscsi_conn *conn = task->conn;
 
-	if (st->lu)
+	/* The LU reference goes now, unless the Data-In is still to be read
+	 * from its store's fd (zero-copy READ): then when the task is freed. */
+	if (st->lu && !st->in_direct) {
 		scsi_lu_put(st->lu);
-	st->lu = NULL;
+		st->lu = NULL;
+	}
 	list_del(&task->node);
 	conn->ntasks--;
 	if (task->aborted || conn->state == CONN_CLOSED) {
@@ -478,6 +492,10 @@ static void task_exec(struct iscsi_task *task)
 	st->out_buf = task->wbuf;
 	st->out_len = task->wlen;
 	st->done = task_scsi_done;
+	/* Data-In may come straight from the LUN's file (sendfile), not
+	 * through a buffer, when the data digest does not need the bytes. */
+	st->in_direct_ok =
+		st->dir == SCSI_DIR_READ && iscsi_datain_direct_ok(&conn->params, st->edtl);
 	conn_get(conn);
 	scsi_task_exec(st);
 }
