@@ -507,58 +507,73 @@ static void conn_txq_add(struct iscsi_conn *conn, struct iscsi_txpdu *tx)
 	}
 }
 
+/* Padding of data segments (RFC 7143 11.1). */
+static const uint8_t conn_zeros[4];
+
+/* Append a piece to \p tx. */
+static void conn_txpdu_add(struct iscsi_txpdu *tx, const void *base, size_t len)
+{
+	tx->iov[tx->iovcnt].iov_base = (void *)base;
+	tx->iov[tx->iovcnt++].iov_len = len;
+	tx->total += len;
+}
+
+/* A tx PDU from the pool with its BHS (DataSegmentLength \p len) and
+ * header digest, holding a tx reference on \p task if set. NULL: no memory. */
+static struct iscsi_txpdu *conn_txpdu_get(struct iscsi_conn *conn, const uint8_t *bhs, uint32_t len,
+					  struct iscsi_task *task)
+{
+	struct iscsi_txpdu *tx;
+
+	tx = conn_pool_get(&conn->tx_pool, sizeof(*tx));
+	if (!tx)
+		return NULL;
+	memcpy(tx->bhs, bhs, ISCSI_BHS_LEN);
+	iscsi_bhs_set_dslen(tx->bhs, len);
+	tx->data_len = len;
+	if (task) {
+		tx->task = task;
+		task->tx_refs++;
+	}
+	conn_txpdu_add(tx, tx->bhs, ISCSI_BHS_LEN);
+	if (conn->params.header_digest) {
+		iscsi_digest_put(tx->hdigest, iscsi_crc32c_final(iscsi_crc32c(
+						      ISCSI_CRC32C_SEED, tx->bhs, ISCSI_BHS_LEN)));
+		conn_txpdu_add(tx, tx->hdigest, ISCSI_DIGEST_LEN);
+	}
+	return tx;
+}
+
 int conn_send(struct iscsi_conn *conn, const uint8_t *bhs, const uint8_t *data, uint32_t len,
 	      struct iscsi_task *task)
 {
-	static uint8_t zeros[4];
 	struct iscsi_txpdu *tx;
 	uint32_t pad = iscsi_pad_len(len);
 
 	if (conn->state == CONN_CLOSED)
 		return -ENOTCONN;
-	tx = conn_pool_get(&conn->tx_pool, sizeof(*tx));
+	tx = conn_txpdu_get(conn, bhs, len, task);
 	if (!tx)
 		return -ENOMEM;
-	memcpy(tx->bhs, bhs, ISCSI_BHS_LEN);
-	iscsi_bhs_set_dslen(tx->bhs, len);
 	if (len && !task) {
 		tx->owned = malloc(len);
 		if (!tx->owned) {
-			conn_pool_put(&conn->tx_pool, tx);
+			conn_txpdu_free(conn, tx);
 			return -ENOMEM;
 		}
 		memcpy(tx->owned, data, len);
 		data = tx->owned;
 	}
 	tx->data = data;
-	tx->data_len = len;
-	if (task) {
-		tx->task = task;
-		task->tx_refs++;
-	}
-	tx->iov[tx->iovcnt].iov_base = tx->bhs;
-	tx->iov[tx->iovcnt++].iov_len = ISCSI_BHS_LEN;
-	if (conn->params.header_digest) {
-		iscsi_digest_put(tx->hdigest, iscsi_crc32c_final(iscsi_crc32c(
-						      ISCSI_CRC32C_SEED, tx->bhs, ISCSI_BHS_LEN)));
-		tx->iov[tx->iovcnt].iov_base = tx->hdigest;
-		tx->iov[tx->iovcnt++].iov_len = ISCSI_DIGEST_LEN;
-	}
 	if (len) {
-		tx->iov[tx->iovcnt].iov_base = (void *)data;
-		tx->iov[tx->iovcnt++].iov_len = len;
-		if (pad) {
-			tx->iov[tx->iovcnt].iov_base = zeros;
-			tx->iov[tx->iovcnt++].iov_len = pad;
-		}
+		conn_txpdu_add(tx, data, len);
+		if (pad)
+			conn_txpdu_add(tx, conn_zeros, pad);
 		if (conn->params.data_digest) {
 			iscsi_digest_put(tx->ddigest, iscsi_digest_data(data, len));
-			tx->iov[tx->iovcnt].iov_base = tx->ddigest;
-			tx->iov[tx->iovcnt++].iov_len = ISCSI_DIGEST_LEN;
+			conn_txpdu_add(tx, tx->ddigest, ISCSI_DIGEST_LEN);
 		}
 	}
-	tx->total = ISCSI_BHS_LEN + (conn->params.header_digest ? 4 : 0) + len + pad +
-		    (len && conn->params.data_digest ? 4 : 0);
 	conn_txq_add(conn, tx);
 	return 0;
 }
@@ -566,7 +581,6 @@ int conn_send(struct iscsi_conn *conn, const uint8_t *bhs, const uint8_t *data, 
 int conn_send_file(struct iscsi_conn *conn, const uint8_t *bhs, int fd, uint64_t off, uint32_t len,
 		   struct iscsi_task *task)
 {
-	static uint8_t zeros[4];
 	struct iscsi_txpdu *tx;
 	uint32_t pad = iscsi_pad_len(len);
 
@@ -574,32 +588,15 @@ int conn_send_file(struct iscsi_conn *conn, const uint8_t *bhs, int fd, uint64_t
 		return -EINVAL;
 	if (conn->state == CONN_CLOSED)
 		return -ENOTCONN;
-	tx = conn_pool_get(&conn->tx_pool, sizeof(*tx));
+	tx = conn_txpdu_get(conn, bhs, len, task);
 	if (!tx)
 		return -ENOMEM;
-	memcpy(tx->bhs, bhs, ISCSI_BHS_LEN);
-	iscsi_bhs_set_dslen(tx->bhs, len);
-	tx->data_len = len;
-	tx->task = task;
-	task->tx_refs++;
-	tx->iov[tx->iovcnt].iov_base = tx->bhs;
-	tx->iov[tx->iovcnt++].iov_len = ISCSI_BHS_LEN;
-	if (conn->params.header_digest) {
-		iscsi_digest_put(tx->hdigest, iscsi_crc32c_final(iscsi_crc32c(
-						      ISCSI_CRC32C_SEED, tx->bhs, ISCSI_BHS_LEN)));
-		tx->iov[tx->iovcnt].iov_base = tx->hdigest;
-		tx->iov[tx->iovcnt++].iov_len = ISCSI_DIGEST_LEN;
-	}
 	tx->file_iov = tx->iovcnt;
 	tx->file_fd = fd;
 	tx->file_off = off;
-	tx->iov[tx->iovcnt].iov_base = NULL;
-	tx->iov[tx->iovcnt++].iov_len = len;
-	if (pad) {
-		tx->iov[tx->iovcnt].iov_base = zeros;
-		tx->iov[tx->iovcnt++].iov_len = pad;
-	}
-	tx->total = ISCSI_BHS_LEN + (conn->params.header_digest ? 4 : 0) + len + pad;
+	conn_txpdu_add(tx, NULL, len); /* stands for the file range */
+	if (pad)
+		conn_txpdu_add(tx, conn_zeros, pad);
 	conn_txq_add(conn, tx);
 	return 0;
 }

@@ -83,6 +83,8 @@ bench_workload_opts() {
 	4x-4k-randread-qd32) echo "-s 4 -b 4K -p rand -r 100 -q 32" ;;
 	1m-seqread-qd8) echo "-b 1M -p seq -r 100 -q 8" ;;
 	1m-seqwrite-qd8) echo "-b 1M -p seq -r 0 -q 8" ;;
+	64k-seqread-qd8) echo "-b 64K -p seq -r 100 -q 8" ;;
+	128k-seqread-qd8) echo "-b 128K -p seq -r 100 -q 8" ;;
 	*) return 1 ;;
 	esac
 }

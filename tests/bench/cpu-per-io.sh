@@ -3,10 +3,11 @@
 #
 # cpu-per-io.sh: hatgtd's CPU time and syscalls per I/O, the measures that stay steady on a loaded machine.
 #
-#   tests/bench/cpu-per-io.sh [-d SECS] [-r REPS] [-s] BUILDDIR [WORKLOAD...]
+#   tests/bench/cpu-per-io.sh [-d SECS] [-r REPS] [-s] [-l DIR] BUILDDIR [WORKLOAD...]
 #
 # Starts one hatgtd (HATGTD=, default BUILDDIR/daemon/hatgtd) on a filled
-# 256 MiB tmpfs LUN and runs each workload (default: the five of
+# 256 MiB tmpfs LUN (with -l, a file in DIR instead, e.g. on ext4, where
+# reads come from the page cache) and runs each workload (default: the five of
 # compare-tgt.sh) REPS (3) times for SECS (3) seconds with hatgt-load,
 # sampling the daemon's utime + stime (all threads, /proc/PID/stat) around
 # each run. Prints one line per workload: the median CPU us per I/O and the
@@ -28,8 +29,10 @@ usage() {
 	exit 2
 }
 
-while getopts d:r:sh o; do
+LUN_DIR=
+while getopts d:r:sl:h o; do
 	case $o in
+	l) LUN_DIR=$OPTARG ;;
 	d) DUR=$OPTARG ;;
 	r) REPS=$OPTARG ;;
 	s) STRACE=1 ;;
@@ -55,7 +58,7 @@ die() { bench_die "$@"; }
 [ -x "$HATGT_LOAD" ] || die "no hatgt-load at $HATGT_LOAD (make -C tests/bench)"
 [ "$STRACE" = 0 ] || command -v strace > /dev/null || die "-s needs strace"
 
-T=$(mktemp -d "$(bench_shm_dir)/hatgt-cpu.XXXXXX")
+T=$(mktemp -d "${LUN_DIR:-$(bench_shm_dir)}/hatgt-cpu.XXXXXX")
 mkdir -p "$T/state"
 DAEMON_PID=
 
