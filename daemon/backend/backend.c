@@ -145,16 +145,16 @@ int backend_size_refresh(struct backend *be)
 	return be->ops->size_refresh ? be->ops->size_refresh(be) : 0;
 }
 
-int backend_read_fd(struct backend *be, uint64_t offset, uint64_t len, int *fd)
+int backend_read_map(struct backend *be, uint64_t offset, uint64_t len, const uint8_t **p)
 {
 	int ret = -EINVAL;
 
 	if (len == 0 || len > INT_MAX || offset > be->size || len > be->size - offset)
 		goto out;
 	ret = -EOPNOTSUPP;
-	if (!be->ops->read_fd)
+	if (!be->ops->read_map)
 		goto out;
-	ret = be->ops->read_fd(be, offset, len, fd);
+	ret = be->ops->read_map(be, offset, len, p);
 	if (ret == 0)
 		be->stats.reads++;
 out:

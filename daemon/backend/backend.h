@@ -97,9 +97,9 @@ struct backend_ops {
 	/* Optional: replace the media encryption key (SBC-3 SANITIZE CRYPTOGRAPHIC
 	 * ERASE). Blocking; no request may be in flight. */
 	int (*crypto_erase)(struct backend *be);
-	/* Optional: the fd [offset, offset + len) can be read from later, at the
-	 * same offset, without waiting for a device (backend_read_fd). */
-	int (*read_fd)(struct backend *be, uint64_t offset, uint64_t len, int *fd);
+	/* Optional: [offset, offset + len) is readable in memory now, at *p
+	 * (backend_read_map). */
+	int (*read_map)(struct backend *be, uint64_t offset, uint64_t len, const uint8_t **p);
 };
 
 /* Common part of every store; implementations embed it first. */
@@ -165,16 +165,15 @@ int backend_size_refresh(struct backend *be);
  * \return 0, -EOPNOTSUPP (store not encrypted) or -errno. */
 int backend_crypto_erase(struct backend *be);
 
-/** Zero-copy READ: can the bytes [offset, offset + len) be sent straight
- * from a file descriptor (sendfile(2) from *fd at the same offset) instead of
- * being read into a buffer with BACKEND_OP_READ? Yes only for a plain file or
- * block device store (no encryption, no qcow2) whose range is in memory now:
- * a tmpfs/ramfs file, or pages the page cache holds (cachestat(2)), so that
- * sending does not wait for a device. The bytes are taken when they are
- * sent, not now. Counts as a read in the store's stats.
- * \return 0 and *fd (owned by the store: valid until backend_close), or
- * -EOPNOTSUPP (use BACKEND_OP_READ), -EINVAL (out of range or len 0). */
-int backend_read_fd(struct backend *be, uint64_t offset, uint64_t len, int *fd);
+/** Zero-copy READ from a mapping of the store: is [offset, offset + len)
+ * in memory now (tmpfs/ramfs pages or page cache, per cachestat(2)), so that
+ * the transport can send it from *p with no read into a buffer and no wait
+ * for a device? Plain file and block device stores only. The bytes are read
+ * when sent; past the end of a file that shrank since, the mapping faults
+ * (sendmsg fails with EFAULT, never SIGBUS: only the kernel touches it).
+ * \return 0 and *p (valid until backend_close), -EOPNOTSUPP (use
+ * BACKEND_OP_READ), -EINVAL (out of range or len 0). */
+int backend_read_map(struct backend *be, uint64_t offset, uint64_t len, const uint8_t **p);
 
 static inline uint64_t backend_size(const struct backend *be)
 {

@@ -13,15 +13,17 @@
  *   EOPNOTSUPP for that direction (then the attempt would only cost a syscall);
  * - the io_uring engine for the rest. Nothing else here blocks except open
  *   and flush_sync.
- * READs may also skip the buffer altogether: backend_read_fd() hands the
- * file descriptor to the transport, which sendfile()s the range into the
- * socket, when the range is in memory (tmpfs/ramfs, or all of it in the
- * page cache per cachestat(2)), so that the send never waits for a disk.
+ * READs may also skip the buffer altogether: the store is mapped read-only
+ * and backend_read_map() hands the transport a pointer into the mapping,
+ * which it gives to sendmsg, when every page of the range is in memory
+ * (tmpfs pages or page cache, per cachestat(2)): the send then never waits
+ * for a disk, and never allocates a tmpfs hole.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -39,7 +41,9 @@ struct bs_file {
 	bool in_memory;	      /* tmpfs/ramfs: plain pread/pwrite never wait for a disk */
 	bool nowait_read_off; /* the file system refused RWF_NOWAIT once */
 	bool nowait_write_off;
-	bool cachestat_off; /* the kernel has no cachestat(2): no zero-copy reads */
+	bool cachestat_off; /* the kernel has no cachestat(2): no reads from the map */
+	const uint8_t *map; /* the store mapped read-only, map_len bytes; NULL: none */
+	uint64_t map_len;
 };
 
 /* cachestat(2), Linux 6.5; the system call number is the same on every
@@ -118,6 +122,24 @@ static bool bs_file_can_punch(int fd, uint64_t size)
 	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)size, 4096) == 0;
 }
 
+/*
+ * Map the whole store read-only for zero-copy READs (bs_file_read_map). A
+ * mapping costs address space only; pages are not touched here. It keeps
+ * its size: a store that grew is read the usual way past it.
+ */
+static void bs_file_map(struct bs_file *f)
+{
+	void *p;
+
+	if (f->be.size == 0)
+		return;
+	p = mmap(NULL, f->be.size, PROT_READ, MAP_SHARED, f->fd, 0);
+	if (p == MAP_FAILED)
+		return;
+	f->map = p;
+	f->map_len = f->be.size;
+}
+
 static int bs_file_open(struct backend_engine *eng, const struct backend_config *cfg,
 			struct backend **out)
 {
@@ -165,6 +187,7 @@ static int bs_file_open(struct backend_engine *eng, const struct backend_config 
 	f->be.size = size;
 	f->fd = fd;
 	fd = -1;
+	bs_file_map(f);
 	*out = &f->be;
 out:
 	if (fd >= 0)
@@ -176,6 +199,8 @@ static void bs_file_close(struct backend *be)
 {
 	struct bs_file *f = (struct bs_file *)be;
 
+	if (f->map)
+		munmap((void *)f->map, f->map_len);
 	close(f->fd);
 	free(f);
 }
@@ -232,33 +257,35 @@ static int bs_file_submit(struct backend *be, struct backend_io *io)
 	return backend_uring_queue(be->eng, f->fd, io);
 }
 
-/*
- * Zero-copy READ (backend_read_fd): the range may be sent from the fd if no
- * page of it has to come from a device: always for tmpfs/ramfs, else if
- * cachestat counts every page of it in the page cache. A page evicted
- * between this check and the send only makes that send wait for the read.
- */
-static int bs_file_read_fd(struct backend *be, uint64_t offset, uint64_t len, int *fd)
+/* All of [offset, offset + len) in memory now (cachestat(2): resident pages
+ * of tmpfs, or page cache)? Then reading it never waits for a device, and
+ * reading it through a mapping never allocates (a tmpfs hole would). */
+static bool bs_file_range_resident(struct bs_file *f, uint64_t offset, uint64_t len)
 {
-	struct bs_file *f = (struct bs_file *)be;
 	struct bs_file_cachestat_range range = {.off = offset, .len = len};
 	struct bs_file_cachestat cs;
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t pages = (offset + len + page - 1) / page - offset / page;
+
+	if (f->cachestat_off)
+		return false;
+	if (syscall(__NR_cachestat, f->fd, &range, &cs, 0) < 0) {
+		if (errno == ENOSYS || errno == EOPNOTSUPP)
+			f->cachestat_off = true;
+		return false;
+	}
+	return cs.nr_cache >= pages;
+}
+
+static int bs_file_read_map(struct backend *be, uint64_t offset, uint64_t len, const uint8_t **p)
+{
+	struct bs_file *f = (struct bs_file *)be;
 	int ret = -EOPNOTSUPP;
 
-	if (!f->in_memory) {
-		if (f->cachestat_off)
-			goto out;
-		if (syscall(__NR_cachestat, f->fd, &range, &cs, 0) < 0) {
-			if (errno == ENOSYS || errno == EOPNOTSUPP)
-				f->cachestat_off = true;
-			goto out;
-		}
-		if (cs.nr_cache < pages)
-			goto out;
-	}
-	*fd = f->fd;
+	if (!f->map || offset > f->map_len || len > f->map_len - offset ||
+	    !bs_file_range_resident(f, offset, len))
+		goto out;
+	*p = f->map + offset;
 	ret = 0;
 out:
 	return ret;
@@ -340,5 +367,5 @@ const struct backend_ops backend_file_ops = {
 	.flush_sync = bs_file_flush_sync,
 	.map_query = bs_file_map_query,
 	.size_refresh = bs_file_size_refresh,
-	.read_fd = bs_file_read_fd,
+	.read_map = bs_file_read_map,
 };

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -383,7 +382,7 @@ void conn_pause_rx(struct iscsi_conn *conn)
 		conn_poll_set(conn);
 }
 
-static ssize_t conn_tx_send_iov(void *ctx, const struct iovec *iov, int cnt, bool more)
+static ssize_t conn_tx_send_iov(void *ctx, const struct iovec *iov, int cnt)
 {
 	struct iscsi_conn *conn = ctx;
 	struct msghdr msg;
@@ -392,20 +391,7 @@ static ssize_t conn_tx_send_iov(void *ctx, const struct iovec *iov, int cnt, boo
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = (struct iovec *)iov;
 	msg.msg_iovlen = (size_t)cnt;
-	/* MSG_MORE: the header waits for the file range that follows it. */
-	n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
-	return n < 0 ? -errno : n;
-}
-
-static ssize_t conn_tx_send_file(void *ctx, int fd, uint64_t off, size_t len)
-{
-	struct iscsi_conn *conn = ctx;
-	off_t pos = (off_t)off;
-	ssize_t n;
-
-	/* The socket is non-blocking: a full socket gives a short count or
-	 * EAGAIN; the file is in memory (backend_read_fd), so no disk wait. */
-	n = sendfile(conn->fd, fd, &pos, len);
+	n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 	return n < 0 ? -errno : n;
 }
 
@@ -419,7 +405,6 @@ static int conn_flush(struct iscsi_conn *conn)
 {
 	const struct iscsi_tx_ops ops = {
 		.send_iov = conn_tx_send_iov,
-		.send_file = conn_tx_send_file,
 		.sent = conn_tx_sent,
 		.ctx = conn,
 	};
@@ -431,11 +416,13 @@ static int conn_flush(struct iscsi_conn *conn)
 		return 0;
 	}
 	if (rc < 0) {
-		/* A Data-In header went out and its file range could not
-		 * follow (the LUN file shrank, or a read error): the stream
-		 * cannot be continued with right data, so the connection
-		 * goes and the initiator retries (docs/performance.md). */
-		if (rc == -ENODATA)
+		/* EFAULT: a zero-copy Data-In points past the end of a LUN
+		 * file that shrank since the READ (the mapping faults; only
+		 * the kernel touches it, so no SIGBUS). Part of the PDU may
+		 * be out, and there are no right bytes to finish it with: the
+		 * connection goes and the initiator retries elsewhere or
+		 * later (docs/performance.md, step 7). */
+		if (rc == -EFAULT)
 			qb_log(LOG_WARNING,
 			       "%s: LUN file ended inside a Data-In being sent (file shrank?): "
 			       "dropping the connection",
@@ -574,29 +561,6 @@ int conn_send(struct iscsi_conn *conn, const uint8_t *bhs, const uint8_t *data, 
 			conn_txpdu_add(tx, tx->ddigest, ISCSI_DIGEST_LEN);
 		}
 	}
-	conn_txq_add(conn, tx);
-	return 0;
-}
-
-int conn_send_file(struct iscsi_conn *conn, const uint8_t *bhs, int fd, uint64_t off, uint32_t len,
-		   struct iscsi_task *task)
-{
-	struct iscsi_txpdu *tx;
-	uint32_t pad = iscsi_pad_len(len);
-
-	if (conn->params.data_digest || !task || len == 0)
-		return -EINVAL;
-	if (conn->state == CONN_CLOSED)
-		return -ENOTCONN;
-	tx = conn_txpdu_get(conn, bhs, len, task);
-	if (!tx)
-		return -ENOMEM;
-	tx->file_iov = tx->iovcnt;
-	tx->file_fd = fd;
-	tx->file_off = off;
-	conn_txpdu_add(tx, NULL, len); /* stands for the file range */
-	if (pad)
-		conn_txpdu_add(tx, conn_zeros, pad);
 	conn_txq_add(conn, tx);
 	return 0;
 }

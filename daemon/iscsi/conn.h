@@ -76,32 +76,17 @@ struct iscsi_txpdu {
 	int iovcnt;
 	size_t total;
 	size_t sent;
-	/* Zero-copy Data-In: when file_iov > 0, iov[file_iov] (base NULL) stands
-	 * for its iov_len bytes of file_fd at file_off, sent with sendfile. */
-	int file_iov;
-	int file_fd;
-	uint64_t file_off;
 };
 
 /* How iscsi_txq_send() writes to the socket, so that tests can script it. */
 struct iscsi_tx_ops {
-	/* sendmsg of \p cnt iovecs (MSG_MORE when \p more: a file range
-	 * follows). \return bytes sent or -errno (-EAGAIN: socket full). */
-	ssize_t (*send_iov)(void *ctx, const struct iovec *iov, int cnt, bool more);
-	/* sendfile of \p len bytes of \p fd at \p off. \return bytes sent,
-	 * 0 at the end of the file, or -errno. */
-	ssize_t (*send_file)(void *ctx, int fd, uint64_t off, size_t len);
+	/* sendmsg of \p cnt iovecs. \return bytes sent or -errno (-EAGAIN:
+	 * socket full). */
+	ssize_t (*send_iov)(void *ctx, const struct iovec *iov, int cnt);
 	/* \p tx is sent in full and off the queue: free it. */
 	void (*sent)(void *ctx, struct iscsi_txpdu *tx);
 	void *ctx;
 };
-
-/* READs of at least this many bytes send their Data-In straight from the
- * LUN's file (sendfile) when the store allows it; smaller ones are read into
- * a buffer and go out in the batched sendmsg, which costs less for them:
- * measured, every READ direct took 4 KiB QD32 reads from 4.3 to 7.2 us of
- * CPU each, and 64 KiB reads gained nothing (docs/performance.md, step 7). */
-#define ISCSI_DIRECT_MIN (128u * 1024)
 
 enum iscsi_task_state {
 	TASK_DATA_OUT, /* collecting write data */
@@ -250,12 +235,6 @@ void conn_task_recycle(struct iscsi_conn *conn, struct iscsi_task *task);
  * task's buffer, which stays alive while queued). Fills the digests. */
 int conn_send(struct iscsi_conn *conn, const uint8_t *bhs, const uint8_t *data, uint32_t len,
 	      struct iscsi_task *task);
-/** Queue a Data-In PDU whose data segment is \p len bytes of \p fd at \p off,
- * read when sent (sendfile). The task must stay alive while queued and keep
- * the fd open. \return 0, -EINVAL with a data digest (it needs the bytes),
- * -ENOTCONN, -ENOMEM. */
-int conn_send_file(struct iscsi_conn *conn, const uint8_t *bhs, int fd, uint64_t off, uint32_t len,
-		   struct iscsi_task *task);
 /** Fill StatSN (advancing it if advance), ExpCmdSN and MaxCmdSN. */
 void conn_fill_sn(struct iscsi_conn *conn, uint8_t *bhs, bool advance);
 void conn_reject(struct iscsi_conn *conn, const uint8_t *bhs, uint8_t reason);
@@ -268,17 +247,16 @@ bool conn_log_allowed(void);
 
 /* pdu.c: the transmit queue, independent of the socket. */
 /** Send from the head of \p txq as much as the socket takes, several PDUs
- * per sendmsg, a file range of a PDU with sendfile after its header.
- * Progress is kept in each PDU's sent, so a call after -EAGAIN resumes
- * where the socket stopped, in the middle of a header or a file range.
- * \return 0 (queue empty), -EAGAIN (socket full), -ENODATA (a file range
- * ended early: the file shrank; its header is out, so the connection must
- * go), or another -errno from the socket or the file (fatal too). */
+ * per sendmsg. Progress is kept in each PDU's sent, so a call after -EAGAIN
+ * resumes where the socket stopped, in the middle of a PDU if need be.
+ * \return 0 (queue empty), -EAGAIN (socket full), or another -errno from
+ * the socket (fatal; -EFAULT: a zero-copy Data-In's LUN file shrank). */
 int iscsi_txq_send(struct list_head *txq, const struct iscsi_tx_ops *ops);
-/** May a READ of \p edtl bytes on a connection with \p params send its
- * Data-In straight from the LUN's file? Not with a data digest (the CRC
- * needs the bytes in memory), nor below ISCSI_DIRECT_MIN. */
-bool iscsi_datain_direct_ok(const struct iscsi_params *params, uint32_t edtl);
+/** May a READ on a connection with \p params send its Data-In straight
+ * from the LUN's store (scsi_task.in_map)? Not with a data digest: the
+ * CRC is computed over the bytes when queued, and they could change before
+ * they are sent. */
+bool iscsi_datain_direct_ok(const struct iscsi_params *params);
 
 /* session.c */
 int session_create(struct iscsi_conn *conn, const struct iscsi_params *p,

@@ -165,56 +165,33 @@ void iscsi_isid_str(const uint8_t *isid, char *buf, size_t len)
 /* iovecs per sendmsg: several queued PDUs go out in one call. */
 #define ISCSI_TXQ_IOV 64
 
-bool iscsi_datain_direct_ok(const struct iscsi_params *params, uint32_t edtl)
+bool iscsi_datain_direct_ok(const struct iscsi_params *params)
 {
-	return !params->data_digest && edtl >= ISCSI_DIRECT_MIN;
+	return !params->data_digest;
 }
 
-/*
- * Where the head PDU stands: the index of its segment that holds byte
- * tx->sent and the offset in it.
- */
-static void iscsi_txq_pos(const struct iscsi_txpdu *tx, int *seg, size_t *skip)
-{
-	size_t left = tx->sent;
-	int i = 0;
-
-	while (i < tx->iovcnt - 1 && left >= tx->iov[i].iov_len) {
-		left -= tx->iov[i].iov_len;
-		i++;
-	}
-	*seg = i;
-	*skip = left;
-}
-
-/*
- * Gather the unsent memory segments from the head on, over several PDUs,
- * up to the first file range. \return the iovecs filled; *more when a file
- * range stopped the gathering.
- */
-static int iscsi_txq_gather(struct list_head *txq, struct iovec *iov, bool *more)
+/* Gather the unsent pieces from the head on, over several PDUs.
+ * \return the iovecs filled. */
+static int iscsi_txq_gather(struct list_head *txq, struct iovec *iov)
 {
 	struct iscsi_txpdu *tx;
 	int cnt = 0;
 
-	*more = false;
 	list_for_each_entry(tx, txq, node)
 	{
-		size_t skip;
+		size_t skip = tx->sent;
 		int i;
 
 		if (cnt + tx->iovcnt > ISCSI_TXQ_IOV)
 			break;
-		iscsi_txq_pos(tx, &i, &skip);
-		for (; i < tx->iovcnt; i++, skip = 0) {
-			if (tx->file_iov > 0 && i == tx->file_iov) {
-				*more = true;
-				return cnt;
-			}
-			if (skip >= tx->iov[i].iov_len)
+		for (i = 0; i < tx->iovcnt; i++) {
+			if (skip >= tx->iov[i].iov_len) {
+				skip -= tx->iov[i].iov_len;
 				continue;
+			}
 			iov[cnt].iov_base = (uint8_t *)tx->iov[i].iov_base + skip;
 			iov[cnt].iov_len = tx->iov[i].iov_len - skip;
+			skip = 0;
 			cnt++;
 		}
 	}
@@ -245,27 +222,11 @@ static void iscsi_txq_advance(struct list_head *txq, size_t n, const struct iscs
 int iscsi_txq_send(struct list_head *txq, const struct iscsi_tx_ops *ops)
 {
 	struct iovec iov[ISCSI_TXQ_IOV];
-	struct iscsi_txpdu *head;
 	ssize_t n;
-	size_t skip;
-	bool more;
-	int cnt, seg, rc = 0;
+	int rc = 0;
 
 	while (!list_empty(txq)) {
-		head = list_first_entry(txq, struct iscsi_txpdu, node);
-		iscsi_txq_pos(head, &seg, &skip);
-		if (head->file_iov > 0 && seg == head->file_iov) {
-			/* Its header is out: the file range, from where it stopped. */
-			n = ops->send_file(ops->ctx, head->file_fd, head->file_off + skip,
-					   head->iov[seg].iov_len - skip);
-			if (n == 0) {
-				rc = -ENODATA;
-				goto out;
-			}
-		} else {
-			cnt = iscsi_txq_gather(txq, iov, &more);
-			n = ops->send_iov(ops->ctx, iov, cnt, more);
-		}
+		n = ops->send_iov(ops->ctx, iov, iscsi_txq_gather(txq, iov));
 		if (n == -EINTR)
 			continue;
 		if (n < 0) {

@@ -63,8 +63,8 @@ static struct iscsi_task *task_find(struct iscsi_conn *conn, uint32_t itt)
 
 static void task_free(struct iscsi_task *task)
 {
-	/* A zero-copy READ kept its LU reference: the LU's store owns the fd
-	 * its Data-In was sent from (task_scsi_done). */
+	/* A zero-copy READ kept its LU reference: the LU's store owns the
+	 * mapping its Data-In was sent from (task_scsi_done). */
 	if (task->scsi.lu)
 		scsi_lu_put(task->scsi.lu);
 	task->scsi.lu = NULL;
@@ -403,11 +403,9 @@ static void task_send_response(struct iscsi_task *task)
 			}
 			put_be32(rsp + ISCSI_OFF_DATASN, datasn++);
 			put_be32(rsp + ISCSI_OFF_BUFOFF, off);
-			if (st->in_direct)
-				rc = conn_send_file(conn, rsp, st->in_fd, st->in_off + off, n,
-						    task);
-			else
-				rc = conn_send(conn, rsp, st->in_buf + off, n, task);
+			/* Zero-copy READ: straight from the store's mapping. */
+			rc = conn_send(conn, rsp, st->in_map ? st->in_map + off : st->in_buf + off,
+				       n, task);
 			if (rc < 0)
 				return;
 			off += n;
@@ -444,8 +442,8 @@ static void task_scsi_done(struct scsi_task *st)
 	struct iscsi_conn *conn = task->conn;
 
 	/* The LU reference goes now, unless the Data-In is still to be read
-	 * from its store's fd (zero-copy READ): then when the task is freed. */
-	if (st->lu && !st->in_direct) {
+	 * from its store's mapping (zero-copy READ): then when the task is freed. */
+	if (st->lu && !st->in_map) {
 		scsi_lu_put(st->lu);
 		st->lu = NULL;
 	}
@@ -492,10 +490,9 @@ static void task_exec(struct iscsi_task *task)
 	st->out_buf = task->wbuf;
 	st->out_len = task->wlen;
 	st->done = task_scsi_done;
-	/* Data-In may come straight from the LUN's file (sendfile), not
+	/* Data-In may come straight from a mapping of the LUN's store, not
 	 * through a buffer, when the data digest does not need the bytes. */
-	st->in_direct_ok =
-		st->dir == SCSI_DIR_READ && iscsi_datain_direct_ok(&conn->params, st->edtl);
+	st->in_direct_ok = st->dir == SCSI_DIR_READ && iscsi_datain_direct_ok(&conn->params);
 	conn_get(conn);
 	scsi_task_exec(st);
 }

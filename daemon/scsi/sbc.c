@@ -191,13 +191,11 @@ static enum sense_reason sbc_rw_exec(struct scsi_cmd *cmd, bool write)
 	len = task->xfer_len < task->edtl ? task->xfer_len : task->edtl;
 	if (len == 0)
 		goto out;
-	/* Zero-copy: the transport sends the range from the store's file, read
-	 * at send time (docs/performance.md, step 7). No job: there is no I/O
-	 * to wait for, and reads hold no block range. */
-	if (task->in_direct_ok &&
-	    backend_read_fd(cmd->lu->be, rw.lba << cmd->lu->block_shift, len, &task->in_fd) == 0) {
-		task->in_direct = true;
-		task->in_off = rw.lba << cmd->lu->block_shift;
+	/* Zero-copy: the transport sends the range from a mapping of the store,
+	 * read at send time (docs/performance.md, step 7). No job: there is no
+	 * I/O to wait for, and reads hold no block range. */
+	if (task->in_direct_ok && backend_read_map(cmd->lu->be, rw.lba << cmd->lu->block_shift, len,
+						   &task->in_map) == 0) {
 		task->in_len = len;
 		goto out;
 	}

@@ -165,8 +165,9 @@ struct scsi_task {
 	const uint8_t *out_buf; /* all Data-Out, collected first; transport owns it */
 	uint32_t out_len;
 	void (*done)(struct scsi_task *task);
-	/* The transport can send Data-In straight from a file (in_direct below):
-	 * set it only when it does not need the bytes itself (no data digest). */
+	/* The transport can send Data-In straight from the store (in_map
+	 * below): set only when it does not need the bytes itself (no data
+	 * digest). */
 	bool in_direct_ok;
 
 	/* Out: set by the SCSI layer before done(). */
@@ -180,14 +181,13 @@ struct scsi_task {
 			    * with an ALLOCATION LENGTH the smaller of it and the
 			    * response's size (SPC-4 4.2.5.6) */
 	/* Zero-copy READ (only when in_direct_ok): instead of in_buf, the
-	 * Data-In is the in_len bytes of in_fd at in_off, to be read by the
-	 * transport when it sends them (sendfile). in_fd belongs to the LU's
-	 * store: the transport keeps its reference on task->lu until the last
-	 * byte has gone, and treats a short read (the file shrank) or an error
-	 * as fatal to the connection, since the Data-In header has gone out. */
-	bool in_direct;
-	int in_fd;
-	uint64_t in_off;
+	 * Data-In is the in_len bytes at in_map, in a read-only mapping of the
+	 * LU's store, read by the kernel when the transport sends them. The
+	 * mapping lives as long as the store: the transport keeps its reference
+	 * on task->lu until the last byte has gone. A file that shrank since
+	 * makes the send fail (EFAULT) after the Data-In header went out: the
+	 * transport drops the connection. */
+	const uint8_t *in_map;
 
 	/* Private to the SCSI layer. */
 	void *priv;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # zero_copy_read_verifies.sh with the LUN on tmpfs (/dev/shm), where every
-# READ of 128 KiB or more takes the sendfile path.
+# READ of written blocks is sent from the mapping of the file.
 [ -d /dev/shm ] && [ -w /dev/shm ] || { echo "SKIP: no writable /dev/shm" >&2; exit 77; }
 export TMPDIR=/dev/shm
 # shellcheck source=zero_copy_read_verifies.sh

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Zero-copy READs (Data-In sent with sendfile straight from the LUN file,
+# Zero-copy READs (Data-In sent with sendmsg straight from a mapping of the LUN file,
 # docs/performance.md step 7) return the right data: hatgt-load -V writes a
 # pattern that names each block's LBA and checks every block read, at 1 MiB,
 # 128 KiB and 4 KiB (random, reads and writes mixed, so that reads race with

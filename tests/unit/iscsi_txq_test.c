@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests for the transmit queue (daemon/iscsi/pdu.c iscsi_txq_send):
- * PDUs whose data segment is memory, and zero-copy Data-In PDUs whose data
- * segment is a file range sent with sendfile after the header.
+ * several PDUs per sendmsg, resumed after partial sends and EAGAIN, also
+ * for zero-copy Data-In whose data points into a mapping of the LUN file
+ * (where sendmsg fails with EFAULT past the end of a file that shrank).
  *
  * The socket is scripted: each call takes at most the next number of bytes
- * of the script (then -EAGAIN once the script says so), and everything it
- * takes is appended to one byte stream, which must read exactly as the PDUs
- * laid end to end whatever the splits.
+ * of the script (or returns the script's -errno), and everything it takes
+ * is appended to one byte stream, which must read exactly as the PDUs laid
+ * end to end whatever the splits.
  *
- *   queue: [BHS | data]  [BHS | file range | pad]  [BHS]
- *            memory         "file" fd 7 at off      memory
+ *   queue: [BHS | data | pad]  [BHS]  [BHS | data]  ...
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,14 +20,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "iscsi/conn.h"
 #include "iscsi/pdu.h"
 
-#define FAKE_FD 7
 #define OUT_MAX 8192
 #define SCRIPT_MAX 64
-#define SCRIPT_EAGAIN (-EAGAIN)
 
 struct fake_sock {
 	uint8_t out[OUT_MAX];
@@ -37,35 +39,22 @@ struct fake_sock {
 	int nscript;
 	int next;
 	ssize_t dflt; /* when the script is used up */
-	/* The "file" behind FAKE_FD. */
-	const uint8_t *file;
-	size_t file_len;
-	ssize_t file_err; /* <0: send_file fails with it */
-	/* What happened. */
-	int iov_calls, file_calls, more_calls, sent_calls;
+	int calls, sent_calls;
 	uint8_t sent_tags[SCRIPT_MAX]; /* first BHS byte of each PDU handed back */
 };
 
-static ssize_t fake_budget(struct fake_sock *s)
-{
-	return s->next < s->nscript ? s->script[s->next++] : s->dflt;
-}
-
-static ssize_t fake_send_iov(void *ctx, const struct iovec *iov, int cnt, bool more)
+static ssize_t fake_send_iov(void *ctx, const struct iovec *iov, int cnt)
 {
 	struct fake_sock *s = ctx;
-	ssize_t budget = fake_budget(s), n = 0;
+	ssize_t budget = s->next < s->nscript ? s->script[s->next++] : s->dflt, n = 0;
 	int i;
 
-	s->iov_calls++;
-	if (more)
-		s->more_calls++;
+	s->calls++;
 	if (budget < 0)
 		return budget;
 	for (i = 0; i < cnt && n < budget; i++) {
 		size_t take = iov[i].iov_len;
 
-		assert_non_null(iov[i].iov_base); /* a file range never goes to sendmsg */
 		if (take > (size_t)(budget - n))
 			take = (size_t)(budget - n);
 		assert_true(s->out_len + take <= OUT_MAX);
@@ -74,29 +63,6 @@ static ssize_t fake_send_iov(void *ctx, const struct iovec *iov, int cnt, bool m
 		n += (ssize_t)take;
 	}
 	return n;
-}
-
-static ssize_t fake_send_file(void *ctx, int fd, uint64_t off, size_t len)
-{
-	struct fake_sock *s = ctx;
-	ssize_t budget = fake_budget(s);
-	size_t take = len;
-
-	s->file_calls++;
-	assert_int_equal(fd, FAKE_FD);
-	if (s->file_err < 0)
-		return s->file_err;
-	if (budget < 0)
-		return budget;
-	if (off >= s->file_len)
-		return 0; /* end of file */
-	if (take > s->file_len - off)
-		take = s->file_len - off;
-	if (take > (size_t)budget)
-		take = (size_t)budget;
-	memcpy(s->out + s->out_len, s->file + off, take);
-	s->out_len += take;
-	return (ssize_t)take;
 }
 
 static void fake_sent(void *ctx, struct iscsi_txpdu *tx)
@@ -111,20 +77,20 @@ static struct iscsi_tx_ops fake_ops(struct fake_sock *s)
 {
 	struct iscsi_tx_ops ops = {
 		.send_iov = fake_send_iov,
-		.send_file = fake_send_file,
 		.sent = fake_sent,
 		.ctx = s,
 	};
 	return ops;
 }
 
-static uint8_t file_data[3000];
-static uint8_t mem_data[700];
+static uint8_t mem_data[3000];
 static const uint8_t zeros[4];
 
-/* A PDU laid out as conn_send() does: BHS, then the data in memory. */
+/* A PDU laid out as conn_send() does: BHS, then the data and its padding. */
 static void tx_mem(struct iscsi_txpdu *tx, uint8_t tag, const uint8_t *data, uint32_t len)
 {
+	uint32_t pad = iscsi_pad_len(len);
+
 	memset(tx, 0, sizeof(*tx));
 	memset(tx->bhs, tag, ISCSI_BHS_LEN);
 	tx->iov[tx->iovcnt].iov_base = tx->bhs;
@@ -133,23 +99,6 @@ static void tx_mem(struct iscsi_txpdu *tx, uint8_t tag, const uint8_t *data, uin
 		tx->iov[tx->iovcnt].iov_base = (void *)data;
 		tx->iov[tx->iovcnt++].iov_len = len;
 	}
-	tx->total = ISCSI_BHS_LEN + len;
-}
-
-/* A PDU laid out as conn_send_file() does: BHS, file range, padding. */
-static void tx_file(struct iscsi_txpdu *tx, uint8_t tag, uint64_t off, uint32_t len)
-{
-	uint32_t pad = iscsi_pad_len(len);
-
-	memset(tx, 0, sizeof(*tx));
-	memset(tx->bhs, tag, ISCSI_BHS_LEN);
-	tx->iov[tx->iovcnt].iov_base = tx->bhs;
-	tx->iov[tx->iovcnt++].iov_len = ISCSI_BHS_LEN;
-	tx->file_iov = tx->iovcnt;
-	tx->file_fd = FAKE_FD;
-	tx->file_off = off;
-	tx->iov[tx->iovcnt].iov_base = NULL;
-	tx->iov[tx->iovcnt++].iov_len = len;
 	if (pad) {
 		tx->iov[tx->iovcnt].iov_base = (void *)zeros;
 		tx->iov[tx->iovcnt++].iov_len = pad;
@@ -157,7 +106,7 @@ static void tx_file(struct iscsi_txpdu *tx, uint8_t tag, uint64_t off, uint32_t 
 	tx->total = ISCSI_BHS_LEN + len + pad;
 }
 
-/* The stream the queue must produce: each PDU's segments in order. */
+/* The stream the queue must produce: each PDU's pieces in order. */
 static size_t expect_stream(struct iscsi_txpdu *const *txs, int n, uint8_t *out)
 {
 	size_t len = 0;
@@ -165,13 +114,8 @@ static size_t expect_stream(struct iscsi_txpdu *const *txs, int n, uint8_t *out)
 
 	for (i = 0; i < n; i++)
 		for (j = 0; j < txs[i]->iovcnt; j++) {
-			const struct iscsi_txpdu *tx = txs[i];
-			const uint8_t *src = tx->file_iov > 0 && j == tx->file_iov
-						     ? file_data + tx->file_off
-						     : tx->iov[j].iov_base;
-
-			memcpy(out + len, src, tx->iov[j].iov_len);
-			len += tx->iov[j].iov_len;
+			memcpy(out + len, txs[i]->iov[j].iov_base, txs[i]->iov[j].iov_len);
+			len += txs[i]->iov[j].iov_len;
 		}
 	return len;
 }
@@ -182,12 +126,8 @@ static int setup(void **state)
 	size_t i;
 
 	assert_non_null(s);
-	for (i = 0; i < sizeof(file_data); i++)
-		file_data[i] = (uint8_t)(i * 7 + 1);
 	for (i = 0; i < sizeof(mem_data); i++)
-		mem_data[i] = (uint8_t)(0xa0 ^ i);
-	s->file = file_data;
-	s->file_len = sizeof(file_data);
+		mem_data[i] = (uint8_t)(i * 7 + 1);
 	s->dflt = OUT_MAX;
 	*state = s;
 	return 0;
@@ -199,7 +139,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void memory_pdus_share_one_sendmsg(void **state)
+static void queued_pdus_share_one_sendmsg(void **state)
 {
 	struct fake_sock *s = *state;
 	struct iscsi_tx_ops ops = fake_ops(s);
@@ -212,33 +152,12 @@ static void memory_pdus_share_one_sendmsg(void **state)
 	list_add_tail(&a.node, &q);
 	list_add_tail(&b.node, &q);
 	assert_int_equal(iscsi_txq_send(&q, &ops), 0);
-	assert_int_equal(s->iov_calls, 1);
+	assert_int_equal(s->calls, 1);
 	assert_int_equal(s->sent_calls, 2);
 	assert_true(list_empty(&q));
 }
 
-static void file_range_follows_its_header_sent_with_msg_more(void **state)
-{
-	struct fake_sock *s = *state;
-	struct iscsi_tx_ops ops = fake_ops(s);
-	struct iscsi_txpdu a;
-	struct iscsi_txpdu *all[] = {&a};
-	struct list_head q;
-	uint8_t want[OUT_MAX];
-	size_t wlen;
-
-	list_init(&q);
-	tx_file(&a, 0x33, 512, 1024);
-	list_add_tail(&a.node, &q);
-	wlen = expect_stream(all, 1, want);
-	assert_int_equal(iscsi_txq_send(&q, &ops), 0);
-	assert_int_equal(s->more_calls, 1); /* the header, with MSG_MORE */
-	assert_int_equal(s->file_calls, 1);
-	assert_int_equal(s->out_len, wlen);
-	assert_memory_equal(s->out, want, wlen);
-}
-
-static void odd_file_range_is_padded_after_the_file_bytes(void **state)
+static void odd_data_segment_is_padded(void **state)
 {
 	struct fake_sock *s = *state;
 	struct iscsi_tx_ops ops = fake_ops(s);
@@ -247,11 +166,11 @@ static void odd_file_range_is_padded_after_the_file_bytes(void **state)
 
 	/* RFC 7143 11.1: data segments are padded to 4 bytes. */
 	list_init(&q);
-	tx_file(&a, 0x44, 3, 1001);
+	tx_mem(&a, 0x44, mem_data + 3, 1001);
 	list_add_tail(&a.node, &q);
 	assert_int_equal(iscsi_txq_send(&q, &ops), 0);
 	assert_int_equal(s->out_len, ISCSI_BHS_LEN + 1001 + 3);
-	assert_memory_equal(s->out + ISCSI_BHS_LEN, file_data + 3, 1001);
+	assert_memory_equal(s->out + ISCSI_BHS_LEN, mem_data + 3, 1001);
 	assert_memory_equal(s->out + ISCSI_BHS_LEN + 1001, zeros, 3);
 }
 
@@ -263,39 +182,25 @@ static void full_socket_leaves_the_queue_as_it_was(void **state)
 	struct list_head q;
 
 	list_init(&q);
-	tx_file(&a, 0x55, 0, 2048);
+	tx_mem(&a, 0x55, mem_data, 2048);
 	list_add_tail(&a.node, &q);
-	s->dflt = SCRIPT_EAGAIN;
+	s->dflt = -EAGAIN;
 	assert_int_equal(iscsi_txq_send(&q, &ops), -EAGAIN);
 	assert_int_equal(a.sent, 0);
 	assert_int_equal(s->sent_calls, 0);
 	assert_false(list_empty(&q));
 }
 
-/* Partial sends and EAGAIN at every kind of boundary: in a header, at the
- * start of a file range, inside it, in the padding, in the next PDU. */
+/* Partial sends and EAGAIN at every kind of boundary: inside a header,
+ * between header and data, inside the data, in the padding, between PDUs. */
 static void partial_sends_resume_to_the_same_stream(void **state)
 {
 	struct fake_sock *s = *state;
 	struct iscsi_tx_ops ops = fake_ops(s);
 	struct iscsi_txpdu a, b, c, d;
 	struct iscsi_txpdu *all[] = {&a, &b, &c, &d};
-	static const ssize_t script[] = {10,
-					 SCRIPT_EAGAIN,
-					 38 + 100,
-					 600,
-					 SCRIPT_EAGAIN,
-					 5, /* a, b's header... */
-					 1,
-					 SCRIPT_EAGAIN,
-					 700,
-					 2,
-					 1,
-					 SCRIPT_EAGAIN,
-					 3,
-					 47,
-					 1,
-					 2000};
+	static const ssize_t script[] = {10,  -EAGAIN, 38, 600,	    -EAGAIN, 5,	 1, -EAGAIN,
+					 700, 2,       1,  -EAGAIN, 3,	     47, 1, 2000};
 	struct list_head q;
 	uint8_t want[OUT_MAX];
 	size_t wlen;
@@ -303,9 +208,9 @@ static void partial_sends_resume_to_the_same_stream(void **state)
 
 	list_init(&q);
 	tx_mem(&a, 0x61, mem_data, 700);
-	tx_file(&b, 0x62, 100, 1301);
+	tx_mem(&b, 0x62, mem_data + 100, 1301);
 	tx_mem(&c, 0x63, NULL, 0);
-	tx_file(&d, 0x64, 1500, 1000);
+	tx_mem(&d, 0x64, mem_data + 1500, 1000);
 	list_add_tail(&a.node, &q);
 	list_add_tail(&b.node, &q);
 	list_add_tail(&c.node, &q);
@@ -340,9 +245,9 @@ static void every_split_size_gives_the_same_stream(void **state)
 
 	for (step = 1; step <= 1100; step += 37) {
 		list_init(&q);
-		tx_file(&a, 0x71, 7, 999);
+		tx_mem(&a, 0x71, mem_data + 7, 999);
 		tx_mem(&b, 0x72, mem_data, 64);
-		tx_file(&c, 0x73, 2000, 1000);
+		tx_mem(&c, 0x73, mem_data + 2000, 1000);
 		list_add_tail(&a.node, &q);
 		list_add_tail(&b.node, &q);
 		list_add_tail(&c.node, &q);
@@ -357,36 +262,68 @@ static void every_split_size_gives_the_same_stream(void **state)
 	}
 }
 
-static void file_that_shrank_mid_range_is_fatal(void **state)
+static void fault_in_the_middle_of_data_is_fatal(void **state)
 {
 	struct fake_sock *s = *state;
 	struct iscsi_tx_ops ops = fake_ops(s);
 	struct iscsi_txpdu a;
 	struct list_head q;
 
-	/* The file ends 500 bytes into the range: never send other bytes in
-	 * their place; the header is out, so the connection must go. */
+	/* Zero-copy Data-In from a LUN file that shrank: sendmsg copies up to
+	 * the end of the file, then faults. The PDU stays unfinished (and is
+	 * not handed back as sent); the caller drops the connection. */
 	list_init(&q);
-	tx_file(&a, 0x81, sizeof(file_data) - 500, 1000);
+	tx_mem(&a, 0x81, mem_data, 1000);
 	list_add_tail(&a.node, &q);
-	assert_int_equal(iscsi_txq_send(&q, &ops), -ENODATA);
-	assert_int_equal(s->out_len, ISCSI_BHS_LEN + 500);
+	s->script[0] = ISCSI_BHS_LEN + 500;
+	s->script[1] = -EFAULT;
+	s->nscript = 2;
+	assert_int_equal(iscsi_txq_send(&q, &ops), -EFAULT);
+	assert_int_equal(a.sent, ISCSI_BHS_LEN + 500);
 	assert_int_equal(s->sent_calls, 0);
 }
 
-static void file_read_error_is_fatal(void **state)
+/*
+ * What the daemon relies on for zero-copy Data-In: only the kernel reads a
+ * mapping of the LUN file, so a page past the end of a file that shrank
+ * makes sendmsg stop short and then fail with EFAULT, with no SIGBUS.
+ */
+static void sendmsg_from_a_mapping_past_the_end_of_file_fails_with_efault(void **state)
 {
-	struct fake_sock *s = *state;
-	struct iscsi_tx_ops ops = fake_ops(s);
-	struct iscsi_txpdu a;
-	struct list_head q;
+	char path[] = "/tmp/iscsi_txq_test.XXXXXX";
+	long page = sysconf(_SC_PAGESIZE);
+	struct iovec iov;
+	struct msghdr msg;
+	uint8_t *map;
+	int fd, sv[2];
+	ssize_t n;
 
-	list_init(&q);
-	tx_file(&a, 0x91, 0, 1000);
-	list_add_tail(&a.node, &q);
-	s->file_err = -EIO;
-	assert_int_equal(iscsi_txq_send(&q, &ops), -EIO);
-	assert_int_equal(s->sent_calls, 0);
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(ftruncate(fd, 2 * page), 0);
+	map = mmap(NULL, (size_t)(2 * page), PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(ftruncate(fd, page), 0); /* the second page is gone */
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = map;
+	iov.iov_len = (size_t)(2 * page);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	n = sendmsg(sv[0], &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	/* Up to the end of the file (TCP), or nothing (AF_UNIX copies whole). */
+	assert_true(n == page || (n == -1 && errno == EFAULT));
+	iov.iov_base = map + page;
+	iov.iov_len = (size_t)page;
+	n = sendmsg(sv[0], &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	assert_int_equal(n, -1);
+	assert_int_equal(errno, EFAULT);
+	close(sv[0]);
+	close(sv[1]);
+	munmap(map, (size_t)(2 * page));
+	close(fd);
 }
 
 static void socket_error_is_returned(void **state)
@@ -411,7 +348,7 @@ static void interrupted_send_is_retried(void **state)
 	struct list_head q;
 
 	list_init(&q);
-	tx_file(&a, 0xb1, 0, 100);
+	tx_mem(&a, 0xb1, mem_data, 100);
 	list_add_tail(&a.node, &q);
 	s->script[0] = -EINTR;
 	s->script[1] = ISCSI_BHS_LEN;
@@ -429,51 +366,39 @@ static void data_digest_keeps_reads_in_buffers(void **state)
 	(void)state;
 	memset(&p, 0, sizeof(p));
 	p.data_digest = true;
-	/* The CRC32C data digest (RFC 7143 12.1) needs the bytes in memory. */
-	assert_false(iscsi_datain_direct_ok(&p, 1024 * 1024));
+	/* The CRC32C data digest (RFC 7143 12.1) is computed when queued over
+	 * bytes that must not change before they are sent. */
+	assert_false(iscsi_datain_direct_ok(&p));
 }
 
-static void small_reads_stay_in_buffers(void **state)
-{
-	struct iscsi_params p;
-
-	(void)state;
-	memset(&p, 0, sizeof(p));
-	assert_false(iscsi_datain_direct_ok(&p, ISCSI_DIRECT_MIN - 512));
-}
-
-static void large_reads_without_data_digest_go_direct(void **state)
+static void reads_without_data_digest_go_direct(void **state)
 {
 	struct iscsi_params p;
 
 	(void)state;
 	memset(&p, 0, sizeof(p));
 	p.header_digest = true; /* covers the header only: no obstacle */
-	assert_true(iscsi_datain_direct_ok(&p, ISCSI_DIRECT_MIN));
+	assert_true(iscsi_datain_direct_ok(&p));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(memory_pdus_share_one_sendmsg, setup, teardown),
-		cmocka_unit_test_setup_teardown(file_range_follows_its_header_sent_with_msg_more,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(odd_file_range_is_padded_after_the_file_bytes,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(queued_pdus_share_one_sendmsg, setup, teardown),
+		cmocka_unit_test_setup_teardown(odd_data_segment_is_padded, setup, teardown),
 		cmocka_unit_test_setup_teardown(full_socket_leaves_the_queue_as_it_was, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(partial_sends_resume_to_the_same_stream, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(every_split_size_gives_the_same_stream, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(file_that_shrank_mid_range_is_fatal, setup,
+		cmocka_unit_test_setup_teardown(fault_in_the_middle_of_data_is_fatal, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(file_read_error_is_fatal, setup, teardown),
+		cmocka_unit_test(sendmsg_from_a_mapping_past_the_end_of_file_fails_with_efault),
 		cmocka_unit_test_setup_teardown(socket_error_is_returned, setup, teardown),
 		cmocka_unit_test_setup_teardown(interrupted_send_is_retried, setup, teardown),
 		cmocka_unit_test(data_digest_keeps_reads_in_buffers),
-		cmocka_unit_test(small_reads_stay_in_buffers),
-		cmocka_unit_test(large_reads_without_data_digest_go_direct),
+		cmocka_unit_test(reads_without_data_digest_go_direct),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
