@@ -81,6 +81,14 @@ static int cmd_status(void *ctx, int argc, char **argv, int json, struct buf *ou
 	unsigned long long epoch = d->ha ? (unsigned long long)ha_epoch(d->ha) : 0;
 	unsigned long long gen = d->ha ? (unsigned long long)ha_generation(d->ha) : 0;
 	size_t pending = d->ha ? ha_pending(d->ha) : 0;
+	/* poll_us (docs/tuning.md): the mode, and the time spent polling. */
+	unsigned long long polled_ms = iscsi_server_polled_ns(&d->srv) / 1000000;
+	char poll[16];
+
+	if (d->cfg && d->cfg->poll_us == HATGT_POLL_AUTO)
+		snprintf(poll, sizeof(poll), "auto");
+	else
+		snprintf(poll, sizeof(poll), "%u", d->cfg ? d->cfg->poll_us : 0);
 
 	list_for_each_entry(t, &d->reg.targets, node)
 	{
@@ -93,12 +101,13 @@ static int cmd_status(void *ctx, int argc, char **argv, int json, struct buf *ou
 			   "\"cluster\":\"%s\",\"members\":%zu,\"quorate\":%s,\"epoch\":%llu,"
 			   "\"generation\":%llu,\"pending_pr\":%zu,"
 			   "\"uptime\":%ld,\"targets\":%zu,\"luns\":%zu,\"sessions\":%u,"
-			   "\"connections\":%u,\"config\":",
+			   "\"connections\":%u,\"poll_us\":\"%s\",\"polled_ms\":%llu,"
+			   "\"config\":",
 			   PACKAGE_VERSION, daemon_role_name(d),
 			   d->stopping ? "stopping" : "running", cluster, members,
 			   quorate ? "true" : "false", epoch, gen, pending,
 			   (long)(time(NULL) - d->start_time), ntargets, nluns, d->srv.nsessions,
-			   d->srv.nconns);
+			   d->srv.nconns, poll, polled_ms);
 		admin_json_str(out, d->config_path ? d->config_path : "<embedded default>");
 		buf_printf(out, "}\n");
 	} else {
@@ -112,10 +121,11 @@ static int cmd_status(void *ctx, int argc, char **argv, int json, struct buf *ou
 				   members, quorate ? "yes" : "no", epoch, gen, pending);
 		buf_printf(out,
 			   "uptime:      %lds\nconfig:      %s\ntargets:     %zu\n"
-			   "luns:        %zu\nsessions:    %u\nconnections: %u\n",
+			   "luns:        %zu\nsessions:    %u\nconnections: %u\n"
+			   "poll_us:     %s (polled %llu ms)\n",
 			   (long)(time(NULL) - d->start_time),
 			   d->config_path ? d->config_path : "<embedded default>", ntargets, nluns,
-			   d->srv.nsessions, d->srv.nconns);
+			   d->srv.nsessions, d->srv.nconns, poll, polled_ms);
 	}
 	return HATGT_ADMIN_OK;
 }

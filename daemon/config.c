@@ -56,6 +56,7 @@ enum cfg_kind {
 	CFG_K_STR,	/* char *, any text */
 	CFG_K_PATH,	/* char *, absolute path */
 	CFG_K_U32,	/* uint32_t in [min, max] */
+	CFG_K_U32_AUTO, /* uint32_t in [min, max], or "auto" (UINT32_MAX) */
 	CFG_K_U16,	/* uint16_t in [min, max] */
 	CFG_K_CHARS,	/* char[max + 1], printable ASCII, 1..max bytes */
 	CFG_K_SECRET,	/* char[max + 1], CFG_SECRET_MIN..max bytes */
@@ -109,7 +110,7 @@ static const struct cfg_key cfg_global_keys[] = {
 	{"max_sessions", CFG_K_U32, GOFF(max_sessions), 1, 65535},
 	{"login_timeout", CFG_K_U32, GOFF(login_timeout), 1, 3600},
 	{"nop_interval", CFG_K_U32, GOFF(nop_interval), 0, 3600},
-	{"poll_us", CFG_K_U32, GOFF(poll_us), 0, 100000},
+	{"poll_us", CFG_K_U32_AUTO, GOFF(poll_us), 0, 100000},
 	{"nop_timeout", CFG_K_U32, GOFF(nop_timeout), 1, 3600},
 	{"max_connections", CFG_K_U32, GOFF(max_connections), 1, 65535},
 	{"max_connections_per_address", CFG_K_U32, GOFF(max_connections_per_address), 1, 65535},
@@ -481,6 +482,7 @@ static int cfg_defaults_set(struct hatgt_config *cfg, const char *name)
 	cfg->login_timeout = 15;
 	cfg->nop_interval = 5;
 	cfg->nop_timeout = 30;
+	cfg->poll_us = HATGT_POLL_AUTO;
 	cfg->max_connections = 1024;
 	cfg->max_connections_per_address = 64;
 	cfg->max_sessions_per_target = 256;
@@ -674,16 +676,22 @@ static int cfg_value_set(struct cfg_parse *p, const struct cfg_key *k, void *bas
 		if (cfg_str_set((char **)field, value))
 			return cfg_fail_nomem(p);
 		return 1;
+	case CFG_K_U32_AUTO:
+		if (!strcmp(value, "auto")) {
+			*(uint32_t *)(void *)field = UINT32_MAX;
+			return 1;
+		}
+		/* fall through */
 	case CFG_K_U32:
 	case CFG_K_U16:
 		rc = cfg_parse_u64(value, &v, &end);
 		if (rc == -EINVAL || (!rc && *end))
-			return cfg_fail(p, p->line, -EINVAL, "%s: '%s' is not a number", k->name,
-					value);
+			return cfg_fail(p, p->line, -EINVAL, "%s: '%s' is not a number%s", k->name,
+					value, k->kind == CFG_K_U32_AUTO ? " or 'auto'" : "");
 		if (rc || v < k->min || v > k->max)
 			return cfg_fail(p, p->line, -ERANGE, "%s: %s is out of range %u..%u",
 					k->name, value, k->min, k->max);
-		if (k->kind == CFG_K_U32)
+		if (k->kind != CFG_K_U16)
 			*(uint32_t *)(void *)field = (uint32_t)v;
 		else
 			*(uint16_t *)(void *)field = (uint16_t)v;

@@ -35,6 +35,9 @@ enum hatgt_cluster_mode {
 	HATGT_CLUSTER_COROSYNC,
 };
 
+/* poll_us = auto */
+#define HATGT_POLL_AUTO UINT32_MAX
+
 struct hatgt_portal {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
@@ -96,7 +99,9 @@ struct hatgt_config {
 	uint32_t max_connection_memory_mb;
 	uint32_t login_timeout; /* seconds, default 15 */
 	/* poll_us: after socket activity, keep polling (epoll_wait with no
-	 * timeout) for this many microseconds before sleeping; 0: off (default). */
+	 * timeout) for this many microseconds before sleeping; 0: off;
+	 * HATGT_POLL_AUTO ("auto", the default): only while initiators wait
+	 * for us at low queue depth (docs/tuning.md). */
 	uint32_t poll_us;
 	uint32_t nop_interval; /* seconds between target NOP-In pings, default 5, 0: off */
 	uint32_t nop_timeout;  /* seconds without answer before dropping, default 30 */

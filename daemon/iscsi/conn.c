@@ -852,6 +852,8 @@ static void conn_cmd_task_set_full(struct iscsi_conn *conn)
 	conn_send(conn, rsp, NULL, 0, NULL);
 }
 
+static void conn_poll_note_cmd(struct iscsi_conn *conn);
+
 /* The header (BHS, AHS, digest) is complete: check it and decide where the
  * data segment goes. \return 0, or -EPROTO to close the connection. */
 static int conn_header_done(struct iscsi_conn *conn)
@@ -871,6 +873,8 @@ static int conn_header_done(struct iscsi_conn *conn)
 		conn->rx_discard = true;
 		conn_reject(conn, conn->bhs, (uint8_t)rc);
 	} else if (conn->state == CONN_FFP) {
+		if (op == ISCSI_OP_SCSI_CMD)
+			conn_poll_note_cmd(conn);
 		if (op == ISCSI_OP_SCSI_CMD && conn->sess->type == ISCSI_SESSION_NORMAL &&
 		    conn_cmd_over_limits(conn))
 			conn_cmd_task_set_full(conn);
@@ -1128,18 +1132,57 @@ static uint64_t conn_mono_ns(void)
  * microseconds, most of a QD1 round trip), at the price of the CPU spent
  * polling (which also takes CPU from anything else on the machine: with
  * deep queues the initiators are the bottleneck and polling slows them).
- * Off by default; docs/tuning.md has the figures. A zero-delay timer, not a
- * job: libqb sleeps in epoll_wait even with jobs queued.
+ * docs/tuning.md has the figures. A zero-delay timer, not a job: libqb
+ * sleeps in epoll_wait even with jobs queued.
+ *
+ * poll_us = auto polls (CONN_POLL_AUTO_US) only while the initiators wait
+ * for us: each SCSI command tells how many commands its initiator had
+ * outstanding when it sent it, at least: the responses we sent that it had
+ * not yet seen (StatSN - its ExpStatSN, RFC 7143 11.3.1 / 4.2.2.2) plus the
+ * commands we still hold. At most CONN_POLL_AUTO_QD on
+ * CONN_POLL_AUTO_STREAK commands in a row is a latency-bound initiator
+ * (QD1: every round trip pays the wake-up); one deeper command stops the
+ * polling, since deep queues keep the loop busy anyway and polling would
+ * only take CPU from them.
  */
+#define CONN_POLL_AUTO_US 200
+#define CONN_POLL_AUTO_QD 2
+#define CONN_POLL_AUTO_STREAK 4
+
+/* The polling window now, in microseconds; 0: sleep. */
+static uint32_t conn_poll_window_us(const struct iscsi_server *srv)
+{
+	if (srv->cfg->poll_us != HATGT_POLL_AUTO)
+		return srv->cfg->poll_us;
+	return srv->poll_lowqd >= CONN_POLL_AUTO_STREAK ? CONN_POLL_AUTO_US : 0;
+}
+
+static void conn_poll_note_cmd(struct iscsi_conn *conn)
+{
+	struct iscsi_server *srv = conn->srv;
+	uint32_t unseen = conn->stat_sn - get_be32(conn->bhs + ISCSI_OFF_EXPSN);
+
+	if (srv->cfg->poll_us != HATGT_POLL_AUTO)
+		return;
+	/* unseen wraps to a huge value for a bogus ExpStatSN: deep. */
+	if (unseen < CONN_POLL_AUTO_QD && unseen + conn->ntasks < CONN_POLL_AUTO_QD) {
+		if (srv->poll_lowqd < CONN_POLL_AUTO_STREAK)
+			srv->poll_lowqd++;
+	} else {
+		srv->poll_lowqd = 0;
+	}
+}
+
 static void conn_poll_job(void *data)
 {
 	struct iscsi_server *srv = data;
-	uint64_t window = (uint64_t)srv->cfg->poll_us * 1000;
+	uint64_t window = (uint64_t)conn_poll_window_us(srv) * 1000;
 
 	if (window && conn_mono_ns() - srv->last_activity_ns < window &&
 	    qb_loop_timer_add(srv->loop, QB_LOOP_HIGH, 0, srv, conn_poll_job, NULL) == 0)
 		return;
 	srv->polling = false;
+	srv->polled_ns += conn_mono_ns() - srv->poll_started_ns;
 }
 
 static void conn_poll_kick(struct iscsi_server *srv)
@@ -1147,9 +1190,16 @@ static void conn_poll_kick(struct iscsi_server *srv)
 	if (!srv->cfg->poll_us)
 		return;
 	srv->last_activity_ns = conn_mono_ns();
-	if (!srv->polling &&
-	    qb_loop_timer_add(srv->loop, QB_LOOP_HIGH, 0, srv, conn_poll_job, NULL) == 0)
+	if (!srv->polling && conn_poll_window_us(srv) &&
+	    qb_loop_timer_add(srv->loop, QB_LOOP_HIGH, 0, srv, conn_poll_job, NULL) == 0) {
 		srv->polling = true;
+		srv->poll_started_ns = srv->last_activity_ns;
+	}
+}
+
+uint64_t iscsi_server_polled_ns(const struct iscsi_server *srv)
+{
+	return srv->polled_ns + (srv->polling ? conn_mono_ns() - srv->poll_started_ns : 0);
 }
 
 static int32_t conn_io_cb(int32_t fd, int32_t revents, void *data)

@@ -35,6 +35,9 @@ struct iscsi_server {
 	/* poll_us (config): busy polling after socket activity. */
 	bool polling;		    /* the poll job is queued */
 	uint64_t last_activity_ns;  /* CLOCK_MONOTONIC of the last socket event */
+	uint32_t poll_lowqd;	    /* poll_us = auto: low-depth commands in a row */
+	uint64_t poll_started_ns;   /* when the current polling began */
+	uint64_t polled_ns;	    /* time spent polling, ended windows (hatgtadm status) */
 	void (*drained)(void *arg); /* called once when draining and no connection is left */
 	void *drained_arg;
 };
@@ -69,6 +72,9 @@ void iscsi_server_undrain(struct iscsi_server *srv);
  * complete later with nobody to answer. */
 void iscsi_server_stop_now(struct iscsi_server *srv);
 void iscsi_server_fini(struct iscsi_server *srv);
+
+/* Time the event loop has spent polling (poll_us), in nanoseconds. */
+uint64_t iscsi_server_polled_ns(const struct iscsi_server *srv);
 
 /** Write the queued output of every connection (once per loop iteration:
  * responses produced in one wake-up go out in one sendmsg per connection). */

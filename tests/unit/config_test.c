@@ -111,6 +111,7 @@ static void defaults_apply_when_keys_absent(void **state)
 	assert_int_equal(cfg->login_timeout, 15);
 	assert_int_equal(cfg->nop_interval, 5);
 	assert_int_equal(cfg->nop_timeout, 30);
+	assert_int_equal(cfg->poll_us, HATGT_POLL_AUTO);
 	assert_int_equal(cfg->ntargets, 0);
 	hatgt_config_free(cfg);
 }
@@ -347,6 +348,33 @@ static void non_numeric_value_is_a_bad_number(void **state)
 static void negative_number_is_a_bad_number(void **state)
 {
 	parse_fails("[global]\nnop_interval = -1\n", "t.conf:2: ", "is not a number");
+}
+
+static void poll_us_auto_is_stored_as_auto(void **state)
+{
+	struct hatgt_config *cfg = parse_ok("[global]\npoll_us = auto\n");
+
+	assert_int_equal(cfg->poll_us, HATGT_POLL_AUTO);
+	hatgt_config_free(cfg);
+}
+
+static void poll_us_number_is_stored(void **state)
+{
+	struct hatgt_config *cfg = parse_ok("[global]\npoll_us = 250\n");
+
+	assert_int_equal(cfg->poll_us, 250);
+	hatgt_config_free(cfg);
+}
+
+static void poll_us_other_word_is_rejected(void **state)
+{
+	parse_fails("[global]\npoll_us = always\n",
+		    "t.conf:2: ", "'always' is not a number or 'auto'");
+}
+
+static void poll_us_above_range_is_rejected(void **state)
+{
+	parse_fails("[global]\npoll_us = 100001\n", "t.conf:2: ", "out of range 0..100000");
 }
 
 static void number_below_range_is_rejected(void **state)
@@ -1364,6 +1392,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(embedded_default_parses),
+		cmocka_unit_test(poll_us_auto_is_stored_as_auto),
+		cmocka_unit_test(poll_us_number_is_stored),
+		cmocka_unit_test(poll_us_other_word_is_rejected),
+		cmocka_unit_test(poll_us_above_range_is_rejected),
 		cmocka_unit_test(defaults_apply_when_keys_absent),
 		cmocka_unit_test(every_global_key_is_stored),
 		cmocka_unit_test(limits_have_safe_defaults),
