@@ -86,8 +86,10 @@ static struct iscsi_tx_ops fake_ops(struct fake_sock *s)
 static uint8_t mem_data[3000];
 static const uint8_t zeros[4];
 
-/* A PDU laid out as conn_send() does: BHS, then the data and its padding. */
-static void tx_mem(struct iscsi_txpdu *tx, uint8_t tag, const uint8_t *data, uint32_t len)
+/* Queue on \p q a PDU laid out as conn_send() does: BHS, then the data and
+ * its padding. */
+static void tx_mem(struct list_head *q, struct iscsi_txpdu *tx, uint8_t tag, const uint8_t *data,
+		   uint32_t len)
 {
 	uint32_t pad = iscsi_pad_len(len);
 
@@ -104,6 +106,7 @@ static void tx_mem(struct iscsi_txpdu *tx, uint8_t tag, const uint8_t *data, uin
 		tx->iov[tx->iovcnt++].iov_len = pad;
 	}
 	tx->total = ISCSI_BHS_LEN + len + pad;
+	list_add_tail(&tx->node, q);
 }
 
 /* The stream the queue must produce: each PDU's pieces in order. */
@@ -147,10 +150,8 @@ static void queued_pdus_share_one_sendmsg(void **state)
 	struct list_head q;
 
 	list_init(&q);
-	tx_mem(&a, 0x11, mem_data, 100);
-	tx_mem(&b, 0x22, NULL, 0);
-	list_add_tail(&a.node, &q);
-	list_add_tail(&b.node, &q);
+	tx_mem(&q, &a, 0x11, mem_data, 100);
+	tx_mem(&q, &b, 0x22, NULL, 0);
 	assert_int_equal(iscsi_txq_send(&q, &ops), 0);
 	assert_int_equal(s->calls, 1);
 	assert_int_equal(s->sent_calls, 2);
@@ -166,8 +167,7 @@ static void odd_data_segment_is_padded(void **state)
 
 	/* RFC 7143 11.1: data segments are padded to 4 bytes. */
 	list_init(&q);
-	tx_mem(&a, 0x44, mem_data + 3, 1001);
-	list_add_tail(&a.node, &q);
+	tx_mem(&q, &a, 0x44, mem_data + 3, 1001);
 	assert_int_equal(iscsi_txq_send(&q, &ops), 0);
 	assert_int_equal(s->out_len, ISCSI_BHS_LEN + 1001 + 3);
 	assert_memory_equal(s->out + ISCSI_BHS_LEN, mem_data + 3, 1001);
@@ -182,8 +182,7 @@ static void full_socket_leaves_the_queue_as_it_was(void **state)
 	struct list_head q;
 
 	list_init(&q);
-	tx_mem(&a, 0x55, mem_data, 2048);
-	list_add_tail(&a.node, &q);
+	tx_mem(&q, &a, 0x55, mem_data, 2048);
 	s->dflt = -EAGAIN;
 	assert_int_equal(iscsi_txq_send(&q, &ops), -EAGAIN);
 	assert_int_equal(a.sent, 0);
@@ -207,14 +206,10 @@ static void partial_sends_resume_to_the_same_stream(void **state)
 	int rc, again = 0, guard = 0;
 
 	list_init(&q);
-	tx_mem(&a, 0x61, mem_data, 700);
-	tx_mem(&b, 0x62, mem_data + 100, 1301);
-	tx_mem(&c, 0x63, NULL, 0);
-	tx_mem(&d, 0x64, mem_data + 1500, 1000);
-	list_add_tail(&a.node, &q);
-	list_add_tail(&b.node, &q);
-	list_add_tail(&c.node, &q);
-	list_add_tail(&d.node, &q);
+	tx_mem(&q, &a, 0x61, mem_data, 700);
+	tx_mem(&q, &b, 0x62, mem_data + 100, 1301);
+	tx_mem(&q, &c, 0x63, NULL, 0);
+	tx_mem(&q, &d, 0x64, mem_data + 1500, 1000);
 	wlen = expect_stream(all, 4, want);
 	memcpy(s->script, script, sizeof(script));
 	s->nscript = (int)(sizeof(script) / sizeof(script[0]));
@@ -245,12 +240,9 @@ static void every_split_size_gives_the_same_stream(void **state)
 
 	for (step = 1; step <= 1100; step += 37) {
 		list_init(&q);
-		tx_mem(&a, 0x71, mem_data + 7, 999);
-		tx_mem(&b, 0x72, mem_data, 64);
-		tx_mem(&c, 0x73, mem_data + 2000, 1000);
-		list_add_tail(&a.node, &q);
-		list_add_tail(&b.node, &q);
-		list_add_tail(&c.node, &q);
+		tx_mem(&q, &a, 0x71, mem_data + 7, 999);
+		tx_mem(&q, &b, 0x72, mem_data, 64);
+		tx_mem(&q, &c, 0x73, mem_data + 2000, 1000);
 		wlen = expect_stream(all, 3, want);
 		s->out_len = 0;
 		s->sent_calls = 0;
@@ -273,8 +265,7 @@ static void fault_in_the_middle_of_data_is_fatal(void **state)
 	 * the end of the file, then faults. The PDU stays unfinished (and is
 	 * not handed back as sent); the caller drops the connection. */
 	list_init(&q);
-	tx_mem(&a, 0x81, mem_data, 1000);
-	list_add_tail(&a.node, &q);
+	tx_mem(&q, &a, 0x81, mem_data, 1000);
 	s->script[0] = ISCSI_BHS_LEN + 500;
 	s->script[1] = -EFAULT;
 	s->nscript = 2;
@@ -334,8 +325,7 @@ static void socket_error_is_returned(void **state)
 	struct list_head q;
 
 	list_init(&q);
-	tx_mem(&a, 0xa1, mem_data, 10);
-	list_add_tail(&a.node, &q);
+	tx_mem(&q, &a, 0xa1, mem_data, 10);
 	s->dflt = -EPIPE;
 	assert_int_equal(iscsi_txq_send(&q, &ops), -EPIPE);
 }
@@ -348,8 +338,7 @@ static void interrupted_send_is_retried(void **state)
 	struct list_head q;
 
 	list_init(&q);
-	tx_mem(&a, 0xb1, mem_data, 100);
-	list_add_tail(&a.node, &q);
+	tx_mem(&q, &a, 0xb1, mem_data, 100);
 	s->script[0] = -EINTR;
 	s->script[1] = ISCSI_BHS_LEN;
 	s->script[2] = -EINTR;
