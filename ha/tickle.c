@@ -292,6 +292,16 @@ out:
 	return rc;
 }
 
+/*
+ * A login proves nothing about a connection that has not been tickled yet:
+ * it can be another session of the same initiator host (a second target, a
+ * discovery or an inquiry tool), and ending that connection's tickling
+ * before its first ACK left it waiting for its own retransmission or
+ * command timeout (the lab's iscsi-inq probe, logging in between the portal
+ * address coming up and the first ACK, cost the writer 5 s). Only a
+ * connection that was tickled, and so was told to reconnect, counts as
+ * back when its address logs in.
+ */
 void tickle_login(struct tickle *t, const struct sockaddr *initiator)
 {
 	struct repl_conn c;
@@ -302,7 +312,7 @@ void tickle_login(struct tickle *t, const struct sockaddr *initiator)
 	for (i = 0; i < t->n; i++) {
 		struct tickle_item *it = &t->items[i];
 
-		if (!it->done && it->conn.family == c.family &&
+		if (!it->done && it->first_ns != 0 && it->conn.family == c.family &&
 		    memcmp(it->conn.initiator_addr, c.initiator_addr, 16) == 0) {
 			it->done = true;
 			t->left--;

@@ -30,7 +30,9 @@ struct tickle;
  * says why. \return 0 or -ENOMEM. */
 int tickle_start(qb_loop_t *loop, const struct repl_conn *conns, size_t n, struct tickle **out);
 /** A connection from \p initiator logged in: stop tickling one (the
- * oldest) connection from that address. Accepts NULL \p t. */
+ * oldest) connection from that address that has been sent an ACK already;
+ * connections not tickled yet are kept (another session of the same host
+ * says nothing about them). Accepts NULL \p t. */
 void tickle_login(struct tickle *t, const struct sockaddr *initiator);
 /** Stop and free. Accepts NULL. */
 void tickle_stop(struct tickle *t);
