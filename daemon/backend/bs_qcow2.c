@@ -544,6 +544,29 @@ out:
 /* ---- entries pending a group commit ---- */
 
 /*
+ * Room for one more element in the growable array \p arr, \p n used of
+ * *\p cap (\p first on the first growth, then doubling; one allocation).
+ * \return the array to use from now on (\p arr, or a copy that replaced
+ * it), or NULL when out of memory (\p arr unchanged).
+ */
+static void *qcow2_array_room(void *arr, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t ncap = *cap ? *cap * 2 : first;
+	void *x;
+
+	if (n < *cap)
+		return arr;
+	x = calloc(ncap, size);
+	if (!x)
+		return NULL;
+	if (n)
+		memcpy(x, arr, n * size);
+	free(arr);
+	*cap = ncap;
+	return x;
+}
+
+/*
  * Put the entry at host offset \p pos (value \p value; \p gc its guest
  * cluster, UINT64_MAX for an L1 entry; \p l2_off its L2 table) on the
  * pending list of the open group. \return 0 or -ENOMEM (nothing added).
@@ -551,22 +574,15 @@ out:
 static int qcow2_pending_add(struct qcow2_layer *l, uint64_t pos, uint64_t value, uint64_t gc,
 			     uint64_t l2_off)
 {
+	struct qcow2_pending *x;
 	int ret = 0;
 
-	if (l->npend == l->cap_pend) {
-		size_t cap = l->cap_pend ? l->cap_pend * 2 : 16;
-		struct qcow2_pending *x = calloc(cap, sizeof(*x));
-
-		if (!x) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		if (l->npend)
-			memcpy(x, l->pend, l->npend * sizeof(*x));
-		free(l->pend);
-		l->pend = x;
-		l->cap_pend = cap;
+	x = qcow2_array_room(l->pend, &l->cap_pend, l->npend, sizeof(*x), 16);
+	if (!x) {
+		ret = -ENOMEM;
+		goto out;
 	}
+	l->pend = x;
 	l->pend[l->npend++] = (struct qcow2_pending){
 		.pos = pos, .value = value, .gc = gc, .l2_off = l2_off, .gen = l->pend_gen};
 	l->need_group = true;
@@ -731,7 +747,7 @@ struct qcow2_reader {
 static int qcow2_reader_add(struct qcow2_reader *rd, const struct qcow2_layer *l, uint64_t host,
 			    uint8_t *buf, uint64_t len)
 {
-	struct qcow2_extent *e;
+	struct qcow2_extent *e, *x;
 	int ret = 0;
 
 	/* A cluster qemu left short at the end of the file reads zeros past it. */
@@ -753,20 +769,12 @@ static int qcow2_reader_add(struct qcow2_reader *rd, const struct qcow2_layer *l
 		e->len += len;
 		goto out;
 	}
-	if (rd->n == rd->cap) {
-		size_t cap = rd->cap ? rd->cap * 2 : 8;
-		struct qcow2_extent *x = calloc(cap, sizeof(*x));
-
-		if (!x) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		if (rd->n)
-			memcpy(x, rd->ext, rd->n * sizeof(*x));
-		free(rd->ext);
-		rd->ext = x;
-		rd->cap = cap;
+	x = qcow2_array_room(rd->ext, &rd->cap, rd->n, sizeof(*x), 8);
+	if (!x) {
+		ret = -ENOMEM;
+		goto out;
 	}
+	rd->ext = x;
 	rd->ext[rd->n++] = (struct qcow2_extent){.fd = l->fd, .host = host, .buf = buf, .len = len};
 out:
 	return ret;
