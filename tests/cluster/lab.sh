@@ -367,6 +367,19 @@ lab_timeline() {
 	python3 "$LAB_SRC/tests/cluster/timeline.py" "$LAB_DIR" "$1" "$2"
 }
 
+# lab_timeline_check SURVIVOR VICTIM: lab_timeline, and fail (status 1)
+# when the longest I/O gap exceeds issue 5's goal (token + consensus +
+# fencing + 1 s) by more than LAB_GOAL_MARGIN seconds (default 0.25: CI
+# shares 2 cores with other jobs, and the steps outside the goal's measured
+# terms, scheduler run, promote, IPaddr2, tickle, login, stretch under
+# load), plus 1 s in a run where pacemaker's controller re-asked for the
+# CIB (its fixed sleep; docs/ha.md "Where the failover time goes").
+lab_timeline_check() {
+	command -v python3 > /dev/null || return 0
+	python3 "$LAB_SRC/tests/cluster/timeline.py" --check "${LAB_GOAL_MARGIN:-0.25}" \
+		"$LAB_DIR" "$1" "$2"
+}
+
 # lab_syslog_has PATTERN: the daemons logged a line matching PATTERN (grep -E).
 lab_syslog_has() {
 	grep -Eq "$1" "$LAB_DIR/syslog.log" 2> /dev/null
@@ -554,6 +567,39 @@ lab_promoted_node() {
 		return 0
 	done
 	return 1
+}
+
+# lab_dc_node: print pacemaker's DC (Designated Controller), as the first
+# powered node sees it.
+lab_dc_node() {
+	local n
+	for n in $LAB_NODES; do
+		lab_node_powered "$n" || continue
+		lab_on "$n" timeout -k 1 5 crmadmin -D -t 2000 2> /dev/null |
+			awk '/Designated Controller is:/ { print $NF; exit }'
+		return
+	done
+	return 1
+}
+
+# lab_promote_on NODE: make NODE the promoted one (a planned failover, with
+# crm_standby of the other node and back), unless it is already. Sets
+# LAB_PROMOTED and LAB_PEER.
+lab_promote_on() {
+	local other
+	other=$(lab_other "$1")
+	if ! lab_promoted_is "$1"; then
+		lab_on "$other" crm_standby --node "$other" --update on ||
+			lab_fail "crm_standby $other"
+		lab_wait 60 "target promoted on $1" lab_promoted_is "$1" || lab_fail "no failover to $1"
+		lab_on "$other" crm_standby --node "$other" --update off ||
+			lab_fail "crm_standby $other off"
+		lab_wait 60 "$other unpromoted" lab_role_is "$other" unpromoted ||
+			lab_fail "$other is not an unpromoted, synced instance"
+		lab_on "$1" timeout -k 1 65 crm_resource --wait --timeout=60s > /dev/null 2>&1 || true
+	fi
+	LAB_PROMOTED=$1
+	LAB_PEER=$other
 }
 
 # lab_promoted_is NODE: the target is promoted on NODE.

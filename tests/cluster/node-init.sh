@@ -70,7 +70,9 @@ say "network up ($addr)"
 corosync -f > /var/log/corosync-stdout.log 2>&1 &
 init_wait 150 "corosync answering" corosync-cfgtool -s
 say "corosync up"
-pacemakerd > /var/log/pacemakerd-stdout.log 2>&1 &
+# The controller's debug lines show when it re-asks for the CIB (a fixed
+# 1 s sleep; docs/ha.md "Where the failover time goes", timeline.py).
+PCMK_debug=${LAB_PCMK_DEBUG-pacemaker-controld} pacemakerd > /var/log/pacemakerd-stdout.log 2>&1 &
 say "pacemakerd started"
 
 # PID 1 reaps every orphan of the node; bash reaps unknown children in its
