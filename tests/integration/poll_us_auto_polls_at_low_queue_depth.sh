@@ -38,9 +38,11 @@ load 3 -q 1 -r 50
 p1=$(polled_ms)
 qd1=$((p1 - p0))
 it_log "queue depth 1 for 3 s: polled $qd1 ms"
-# Polling covers the gaps between commands: most of the 3 s. A loaded CI
-# machine may deschedule us; a third is still far from "not polling".
-[ "$qd1" -ge 1000 ] || fail "polled only $qd1 ms during 3 s at queue depth 1"
+# Polling covers the gaps between commands: most of the 3 s (2.8 s on a
+# quiet machine, 1.7-2.0 s with two CPU hogs running). A gap longer than the
+# window (an initiator descheduled on a loaded CI machine) ends the polling
+# until the next command, so ask for a sixth: far from "not polling" (0).
+[ "$qd1" -ge 500 ] || fail "polled only $qd1 ms during 3 s at queue depth 1"
 
 load 3 -q 32 -r 50
 p2=$(polled_ms)
