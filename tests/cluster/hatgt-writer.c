@@ -77,8 +77,15 @@ static struct iscsi_context *wr_connect(const char *url_s, const char *initiator
 		goto fail;
 	iscsi_set_session_type(c, ISCSI_SESSION_NORMAL);
 	iscsi_set_header_digest(c, ISCSI_HEADER_DIGEST_NONE_CRC32C);
-	/* Bounded: a task or a login that gets no answer fails after 5 s. */
-	iscsi_set_timeout(c, 5);
+	/* Bounded: a task or a login that gets no answer fails after 10 s,
+	 * longer than any lab failover (about 5 s at worst), so that the gap
+	 * measures the failover and its tickle ACK, not this timeout: with 5
+	 * s it expired just as the portal IP moved, and the new connection's
+	 * SYN went to the old node's MAC (the client's neighbour entry not yet
+	 * updated by IPaddr2's gratuitous ARP), costing TCP's 1 s SYN
+	 * retransmission on top (docs/ha.md). open-iscsi notices a silent
+	 * connection after its NOP-Out interval + timeout (5 + 5 s). */
+	iscsi_set_timeout(c, 10);
 	iscsi_set_targetname(c, url->target);
 	if (iscsi_full_connect_sync(c, url->portal, url->lun) != 0) {
 		iscsi_destroy_url(url);
