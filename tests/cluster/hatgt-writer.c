@@ -81,10 +81,10 @@ static struct iscsi_context *wr_connect(const char *url_s, const char *initiator
 	 * longer than any lab failover (about 5 s at worst), so that the gap
 	 * measures the failover and its tickle ACK, not this timeout: with 5
 	 * s it expired just as the portal IP moved, and the new connection's
-	 * SYN went to the old node's MAC (the client's neighbour entry not yet
-	 * updated by IPaddr2's gratuitous ARP), costing TCP's 1 s SYN
-	 * retransmission on top (docs/ha.md). open-iscsi notices a silent
-	 * connection after its NOP-Out interval + timeout (5 + 5 s). */
+	 * first SYN was lost (sent as the address moved: to the old node's MAC
+	 * or before the address was up), costing TCP's 1 s SYN retransmission
+	 * on top (docs/ha.md). open-iscsi notices a silent connection after
+	 * its NOP-Out interval + timeout (5 + 5 s). */
 	iscsi_set_timeout(c, 10);
 	iscsi_set_targetname(c, url->target);
 	if (iscsi_full_connect_sync(c, url->portal, url->lun) != 0) {
