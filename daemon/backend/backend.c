@@ -145,7 +145,8 @@ int backend_size_refresh(struct backend *be)
 	return be->ops->size_refresh ? be->ops->size_refresh(be) : 0;
 }
 
-int backend_read_map(struct backend *be, uint64_t offset, uint64_t len, const uint8_t **p)
+int backend_read_map(struct backend *be, uint64_t offset, uint64_t len, const uint8_t **p,
+		     void **ref)
 {
 	int ret = -EINVAL;
 
@@ -154,9 +155,15 @@ int backend_read_map(struct backend *be, uint64_t offset, uint64_t len, const ui
 	ret = -EOPNOTSUPP;
 	if (!be->ops->read_map)
 		goto out;
-	ret = be->ops->read_map(be, offset, len, p);
+	ret = be->ops->read_map(be, offset, len, p, ref);
 	if (ret == 0)
 		be->stats.reads++;
 out:
 	return ret;
+}
+
+void backend_read_unmap(struct backend *be, void *ref)
+{
+	if (ref && be->ops->read_unmap)
+		be->ops->read_unmap(be, ref);
 }

@@ -97,9 +97,11 @@ struct backend_ops {
 	/* Optional: replace the media encryption key (SBC-3 SANITIZE CRYPTOGRAPHIC
 	 * ERASE). Blocking; no request may be in flight. */
 	int (*crypto_erase)(struct backend *be);
-	/* Optional: [offset, offset + len) is readable in memory now, at *p
-	 * (backend_read_map). */
-	int (*read_map)(struct backend *be, uint64_t offset, uint64_t len, const uint8_t **p);
+	/* Optional: [offset, offset + len) is readable in memory now, at *p,
+	 * until read_unmap(be, *ref) (backend_read_map). */
+	int (*read_map)(struct backend *be, uint64_t offset, uint64_t len, const uint8_t **p,
+			void **ref);
+	void (*read_unmap)(struct backend *be, void *ref);
 };
 
 /* Common part of every store; implementations embed it first. */
@@ -168,12 +170,20 @@ int backend_crypto_erase(struct backend *be);
 /** Zero-copy READ from a mapping of the store: is [offset, offset + len)
  * in memory now (tmpfs/ramfs pages or page cache, per cachestat(2)), so that
  * the transport can send it from *p with no read into a buffer and no wait
- * for a device? Plain file and block device stores only. The bytes are read
- * when sent; past the end of a file that shrank since, the mapping faults
- * (sendmsg fails with EFAULT, never SIGBUS: only the kernel touches it).
- * \return 0 and *p (valid until backend_close), -EOPNOTSUPP (use
- * BACKEND_OP_READ), -EINVAL (out of range or len 0). */
-int backend_read_map(struct backend *be, uint64_t offset, uint64_t len, const uint8_t **p);
+ * for a device? Plain file and block device stores only. The store is mapped
+ * in bounded pieces on demand; *ref is an opaque reference that keeps the
+ * piece holding *p mapped until backend_read_unmap(be, *ref), which the
+ * caller must call exactly once, after the last byte was sent and before
+ * backend_close. The bytes are read when sent; past the end of a file that
+ * shrank since, the mapping faults (sendmsg fails with EFAULT, never SIGBUS:
+ * only the kernel touches it).
+ * \return 0, *p and *ref; -EOPNOTSUPP (use BACKEND_OP_READ: not resident,
+ * the range crosses a mapping boundary, every mapping slot is in use, mmap
+ * failed, or the store has no mappings); -EINVAL (out of range or len 0). */
+int backend_read_map(struct backend *be, uint64_t offset, uint64_t len, const uint8_t **p,
+		     void **ref);
+/** Release a reference from backend_read_map(). Accepts a NULL \p ref. */
+void backend_read_unmap(struct backend *be, void *ref);
 
 static inline uint64_t backend_size(const struct backend *be)
 {

@@ -8,6 +8,12 @@
 
 #include "backend/backend.h"
 
+/* Zero-copy READs map a plain file store in aligned windows of this size,
+ * at most BS_FILE_WIN_MAX at a time (bs_file.c): at most 1 GiB mapped per
+ * store, so at most ~2 MiB of page tables and 1 GiB of RssFile/RssShmem. */
+#define BS_FILE_WIN_SIZE (UINT64_C(64) << 20)
+#define BS_FILE_WIN_MAX 16
+
 /** Queue \p io against \p fd on the io_uring engine and submit it.
  * io->be must be set. \return 0 or -errno (-EAGAIN when the ring is full). */
 int backend_uring_queue(struct backend_engine *eng, int fd, struct backend_io *io);

@@ -13,11 +13,22 @@
  *   EOPNOTSUPP for that direction (then the attempt would only cost a syscall);
  * - the io_uring engine for the rest. Nothing else here blocks except open
  *   and flush_sync.
- * READs may also skip the buffer altogether: the store is mapped read-only
- * and backend_read_map() hands the transport a pointer into the mapping,
- * which it gives to sendmsg, when every page of the range is in memory
- * (tmpfs pages or page cache, per cachestat(2)): the send then never waits
- * for a disk, and never allocates a tmpfs hole.
+ * READs may also skip the buffer altogether: backend_read_map() hands the
+ * transport a pointer into a read-only mapping of the store, which it gives
+ * to sendmsg, when every page of the range is in memory (tmpfs pages or page
+ * cache, per cachestat(2)): the send then never waits for a disk, and never
+ * allocates a tmpfs hole.
+ *
+ * The store is mapped in aligned windows of BS_FILE_WIN_SIZE bytes, on
+ * demand, at most BS_FILE_WIN_MAX at a time: every page the kernel copies
+ * from stays in hatgtd's page tables (and RSS) until its mapping goes, so
+ * one mapping of the whole store grew them with every byte ever read (a
+ * 4 TiB LUN read once: ~8 GiB of page tables). Each window counts the
+ * references handed out for it; one is unmapped only when none is left
+ * (evicted, least recently used first, to make room for another; or at
+ * close), so a send never reads from an address a later mmap could reuse.
+ * A range that crosses a window boundary, or finds every slot referenced,
+ * takes the buffered path.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,15 +46,25 @@
 
 #include "backend/backend_int.h"
 
+/* One mapped window of the store; base NULL: the slot is free. */
+struct bs_file_win {
+	const uint8_t *base;
+	uint64_t start;	   /* store offset of base, a multiple of BS_FILE_WIN_SIZE */
+	uint64_t len;	   /* bytes mapped: the window, or less at the end of the store */
+	uint64_t used;	   /* LRU stamp: bs_file.win_tick when last handed out */
+	unsigned int refs; /* backend_read_map() references not yet released */
+};
+
 struct bs_file {
 	struct backend be; /* first: the vtable's view */
 	int fd;
 	bool in_memory;	      /* tmpfs/ramfs: plain pread/pwrite never wait for a disk */
 	bool nowait_read_off; /* the file system refused RWF_NOWAIT once */
 	bool nowait_write_off;
-	bool cachestat_off; /* the kernel has no cachestat(2): no reads from the map */
-	const uint8_t *map; /* the store mapped read-only, map_len bytes; NULL: none */
-	uint64_t map_len;
+	bool cachestat_off; /* the kernel has no cachestat(2): no reads from a mapping */
+	uint64_t win_tick;
+	struct bs_file_win *win_last; /* the window handed out last: checked first */
+	struct bs_file_win wins[BS_FILE_WIN_MAX];
 };
 
 /* cachestat(2), Linux 6.5; the system call number is the same on every
@@ -122,24 +143,6 @@ static bool bs_file_can_punch(int fd, uint64_t size)
 	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)size, 4096) == 0;
 }
 
-/*
- * Map the whole store read-only for zero-copy READs (bs_file_read_map). A
- * mapping costs address space only; pages are not touched here. It keeps
- * its size: a store that grew is read the usual way past it.
- */
-static void bs_file_map(struct bs_file *f)
-{
-	void *p;
-
-	if (f->be.size == 0)
-		return;
-	p = mmap(NULL, f->be.size, PROT_READ, MAP_SHARED, f->fd, 0);
-	if (p == MAP_FAILED)
-		return;
-	f->map = p;
-	f->map_len = f->be.size;
-}
-
 static int bs_file_open(struct backend_engine *eng, const struct backend_config *cfg,
 			struct backend **out)
 {
@@ -187,7 +190,6 @@ static int bs_file_open(struct backend_engine *eng, const struct backend_config 
 	f->be.size = size;
 	f->fd = fd;
 	fd = -1;
-	bs_file_map(f);
 	*out = &f->be;
 out:
 	if (fd >= 0)
@@ -198,9 +200,12 @@ out:
 static void bs_file_close(struct backend *be)
 {
 	struct bs_file *f = (struct bs_file *)be;
+	unsigned int i;
 
-	if (f->map)
-		munmap((void *)f->map, f->map_len);
+	/* Every reference was released: the LU outlives its zero-copy tasks. */
+	for (i = 0; i < BS_FILE_WIN_MAX; i++)
+		if (f->wins[i].base)
+			munmap((void *)f->wins[i].base, f->wins[i].len);
 	close(f->fd);
 	free(f);
 }
@@ -277,18 +282,88 @@ static bool bs_file_range_resident(struct bs_file *f, uint64_t offset, uint64_t 
 	return cs.nr_cache >= pages;
 }
 
-static int bs_file_read_map(struct backend *be, uint64_t offset, uint64_t len, const uint8_t **p)
+/*
+ * A window holding [offset, offset + len), one reference taken: the mapped
+ * one, else a free slot or the least recently used unreferenced window
+ * (unmapped) mapped anew. The range lies in one window (the caller checked).
+ * \return NULL when every window is referenced or mmap failed.
+ */
+static struct bs_file_win *bs_file_win_get(struct bs_file *f, uint64_t offset, uint64_t len)
+{
+	uint64_t start = offset & ~(BS_FILE_WIN_SIZE - 1);
+	struct bs_file_win *w = f->win_last, *victim = NULL;
+	unsigned int i;
+	void *p;
+
+	if (w && w->base && w->start == start && offset + len <= w->start + w->len)
+		goto hit;
+	w = NULL;
+	for (i = 0; i < BS_FILE_WIN_MAX; i++) {
+		struct bs_file_win *c = &f->wins[i];
+
+		if (c->base && c->start == start) {
+			w = c;
+			break;
+		}
+		if (c->refs == 0 &&
+		    (!victim || (victim->base && (!c->base || c->used < victim->used))))
+			victim = c;
+	}
+	if (w && offset + len <= w->start + w->len)
+		goto hit;
+	/* Mapped when the store was smaller: remap it, once nobody sends from it. */
+	if (w)
+		victim = w->refs ? NULL : w;
+	w = NULL;
+	if (!victim)
+		goto out;
+	if (victim->base) {
+		munmap((void *)victim->base, victim->len);
+		victim->base = NULL;
+	}
+	victim->len = f->be.size - start < BS_FILE_WIN_SIZE ? f->be.size - start : BS_FILE_WIN_SIZE;
+	p = mmap(NULL, victim->len, PROT_READ, MAP_SHARED, f->fd, (off_t)start);
+	if (p == MAP_FAILED)
+		goto out;
+	victim->base = p;
+	victim->start = start;
+	w = victim;
+hit:
+	w->refs++;
+	w->used = ++f->win_tick;
+	f->win_last = w;
+out:
+	return w;
+}
+
+static int bs_file_read_map(struct backend *be, uint64_t offset, uint64_t len, const uint8_t **p,
+			    void **ref)
 {
 	struct bs_file *f = (struct bs_file *)be;
+	struct bs_file_win *w;
 	int ret = -EOPNOTSUPP;
 
-	if (!f->map || offset > f->map_len || len > f->map_len - offset ||
+	/* In one window? Then is it in memory (one system call)? */
+	if (((offset + len - 1) ^ offset) >= BS_FILE_WIN_SIZE ||
 	    !bs_file_range_resident(f, offset, len))
 		goto out;
-	*p = f->map + offset;
+	w = bs_file_win_get(f, offset, len);
+	if (!w)
+		goto out;
+	*p = w->base + (offset - w->start);
+	*ref = w;
 	ret = 0;
 out:
 	return ret;
+}
+
+static void bs_file_read_unmap(struct backend *be, void *ref)
+{
+	struct bs_file_win *w = ref;
+
+	(void)be;
+	/* Stays mapped for the next READ: unmapped when evicted or at close. */
+	w->refs--;
 }
 
 static int bs_file_flush_sync(struct backend *be)
@@ -368,4 +443,5 @@ const struct backend_ops backend_file_ops = {
 	.map_query = bs_file_map_query,
 	.size_refresh = bs_file_size_refresh,
 	.read_map = bs_file_read_map,
+	.read_unmap = bs_file_read_unmap,
 };

@@ -64,7 +64,9 @@ static struct iscsi_task *task_find(struct iscsi_conn *conn, uint32_t itt)
 static void task_free(struct iscsi_task *task)
 {
 	/* A zero-copy READ kept its LU reference: the LU's store owns the
-	 * mapping its Data-In was sent from (task_scsi_done). */
+	 * mapping its Data-In was sent from (task_scsi_done). The last byte
+	 * has left: release the mapping, then the LU. */
+	scsi_task_unmap(&task->scsi);
 	if (task->scsi.lu)
 		scsi_lu_put(task->scsi.lu);
 	task->scsi.lu = NULL;

@@ -195,7 +195,7 @@ static enum sense_reason sbc_rw_exec(struct scsi_cmd *cmd, bool write)
 	 * read at send time (docs/performance.md, step 7). No job: there is no
 	 * I/O to wait for, and reads hold no block range. */
 	if (task->in_direct_ok && backend_read_map(cmd->lu->be, rw.lba << cmd->lu->block_shift, len,
-						   &task->in_map) == 0) {
+						   &task->in_map, &task->in_map_ref) == 0) {
 		task->in_len = len;
 		goto out;
 	}
@@ -213,6 +213,14 @@ static enum sense_reason sbc_rw_exec(struct scsi_cmd *cmd, bool write)
 	r = sbc_job_run(job);
 out:
 	return r;
+}
+
+void scsi_task_unmap(struct scsi_task *task)
+{
+	if (task->in_map_ref)
+		backend_read_unmap(task->lu->be, task->in_map_ref);
+	task->in_map_ref = NULL;
+	task->in_map = NULL;
 }
 
 enum sense_reason sbc_cmd_read(struct scsi_cmd *cmd)

@@ -181,17 +181,24 @@ struct scsi_task {
 			    * with an ALLOCATION LENGTH the smaller of it and the
 			    * response's size (SPC-4 4.2.5.6) */
 	/* Zero-copy READ (only when in_direct_ok): instead of in_buf, the
-	 * Data-In is the in_len bytes at in_map, in a read-only mapping of the
-	 * LU's store, read by the kernel when the transport sends them. The
-	 * mapping lives as long as the store: the transport keeps its reference
-	 * on task->lu until the last byte has gone. A file that shrank since
-	 * makes the send fail (EFAULT) after the Data-In header went out: the
-	 * transport drops the connection. */
+	 * Data-In is the in_len bytes at in_map, in a read-only mapping of part
+	 * of the LU's store, read by the kernel when the transport sends them.
+	 * in_map_ref keeps that mapping in place: once the last byte has gone,
+	 * the transport calls scsi_task_unmap() and then drops its reference on
+	 * task->lu, which it keeps until then (the store owns the mappings). A
+	 * file that shrank since makes the send fail (EFAULT) after the Data-In
+	 * header went out: the transport drops the connection. */
 	const uint8_t *in_map;
+	void *in_map_ref; /* opaque (backend_read_map) */
 
 	/* Private to the SCSI layer. */
 	void *priv;
 };
+
+/** Release a zero-copy READ's mapping (in_map, in_map_ref) once its Data-In
+ * has been sent, before the transport drops its reference on task->lu.
+ * Does nothing for a task without one. sbc.c. */
+void scsi_task_unmap(struct scsi_task *task);
 
 /** Execute a task. task->done is called exactly once. Status BUSY (no sense)
  * means out of resources for now; the initiator retries. A task whose I/O is
