@@ -3,11 +3,12 @@
 #
 # cpu-per-io.sh: hatgtd's CPU time and syscalls per I/O, the measures that stay steady on a loaded machine.
 #
-#   tests/bench/cpu-per-io.sh [-d SECS] [-r REPS] [-s] [-l DIR] BUILDDIR [WORKLOAD...]
+#   tests/bench/cpu-per-io.sh [-d SECS] [-r REPS] [-s] [-l DIR] [-z MIB] BUILDDIR [WORKLOAD...]
 #
 # Starts one hatgtd (HATGTD=, default BUILDDIR/daemon/hatgtd) on a filled
-# 256 MiB tmpfs LUN (with -l, a file in DIR instead, e.g. on ext4, where
-# reads come from the page cache) and runs each workload (default: the five of
+# 256 MiB tmpfs LUN (-z: MIB MiB instead, e.g. 2048 to read more than the 1 GiB
+# of zero-copy mapping windows; with -l, a file in DIR instead, e.g. on ext4,
+# where reads come from the page cache) and runs each workload (default: the five of
 # compare-tgt.sh) REPS (3) times for SECS (3) seconds with hatgt-load,
 # sampling the daemon's utime + stime (all threads, /proc/PID/stat) around
 # each run. Prints one line per workload: the median CPU us per I/O and the
@@ -30,9 +31,11 @@ usage() {
 }
 
 LUN_DIR=
-while getopts d:r:sl:h o; do
+LUN_MIB=256
+while getopts d:r:sl:z:h o; do
 	case $o in
 	l) LUN_DIR=$OPTARG ;;
+	z) LUN_MIB=$OPTARG ;;
 	d) DUR=$OPTARG ;;
 	r) REPS=$OPTARG ;;
 	s) STRACE=1 ;;
@@ -43,6 +46,7 @@ shift $((OPTIND - 1))
 [ $# -ge 1 ] || usage
 case $DUR in '' | *[!0-9]* | 0) usage ;; esac
 case $REPS in '' | *[!0-9]* | 0) usage ;; esac
+case $LUN_MIB in '' | *[!0-9]* | 0) usage ;; esac
 BUILD=$(cd "$1" && pwd)
 shift
 WORKLOADS=${*:-4k-randread-qd1 4k-randread-qd32 4k-randwrite-qd32 1m-seqread-qd8 1m-seqwrite-qd8}
@@ -73,7 +77,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 PORT=$(bench_pick_port)
-timeout 60 dd if=/dev/zero of="$T/lun0.img" bs=1M count=256 status=none || die "cannot fill the LUN"
+timeout 60 dd if=/dev/zero of="$T/lun0.img" bs=1M count="$LUN_MIB" status=none || die "cannot fill the LUN"
 bench_hatgtd_conf "$PORT" "$T" "hatgt-cpu-$$" "$IQN" > "$T/hatgt.conf"
 "$HATGTD" -f -c "$T/hatgt.conf" > "$T/hatgtd.log" 2>&1 &
 DAEMON_PID=$!
