@@ -13,6 +13,13 @@
  * store, so at most ~2 MiB of page tables and 1 GiB of RssFile/RssShmem. */
 #define BS_FILE_WIN_SIZE (UINT64_C(64) << 20)
 #define BS_FILE_WIN_MAX 16
+/* Unmapping a window and mapping another (and faulting its pages in again)
+ * costs ~20 us: a READ evicts one only when it is at least this long, or
+ * when the window has not been used for BS_FILE_WIN_IDLE READs from any
+ * window (a sequential stream). Random small READs over a store larger than
+ * the windows take the buffered path instead of remapping on every READ. */
+#define BS_FILE_WIN_EVICT_LEN (256u * 1024)
+#define BS_FILE_WIN_IDLE 1024
 
 /** Queue \p io against \p fd on the io_uring engine and submit it.
  * io->be must be set. \return 0 or -errno (-EAGAIN when the ring is full). */

@@ -28,7 +28,9 @@
  * (evicted, least recently used first, to make room for another; or at
  * close), so a send never reads from an address a later mmap could reuse.
  * A range that crosses a window boundary, or finds every slot referenced,
- * takes the buffered path.
+ * takes the buffered path; so does a short one that would evict a window
+ * used recently (random small READs over a large store would remap at
+ * every READ, 3x the CPU of a pread).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -285,8 +287,8 @@ static bool bs_file_range_resident(struct bs_file *f, uint64_t offset, uint64_t 
 /*
  * A window holding [offset, offset + len), one reference taken: the mapped
  * one, else a free slot or the least recently used unreferenced window
- * (unmapped) mapped anew. The range lies in one window (the caller checked).
- * \return NULL when every window is referenced or mmap failed.
+ * (unmapped, if the READ is long or the window idle) mapped anew. The range lies in one window (the
+ * caller checked). \return NULL when every window is referenced or mmap failed.
  */
 static struct bs_file_win *bs_file_win_get(struct bs_file *f, uint64_t offset, uint64_t len)
 {
@@ -309,6 +311,10 @@ static struct bs_file_win *bs_file_win_get(struct bs_file *f, uint64_t offset, u
 		    (!victim || (victim->base && (!c->base || c->used < victim->used))))
 			victim = c;
 	}
+	/* Evict only where remapping pays (BS_FILE_WIN_EVICT_LEN). */
+	if (victim && victim->base && len < BS_FILE_WIN_EVICT_LEN &&
+	    f->win_tick - victim->used < BS_FILE_WIN_IDLE)
+		victim = NULL;
 	if (w && offset + len <= w->start + w->len)
 		goto hit;
 	/* Mapped when the store was smaller: remap it, once nobody sends from it. */

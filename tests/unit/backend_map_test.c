@@ -3,8 +3,9 @@
  * backend_read_map(): the file store's window cache, on tmpfs, where
  * cachestat(2) counts written pages resident and holes not:
  *
- *   store.img (sparse, 17 windows + 8 KiB): 8 KiB written at the start
- *   of every window, 4 KiB on each side of the first boundary
+ *   store.img (sparse, 17 windows + 8 KiB): 256 KiB written at the start
+ *   of every window, 4 KiB on each side of the first boundary, the 8 KiB
+ *   after the last window
  *
  * mmap and munmap are wrapped (-Wl,--wrap) to count the windows mapped and
  * unmapped and to fail a mapping on demand.
@@ -27,7 +28,7 @@
 #define NWIN (BS_FILE_WIN_MAX + 1)
 #define TAIL 8192
 #define STORE_SIZE ((uint64_t)NWIN * BS_FILE_WIN_SIZE + TAIL)
-#define CHUNK 8192
+#define CHUNK BS_FILE_WIN_EVICT_LEN /* long enough to evict a window */
 
 /* What the wrapped mmap/munmap saw of the store's read-only mappings. */
 static int maps, unmaps, map_fail;
@@ -73,13 +74,14 @@ static uint8_t pattern_byte(uint64_t off)
 
 static void mfix_write(int fd, uint64_t off, uint64_t len)
 {
-	uint8_t buf[CHUNK];
+	uint8_t *buf = malloc(len);
 	uint64_t i;
 
-	assert_true(len <= sizeof(buf));
+	assert_non_null(buf);
 	for (i = 0; i < len; i++)
 		buf[i] = pattern_byte(off + i);
 	assert_int_equal(pwrite(fd, buf, len, (off_t)off), (ssize_t)len);
+	free(buf);
 }
 
 static int mfix_setup(void **state)
@@ -230,6 +232,51 @@ static void least_recently_used_unreferenced_window_is_evicted(void **state)
 	assert_ptr_equal(unmap_addr_last, base[1]);
 }
 
+static void short_read_does_not_evict_a_recently_used_window(void **state)
+{
+	struct mfix *m = *state;
+	const uint8_t *p;
+	void *ref = NULL;
+	int i;
+
+	for (i = 0; i < BS_FILE_WIN_MAX; i++) {
+		mfix_map(m, i, &ref);
+		backend_read_unmap(m->be, ref);
+	}
+	ref = NULL;
+	assert_int_equal(
+		backend_read_map(m->be, BS_FILE_WIN_MAX * BS_FILE_WIN_SIZE, 4096, &p, &ref),
+		-EOPNOTSUPP);
+	assert_null(ref);
+	assert_int_equal(unmaps, 0);
+	assert_int_equal(maps, BS_FILE_WIN_MAX);
+}
+
+static void short_read_evicts_a_window_idle_for_long(void **state)
+{
+	struct mfix *m = *state;
+	const uint8_t *base1 = NULL, *p;
+	void *ref;
+	int i;
+
+	for (i = 0; i < BS_FILE_WIN_MAX; i++) {
+		p = mfix_map(m, i, &ref);
+		if (i == 1)
+			base1 = p;
+		backend_read_unmap(m->be, ref);
+	}
+	/* Window 0 busy, the others idle for BS_FILE_WIN_IDLE READs. */
+	for (i = 0; i < BS_FILE_WIN_IDLE; i++) {
+		assert_int_equal(backend_read_map(m->be, 4096, 4096, &p, &ref), 0);
+		backend_read_unmap(m->be, ref);
+	}
+	assert_int_equal(
+		backend_read_map(m->be, BS_FILE_WIN_MAX * BS_FILE_WIN_SIZE, 4096, &p, &ref), 0);
+	assert_int_equal(unmaps, 1);
+	assert_ptr_equal(unmap_addr_last, base1);
+	backend_read_unmap(m->be, ref);
+}
+
 static void referenced_windows_are_never_evicted(void **state)
 {
 	struct mfix *m = *state;
@@ -310,9 +357,10 @@ static void failed_mmap_falls_back_then_recovers(void **state)
 static void last_window_maps_only_to_the_end_of_the_store(void **state)
 {
 	struct mfix *m = *state;
+	const uint8_t *p;
 	void *ref;
 
-	mfix_map(m, NWIN, &ref);
+	assert_int_equal(backend_read_map(m->be, STORE_SIZE - TAIL, 4096, &p, &ref), 0);
 	assert_int_equal(map_len_last, TAIL);
 	backend_read_unmap(m->be, ref);
 }
@@ -325,7 +373,7 @@ static void last_window_is_remapped_after_the_store_grew(void **state)
 	void *ref;
 	int fd;
 
-	mfix_map(m, NWIN, &ref);
+	assert_int_equal(backend_read_map(m->be, STORE_SIZE - TAIL, 4096, &p, &ref), 0);
 	backend_read_unmap(m->be, ref);
 	fd = open(m->path, O_RDWR);
 	assert_true(fd >= 0);
@@ -348,7 +396,7 @@ static void grown_window_still_referenced_is_not_remapped(void **state)
 	void *ref, *r = NULL;
 	int fd;
 
-	mfix_map(m, NWIN, &ref);
+	assert_int_equal(backend_read_map(m->be, STORE_SIZE - TAIL, 4096, &p, &ref), 0);
 	fd = open(m->path, O_RDWR);
 	assert_true(fd >= 0);
 	mfix_write(fd, end, 4096);
@@ -415,6 +463,8 @@ int main(void)
 		T(range_ending_at_a_window_boundary_is_mapped),
 		T(hole_is_refused_without_mapping),
 		T(least_recently_used_unreferenced_window_is_evicted),
+		T(short_read_does_not_evict_a_recently_used_window),
+		T(short_read_evicts_a_window_idle_for_long),
 		T(referenced_windows_are_never_evicted),
 		T(window_referenced_twice_stays_until_both_release),
 		T(null_ref_release_changes_nothing),
