@@ -285,20 +285,21 @@ static bool bs_file_range_resident(struct bs_file *f, uint64_t offset, uint64_t 
 }
 
 /*
- * A window holding [offset, offset + len), one reference taken: the mapped
- * one, else a free slot or the least recently used unreferenced window
- * (unmapped, if the READ is long or the window idle) mapped anew. The range lies in one window (the
- * caller checked). \return NULL when every window is referenced or mmap failed.
+ * The mapped window holding [offset, offset + len) (in one window: the
+ * caller checked), or NULL and in *slot where to map it: a free slot, or
+ * the least recently used unreferenced window if the READ is long or that
+ * window idle (BS_FILE_WIN_EVICT_LEN); NULL: nowhere, every window is
+ * referenced or worth keeping.
  */
-static struct bs_file_win *bs_file_win_get(struct bs_file *f, uint64_t offset, uint64_t len)
+static struct bs_file_win *bs_file_win_find(struct bs_file *f, uint64_t offset, uint64_t len,
+					    struct bs_file_win **slot)
 {
 	uint64_t start = offset & ~(BS_FILE_WIN_SIZE - 1);
 	struct bs_file_win *w = f->win_last, *victim = NULL;
 	unsigned int i;
-	void *p;
 
 	if (w && w->base && w->start == start && offset + len <= w->start + w->len)
-		goto hit;
+		goto out;
 	w = NULL;
 	for (i = 0; i < BS_FILE_WIN_MAX; i++) {
 		struct bs_file_win *c = &f->wins[i];
@@ -311,51 +312,64 @@ static struct bs_file_win *bs_file_win_get(struct bs_file *f, uint64_t offset, u
 		    (!victim || (victim->base && (!c->base || c->used < victim->used))))
 			victim = c;
 	}
-	/* Evict only where remapping pays (BS_FILE_WIN_EVICT_LEN). */
 	if (victim && victim->base && len < BS_FILE_WIN_EVICT_LEN &&
 	    f->win_tick - victim->used < BS_FILE_WIN_IDLE)
 		victim = NULL;
-	if (w && offset + len <= w->start + w->len)
-		goto hit;
 	/* Mapped when the store was smaller: remap it, once nobody sends from it. */
-	if (w)
+	if (w && offset + len > w->start + w->len) {
 		victim = w->refs ? NULL : w;
-	w = NULL;
-	if (!victim)
-		goto out;
-	if (victim->base) {
-		munmap((void *)victim->base, victim->len);
-		victim->base = NULL;
+		w = NULL;
 	}
-	victim->len = f->be.size - start < BS_FILE_WIN_SIZE ? f->be.size - start : BS_FILE_WIN_SIZE;
-	p = mmap(NULL, victim->len, PROT_READ, MAP_SHARED, f->fd, (off_t)start);
-	if (p == MAP_FAILED)
-		goto out;
-	victim->base = p;
-	victim->start = start;
-	w = victim;
-hit:
-	w->refs++;
-	w->used = ++f->win_tick;
-	f->win_last = w;
 out:
+	*slot = w ? NULL : victim;
 	return w;
+}
+
+/* Map the window starting at \p start into \p slot, unmapping what it held
+ * (unreferenced). \return 0 or -errno from mmap (the slot is then free). */
+static int bs_file_win_map(struct bs_file *f, struct bs_file_win *slot, uint64_t start)
+{
+	int ret = 0;
+	void *p;
+
+	if (slot->base) {
+		munmap((void *)slot->base, slot->len);
+		slot->base = NULL;
+	}
+	slot->len = f->be.size - start < BS_FILE_WIN_SIZE ? f->be.size - start : BS_FILE_WIN_SIZE;
+	p = mmap(NULL, slot->len, PROT_READ, MAP_SHARED, f->fd, (off_t)start);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		goto out;
+	}
+	slot->base = p;
+	slot->start = start;
+out:
+	return ret;
 }
 
 static int bs_file_read_map(struct backend *be, uint64_t offset, uint64_t len, const uint8_t **p,
 			    void **ref)
 {
 	struct bs_file *f = (struct bs_file *)be;
-	struct bs_file_win *w;
+	struct bs_file_win *w, *slot;
 	int ret = -EOPNOTSUPP;
 
-	/* In one window? Then is it in memory (one system call)? */
-	if (((offset + len - 1) ^ offset) >= BS_FILE_WIN_SIZE ||
-	    !bs_file_range_resident(f, offset, len))
+	/* In one window, with a window to send it from? Then is it in memory
+	 * (one system call)? A READ refused here costs no system call. */
+	if (((offset + len - 1) ^ offset) >= BS_FILE_WIN_SIZE)
 		goto out;
-	w = bs_file_win_get(f, offset, len);
-	if (!w)
+	w = bs_file_win_find(f, offset, len, &slot);
+	if ((!w && !slot) || !bs_file_range_resident(f, offset, len))
 		goto out;
+	if (!w) {
+		if (bs_file_win_map(f, slot, offset & ~(BS_FILE_WIN_SIZE - 1)) < 0)
+			goto out;
+		w = slot;
+	}
+	w->refs++;
+	w->used = ++f->win_tick;
+	f->win_last = w;
 	*p = w->base + (offset - w->start);
 	*ref = w;
 	ret = 0;
