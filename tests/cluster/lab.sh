@@ -27,6 +27,7 @@
 #               when it has daemon/hatgtd, else no hatgt binaries are installed)
 #   LAB_TOKEN   corosync totem token in ms (default 1000)
 #   LAB_KEEP=1  keep LAB_DIR after `down` (logs)
+#   LAB_HATGT_POLL_US  hatgtd's poll_us on both nodes (default: hatgtd's, auto)
 
 set -eu
 
@@ -421,6 +422,7 @@ pid_file = /run/hatgtd.pid
 admin_name = hatgt
 log_level = notice
 cluster = ${LAB_HATGT_CLUSTER:-corosync}
+${LAB_HATGT_POLL_US:+poll_us = $LAB_HATGT_POLL_US}
 
 [target iqn.2026-11.org.hatgt.lab:disk1]
 lun0 = $LAB_DIR/shared/disk1.img
