@@ -360,13 +360,13 @@ static int bs_file_read_map(struct backend *be, uint64_t offset, uint64_t len, c
 	if (((offset + len - 1) ^ offset) >= BS_FILE_WIN_SIZE)
 		goto out;
 	w = bs_file_win_find(f, offset, len, &slot);
-	if ((!w && !slot) || !bs_file_range_resident(f, offset, len))
-		goto out;
-	if (!w) {
-		if (bs_file_win_map(f, slot, offset & ~(BS_FILE_WIN_SIZE - 1)) < 0)
-			goto out;
+	/* Not mapped: slot (NULL when every window is busy) is where to map it. */
+	if (!w)
 		w = slot;
-	}
+	if (!w || !bs_file_range_resident(f, offset, len))
+		goto out;
+	if (w == slot && bs_file_win_map(f, slot, offset & ~(BS_FILE_WIN_SIZE - 1)) < 0)
+		goto out;
 	w->refs++;
 	w->used = ++f->win_tick;
 	f->win_last = w;
