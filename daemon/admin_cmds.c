@@ -90,8 +90,7 @@ static int cmd_status(void *ctx, int argc, char **argv, int json, struct buf *ou
 	else
 		snprintf(poll, sizeof(poll), "%u", d->cfg ? d->cfg->poll_us : 0);
 
-	list_for_each_entry(t, &d->reg.targets, node)
-	{
+	list_for_each_entry(t, &d->reg.targets, node) {
 		ntargets++;
 		nluns += t->lun_list.count;
 	}
@@ -173,8 +172,7 @@ static int cmd_targets(void *ctx, int argc, char **argv, int json, struct buf *o
 	else
 		buf_printf(out, "%-56s %-5s %-5s %-8s %s\n", "TARGET", "LUNS", "TPGT", "ACCESS",
 			   "AUTH");
-	list_for_each_entry(t, &d->reg.targets, node)
-	{
+	list_for_each_entry(t, &d->reg.targets, node) {
 		const char *auth = t->auth.mutual.user[0] ? "mutual-chap"
 				   : t->auth.chap.user[0] ? "chap"
 							  : "none";
@@ -221,8 +219,7 @@ static int cmd_luns(void *ctx, int argc, char **argv, int json, struct buf *out)
 	else
 		buf_printf(out, "%-56s %-4s %-14s %-8s %s\n", "TARGET", "LUN", "SIZE", "STATE",
 			   "PATH");
-	list_for_each_entry(t, &d->reg.targets, node)
-	{
+	list_for_each_entry(t, &d->reg.targets, node) {
 		if (argc == 2 && strcmp(t->name, argv[1]) != 0)
 			continue;
 		for (i = 0; i < HATGT_MAX_LUNS; i++) {
@@ -537,8 +534,7 @@ static void clone_default_iqn(struct hatgt_daemon *d, char *out, size_t outlen)
 	struct hatgt_target *t;
 	size_t len;
 
-	list_for_each_entry(t, &d->reg.targets, node)
-	{
+	list_for_each_entry(t, &d->reg.targets, node) {
 		if (strncmp(t->name, "iqn.", 4) != 0)
 			continue;
 		len = strcspn(t->name, ":");
@@ -1072,8 +1068,8 @@ static int cmd_remove_clones(void *ctx, int argc, char **argv, int json, struct 
 	if (status)
 		return status;
 	snprintf(path, sizeof(path), "%s/%s.conf", o.conf, o.prefix);
-	list_for_each_entry(t, &d->reg.targets, node) matches +=
-		clone_target_matches(t->name, o.iqn, o.prefix);
+	list_for_each_entry(t, &d->reg.targets, node)
+		matches += clone_target_matches(t->name, o.iqn, o.prefix);
 	if (!matches && access(path, F_OK) < 0)
 		return cmd_err(out, json, HATGT_ADMIN_NOT_FOUND,
 			       "no clone targets %s:%s-NNNN and no %s", o.iqn, o.prefix, path);
@@ -1081,8 +1077,7 @@ static int cmd_remove_clones(void *ctx, int argc, char **argv, int json, struct 
 	if (unlink(path) < 0 && errno != ENOENT)
 		return cmd_err(out, json, HATGT_ADMIN_ERR, "cannot remove %s: %s (nothing removed)",
 			       path, strerror(errno));
-	list_for_each_entry_safe(t, tmp, &d->reg.targets, node)
-	{
+	list_for_each_entry_safe(t, tmp, &d->reg.targets, node) {
 		if (!clone_target_matches(t->name, o.iqn, o.prefix))
 			continue;
 		lu_path[0] = '\0';

@@ -219,10 +219,10 @@ void daemon_flush_all(struct hatgt_daemon *d)
 	struct hatgt_target *t;
 	size_t i;
 
-	list_for_each_entry(t, &d->reg.targets,
-			    node) for (i = 0; i < HATGT_MAX_LUNS;
-				       i++) if (t->lus[i] && scsi_lu_flush_sync(t->lus[i]) < 0)
-		qb_log(LOG_ERR, "target %s LUN %zu: flush failed", t->name, i);
+	list_for_each_entry(t, &d->reg.targets, node)
+		for (i = 0; i < HATGT_MAX_LUNS; i++)
+			if (t->lus[i] && scsi_lu_flush_sync(t->lus[i]) < 0)
+				qb_log(LOG_ERR, "target %s LUN %zu: flush failed", t->name, i);
 }
 
 int main(int argc, char **argv)

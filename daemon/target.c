@@ -65,14 +65,17 @@ void target_registry_fini(struct target_registry *reg)
 {
 	struct hatgt_target *t, *tmp;
 
-	list_for_each_entry_safe(t, tmp, &reg->targets, node) target_unlink(t);
+	list_for_each_entry_safe(t, tmp, &reg->targets, node)
+		target_unlink(t);
 }
 
 struct hatgt_target *target_find(struct target_registry *reg, const char *name)
 {
 	struct hatgt_target *t;
 
-	list_for_each_entry(t, &reg->targets, node) if (strcmp(t->name, name) == 0) return t;
+	list_for_each_entry(t, &reg->targets, node)
+		if (strcmp(t->name, name) == 0)
+			return t;
 	return NULL;
 }
 
@@ -264,8 +267,7 @@ int target_registry_apply(struct target_registry *reg, const struct hatgt_config
 	}
 
 	/* Phase 2: commit. Targets no longer configured go away. */
-	list_for_each_entry_safe(t, tmp, &reg->targets, node)
-	{
+	list_for_each_entry_safe(t, tmp, &reg->targets, node) {
 		if (!hatgt_config_target(cfg, t->name)) {
 			qb_log(LOG_NOTICE, "target %s removed", t->name);
 			target_unlink(t);
@@ -331,8 +333,9 @@ static size_t target_registry_lu_count(const struct target_registry *reg)
 	const struct hatgt_target *t;
 	size_t i, n = 0;
 
-	list_for_each_entry(t, &reg->targets, node) for (i = 0; i < HATGT_MAX_LUNS; i++) n +=
-		t->lus[i] != NULL;
+	list_for_each_entry(t, &reg->targets, node)
+		for (i = 0; i < HATGT_MAX_LUNS; i++)
+			n += t->lus[i] != NULL;
 	return n;
 }
 
@@ -351,8 +354,7 @@ int target_registry_attach(struct target_registry *reg, char *err, size_t errlen
 			goto out;
 		}
 	}
-	list_for_each_entry(t, &reg->targets, node)
-	{
+	list_for_each_entry(t, &reg->targets, node) {
 		for (i = 0; i < HATGT_MAX_LUNS; i++) {
 			struct scsi_lu *lu = t->lus[i];
 
@@ -385,8 +387,7 @@ int target_registry_detach(struct target_registry *reg)
 	int rc = 0, r;
 
 	reg->lu_detached = true;
-	list_for_each_entry(t, &reg->targets, node)
-	{
+	list_for_each_entry(t, &reg->targets, node) {
 		for (i = 0; i < HATGT_MAX_LUNS; i++) {
 			if (!t->lus[i])
 				continue;

@@ -97,8 +97,9 @@ static uint32_t conn_count_from(const struct iscsi_server *srv, const char *peer
 	const struct iscsi_conn *c;
 	uint32_t n = 0;
 
-	list_for_each_entry(c, &srv->conns, node) if (strncmp(c->peer, peer, hlen) == 0 &&
-						      c->peer[hlen] == ':') n++;
+	list_for_each_entry(c, &srv->conns, node)
+		if (strncmp(c->peer, peer, hlen) == 0 && c->peer[hlen] == ':')
+			n++;
 	return n;
 }
 
@@ -330,8 +331,7 @@ void conn_close(struct iscsi_conn *conn, const char *why)
 		qb_loop_timer_del(srv->loop, conn->nop_timer);
 		conn->nop_timer = 0;
 	}
-	list_for_each_entry_safe(tx, tmp, &conn->txq, node)
-	{
+	list_for_each_entry_safe(tx, tmp, &conn->txq, node) {
 		list_del(&tx->node);
 		conn_txpdu_free(conn, tx);
 	}
@@ -633,8 +633,9 @@ static uint32_t conn_target_sessions(const struct iscsi_server *srv, const char 
 
 	if (hatgt_iscsi_name_normalize(name, norm, sizeof(norm), NULL) < 0)
 		return 0;
-	list_for_each_entry(s, &srv->sessions,
-			    node) if (s->target && strcmp(s->target->name, norm) == 0) n++;
+	list_for_each_entry(s, &srv->sessions, node)
+		if (s->target && strcmp(s->target->name, norm) == 0)
+			n++;
 	return n;
 }
 
@@ -826,7 +827,9 @@ static bool conn_cmd_over_limits(const struct iscsi_conn *conn)
 		return true;
 	if (!(conn->bhs[1] & ISCSI_CMD_WRITE) || edtl > ISCSI_MAX_XFER)
 		return false; /* no buffer: task.c refuses writes over ISCSI_MAX_XFER */
-	list_for_each_entry(t, &conn->tasks, node) if (t->wbuf) mem += t->scsi.edtl;
+	list_for_each_entry(t, &conn->tasks, node)
+		if (t->wbuf)
+			mem += t->scsi.edtl;
 	return mem + edtl > ((uint64_t)cfg->max_connection_memory_mb << 20);
 }
 

@@ -177,8 +177,7 @@ static int iscsi_txq_gather(struct list_head *txq, struct iovec *iov)
 	struct iscsi_txpdu *tx;
 	int cnt = 0;
 
-	list_for_each_entry(tx, txq, node)
-	{
+	list_for_each_entry(tx, txq, node) {
 		size_t skip = tx->sent;
 		int i;
 
@@ -203,8 +202,7 @@ static void iscsi_txq_advance(struct list_head *txq, size_t n, const struct iscs
 {
 	struct iscsi_txpdu *tx, *tmp;
 
-	list_for_each_entry_safe(tx, tmp, txq, node)
-	{
+	list_for_each_entry_safe(tx, tmp, txq, node) {
 		size_t left = tx->total - tx->sent;
 
 		if (n < left) {

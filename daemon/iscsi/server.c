@@ -143,8 +143,9 @@ void iscsi_server_close_target(struct iscsi_server *srv, const struct hatgt_targ
 {
 	struct iscsi_session *s, *tmp;
 
-	list_for_each_entry_safe(s, tmp, &srv->sessions, node) if (s->target == t)
-		conn_close(s->conn, "target removed");
+	list_for_each_entry_safe(s, tmp, &srv->sessions, node)
+		if (s->target == t)
+			conn_close(s->conn, "target removed");
 }
 
 void iscsi_server_set_config(struct iscsi_server *srv, const struct hatgt_config *cfg)
@@ -153,8 +154,9 @@ void iscsi_server_set_config(struct iscsi_server *srv, const struct hatgt_config
 
 	srv->cfg = cfg;
 	server_login_env_update(srv);
-	list_for_each_entry_safe(s, tmp, &srv->sessions, node) if (s->target && s->target->removed)
-		conn_close(s->conn, "target removed by reload");
+	list_for_each_entry_safe(s, tmp, &srv->sessions, node)
+		if (s->target && s->target->removed)
+			conn_close(s->conn, "target removed by reload");
 }
 
 /*
@@ -192,8 +194,7 @@ void iscsi_server_drain(struct iscsi_server *srv, void (*drained)(void *arg), vo
 	iscsi_server_unlisten(srv);
 	/* Idle connections close now; busy ones when their last command
 	 * completes (task.c), after its response is queued. */
-	list_for_each_entry_safe(c, tmp, &srv->conns, node)
-	{
+	list_for_each_entry_safe(c, tmp, &srv->conns, node) {
 		task_abort_unstarted(c);
 		if (c->ntasks == 0)
 			conn_close(c, "target draining");
@@ -212,8 +213,8 @@ static unsigned int server_logged_in(const struct iscsi_server *srv)
 	const struct iscsi_conn *c;
 	unsigned int n = 0;
 
-	list_for_each_entry(c, &srv->conns, node) n +=
-		c->state == CONN_FFP || c->state == CONN_LOGGED_OUT;
+	list_for_each_entry(c, &srv->conns, node)
+		n += c->state == CONN_FFP || c->state == CONN_LOGGED_OUT;
 	return n;
 }
 
@@ -245,8 +246,7 @@ void iscsi_server_drain_logout(struct iscsi_server *srv, unsigned int wait_ms,
 
 	server_logout_cancel(srv);
 	iscsi_server_unlisten(srv);
-	list_for_each_entry(c, &srv->conns, node)
-	{
+	list_for_each_entry(c, &srv->conns, node) {
 		if (c->state != CONN_FFP || !c->sess)
 			continue;
 		session_send_async_logout(c, secs);
@@ -284,7 +284,8 @@ void iscsi_server_stop_now(struct iscsi_server *srv)
 
 	server_logout_cancel(srv);
 	iscsi_server_unlisten(srv);
-	list_for_each_entry_safe(c, tmp, &srv->conns, node) conn_close(c, "service stopped");
+	list_for_each_entry_safe(c, tmp, &srv->conns, node)
+		conn_close(c, "service stopped");
 }
 
 void iscsi_server_fini(struct iscsi_server *srv)
@@ -294,7 +295,8 @@ void iscsi_server_fini(struct iscsi_server *srv)
 	server_logout_cancel(srv);
 	iscsi_server_flush(srv);
 	iscsi_server_unlisten(srv);
-	list_for_each_entry_safe(c, tmp, &srv->conns, node) conn_close(c, NULL);
+	list_for_each_entry_safe(c, tmp, &srv->conns, node)
+		conn_close(c, NULL);
 }
 
 /*
@@ -322,8 +324,7 @@ void iscsi_server_conn_hook_set(iscsi_server_conn_hook_fn fn, void *ctx)
 	server_hook.ctx = ctx;
 	if (fn)
 		return;
-	list_for_each_entry_safe(h, tmp, &server_hook.conns, node)
-	{
+	list_for_each_entry_safe(h, tmp, &server_hook.conns, node) {
 		list_del(&h->node);
 		free(h);
 	}
@@ -355,8 +356,7 @@ void server_conn_closed(const struct iscsi_conn *conn)
 {
 	struct server_hooked_conn *h, *tmp;
 
-	list_for_each_entry_safe(h, tmp, &server_hook.conns, node)
-	{
+	list_for_each_entry_safe(h, tmp, &server_hook.conns, node) {
 		if (h->conn != conn)
 			continue;
 		list_del(&h->node);
@@ -392,8 +392,7 @@ void iscsi_server_sessions_show(const struct iscsi_server *srv, bool json, struc
 	else
 		buf_printf(out, "%-5s %-40s %-12s %-40s %-22s %s\n", "TSIH", "INITIATOR", "ISID",
 			   "TARGET", "PEER", "PARAMETERS");
-	list_for_each_entry(s, &srv->sessions, node)
-	{
+	list_for_each_entry(s, &srv->sessions, node) {
 		const struct iscsi_params *p = &s->params;
 		const char *tname = s->target ? s->target->name : "(discovery)";
 

@@ -27,8 +27,7 @@ static uint16_t session_new_tsih(struct iscsi_server *srv)
 		if (++srv->next_tsih == 0)
 			srv->next_tsih = 1;
 		used = false;
-		list_for_each_entry(s, &srv->sessions, node)
-		{
+		list_for_each_entry(s, &srv->sessions, node) {
 			if (s->tsih == srv->next_tsih) {
 				used = true;
 				break;
@@ -74,8 +73,7 @@ int session_create(struct iscsi_conn *conn, const struct iscsi_params *p,
 		 * same initiator port (name + ISID) to the same target closes
 		 * the old session first. Initiators do this after a failover.
 		 */
-		list_for_each_entry_safe(old, tmp, &srv->sessions, node)
-		{
+		list_for_each_entry_safe(old, tmp, &srv->sessions, node) {
 			if (old->type == ISCSI_SESSION_NORMAL && old->target == sess->target &&
 			    memcmp(old->isid, sess->isid, 6) == 0 &&
 			    strcmp(old->params.initiator_name, p->initiator_name) == 0) {
@@ -341,8 +339,7 @@ void session_handle_text(struct iscsi_conn *conn, const uint8_t *data, uint32_t 
 				buf_add_kv(&conn->text_rsp, "SendTargets", "Reject");
 				continue;
 			}
-			list_for_each_entry(t, &conn->srv->reg->targets, node)
-			{
+			list_for_each_entry(t, &conn->srv->reg->targets, node) {
 				if (t->removed)
 					continue;
 				if (!target_initiator_allowed(t, sess->params.initiator_name))

@@ -57,7 +57,9 @@ static struct iscsi_task *task_find(struct iscsi_conn *conn, uint32_t itt)
 {
 	struct iscsi_task *t;
 
-	list_for_each_entry(t, &conn->tasks, node) if (t->itt == itt) return t;
+	list_for_each_entry(t, &conn->tasks, node)
+		if (t->itt == itt)
+			return t;
 	return NULL;
 }
 
@@ -531,9 +533,9 @@ static void task_tmf_done(struct iscsi_tmf *tmf)
 		 * after the response to the requester. */
 		const struct hatgt_target *t = conn->sess->target;
 
-		list_for_each_entry_safe(s, tmp, &conn->srv->sessions,
-					 node) if (s->target == t && s->conn != conn)
-			conn_close(s->conn, "target cold reset");
+		list_for_each_entry_safe(s, tmp, &conn->srv->sessions, node)
+			if (s->target == t && s->conn != conn)
+				conn_close(s->conn, "target cold reset");
 		conn->state = CONN_LOGGED_OUT;
 		if (list_empty(&conn->txq))
 			conn_close(conn, "target cold reset");
@@ -574,13 +576,12 @@ static void task_abort_matching(struct iscsi_tmf *tmf, bool all_sessions, uint64
 	struct iscsi_session *s;
 	struct iscsi_task *t, *tmp;
 
-	list_for_each_entry(s, &conn->srv->sessions, node)
-	{
+	list_for_each_entry(s, &conn->srv->sessions, node) {
 		if (s->target != conn->sess->target || (!all_sessions && s != conn->sess))
 			continue;
-		list_for_each_entry_safe(t, tmp, &s->conn->tasks,
-					 node) if (lun == UINT64_MAX || t->scsi.lun == lun)
-			task_abort_one(t, tmf);
+		list_for_each_entry_safe(t, tmp, &s->conn->tasks, node)
+			if (lun == UINT64_MAX || t->scsi.lun == lun)
+				task_abort_one(t, tmf);
 	}
 }
 
@@ -678,14 +679,13 @@ void task_abort_nexus(struct iscsi_server *srv, struct scsi_lu *lu, const struct
 
 	/* PREEMPT AND ABORT (SPC-4 5.14.11.2.3): the preempted nexus' tasks
 	 * on this LU end without a response. */
-	list_for_each_entry(s, &srv->sessions, node)
-	{
+	list_for_each_entry(s, &srv->sessions, node) {
 		if (!s->target || s->target->rtpi != id->rtpi ||
 		    strcmp(s->initiator_port, id->initiator_port) != 0)
 			continue;
-		list_for_each_entry_safe(t, tmp, &s->conn->tasks,
-					 node) if (target_lu(s->target, t->scsi.lun) == lu)
-			task_abort_one(t, NULL);
+		list_for_each_entry_safe(t, tmp, &s->conn->tasks, node)
+			if (target_lu(s->target, t->scsi.lun) == lu)
+				task_abort_one(t, NULL);
 	}
 }
 
@@ -693,13 +693,15 @@ void task_abort_unstarted(struct iscsi_conn *conn)
 {
 	struct iscsi_task *t, *tmp;
 
-	list_for_each_entry_safe(t, tmp, &conn->tasks, node) if (t->state == TASK_DATA_OUT)
-		task_abort_one(t, NULL);
+	list_for_each_entry_safe(t, tmp, &conn->tasks, node)
+		if (t->state == TASK_DATA_OUT)
+			task_abort_one(t, NULL);
 }
 
 void task_abort_all(struct iscsi_conn *conn)
 {
 	struct iscsi_task *t, *tmp;
 
-	list_for_each_entry_safe(t, tmp, &conn->tasks, node) task_abort_one(t, NULL);
+	list_for_each_entry_safe(t, tmp, &conn->tasks, node)
+		task_abort_one(t, NULL);
 }
