@@ -82,23 +82,14 @@ static void fuzz_cdb_done(struct scsi_task *task)
 }
 
 /* Run completions until the task is done, within FUZZ_CDB_TIMEOUT_MS; a
- * second done() is a bug. libFuzzer's -timeout alarm interrupts poll():
- * EINTR is not a finding. */
+ * second done() is a bug. */
 static void fuzz_cdb_drain(void)
 {
 	struct pollfd pfd = {.fd = scsi_completion_fd(), .events = POLLIN};
-	int waited = 0, rc;
+	int waited = 0;
 
 	while (fuzz_cdb.done_calls == 0) {
-		rc = poll(&pfd, 1, 100);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		FUZZ_CHECK(rc >= 0);
-		if (rc == 0) {
-			waited += 100;
-			FUZZ_CHECK(waited < FUZZ_CDB_TIMEOUT_MS); /* never completed */
-			continue;
-		}
+		fuzz_wait_readable(pfd.fd, &waited, FUZZ_CDB_TIMEOUT_MS);
 		scsi_completion_run();
 	}
 	if (poll(&pfd, 1, 0) == 1)

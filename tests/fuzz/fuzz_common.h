@@ -8,6 +8,8 @@
 #ifndef HATGT_FUZZ_COMMON_H
 #define HATGT_FUZZ_COMMON_H
 
+#include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +63,29 @@ static inline uint32_t fuzz_u32(struct fuzz_in *in)
 			abort();                                                                   \
 		}                                                                                  \
 	} while (0)
+
+/*
+ * Wait until \p fd (a completion eventfd) is readable. libFuzzer's -timeout
+ * alarm interrupts poll(): EINTR is not a finding, the wait goes on.
+ * *\p waited_ms adds up the quiet time over the calls for one request; past
+ * \p limit_ms the request never completed, which is one.
+ */
+static inline void fuzz_wait_readable(int fd, int *waited_ms, int limit_ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int rc;
+
+	for (;;) {
+		rc = poll(&pfd, 1, 100);
+		if (rc > 0)
+			return;
+		if (rc < 0 && errno == EINTR)
+			continue;
+		FUZZ_CHECK(rc == 0);
+		*waited_ms += 100;
+		FUZZ_CHECK(*waited_ms < limit_ms);
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
