@@ -1180,7 +1180,10 @@ static int cfg_file_read(const char *path, char **text, char *err, size_t errlen
 	int fd, rc;
 
 	*text = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO named by a config or an include must not
+	 * hang the daemon (a SIGHUP reload runs in its loop); only regular
+	 * files are read, below, and O_NONBLOCK does not change how they are. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0 || fstat(fd, &st)) {
 		rc = -errno;
 		goto fail;

@@ -37,8 +37,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		FUZZ_CHECK(cfg == NULL);
 		FUZZ_CHECK(rc < 0);
-		/* One line saying where and why ("NAME:LINE: reason"). */
-		FUZZ_CHECK(strncmp(err, "fuzz.conf", 9) == 0);
+		/* One line saying where and why ("NAME:LINE: reason"). NAME is
+		 * the config's, or an included file's: `include = /DIR` reads
+		 * the machine's real *.conf files (e.g. /etc's), whose own
+		 * errors name them; what is on the machine must not decide
+		 * whether the fuzzer reports a crash. */
+		FUZZ_CHECK(strncmp(err, "fuzz.conf:", 10) == 0 || err[0] == '/');
 		FUZZ_CHECK(strchr(err, '\n') == NULL);
 	}
 	hatgt_config_free(cfg);

@@ -127,6 +127,9 @@ def config_seeds():
           b"allow = iqn.1993-08.org.debian:01:host1, iqn.1993-08.org.debian:01:host2\n"
           b"chap_user = alice\nchap_secret = alicesecret12\n"
           b"mutual_user = tgt\nmutual_secret = targetsecret34\n")
+    # include of a real directory: /etc's *.conf files are not hatgt configs,
+    # so the parse fails with an error that names one of them.
+    write("fuzz_config", "include_etc", b"[global]\ninclude = /etc\n")
 
 
 def cdb_seed(name, mode, edtl, cdb, param=b""):

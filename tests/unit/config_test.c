@@ -1167,6 +1167,23 @@ static void include_of_missing_path_names_the_include_line(void **state)
 	assert_non_null(strstr(err, tpath("absent.conf")));
 }
 
+/* A FIFO (or a device) named by include must be refused, not opened for a
+ * read that blocks the daemon's loop during a SIGHUP reload. The alarm
+ * turns a blocked open into a failed test instead of a hung one. */
+static void include_of_fifo_is_refused_without_blocking(void **state)
+{
+	struct hatgt_config *cfg = (void *)1;
+	const char *fifo = tpath("fifo.conf");
+	int rc;
+
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10);
+	rc = inc_parse(&cfg, fifo, NULL, NULL);
+	alarm(0);
+	inc_fails(rc, cfg, -EINVAL, "t.conf", 3, "not a regular file");
+	assert_non_null(strstr(err, fifo));
+}
+
 static void include_of_relative_path_is_rejected(void **state)
 {
 	struct hatgt_config *cfg = (void *)1;
@@ -1405,6 +1422,7 @@ int main(void)
 		cmocka_unit_test(zero_sessions_per_target_is_rejected),
 		cmocka_unit_test(commands_per_session_above_4096_is_rejected),
 		INC_TEST(include_of_missing_path_names_the_include_line),
+		INC_TEST(include_of_fifo_is_refused_without_blocking),
 		INC_TEST(include_of_relative_path_is_rejected),
 		INC_TEST(included_file_is_parsed_after_main_file_global),
 		INC_TEST(global_section_in_included_file_names_that_file),
