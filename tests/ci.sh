@@ -46,11 +46,19 @@ failed_stages=()
 # Longest a `make check` may take before it is stopped (seconds).
 check_timeout=${CI_CHECK_TIMEOUT:-600}
 
+# Each stage's output also goes to ci-logs/NAME.log; the summary repeats the
+# end of a failed stage's log, so a CI that keeps only the last lines of the
+# output still shows why it failed.
+logdir=$top/ci-logs
+rm -rf "$logdir" && mkdir -p "$logdir"
+
 ci_stage() {
-	local name=$1 start=$SECONDS
+	local name=$1 start=$SECONDS st
 	shift
 	echo "==== $name: $*"
-	if "$@"; then
+	"$@" 2>&1 | tee "$logdir/$name.log"
+	st=${PIPESTATUS[0]}
+	if [ "$st" -eq 0 ]; then
 		echo "==== $name: ok ($((SECONDS - start)) s)"
 		return 0
 	fi
@@ -175,6 +183,10 @@ ci_stage clang-format ci_format
 args=()
 for s in ${failed_stages[@]+"${failed_stages[@]}"}; do
 	args+=(--stage-failed "$s")
+done
+for s in ${failed_stages[@]+"${failed_stages[@]}"}; do
+	echo "==== failed stage $s: the last lines of ci-logs/$s.log"
+	tail -n "${CI_FAILED_TAIL:-60}" "$logdir/$s.log"
 done
 echo "==== summary"
 exec "$top/tests/run-summary.sh" ${args[@]+"${args[@]}"} build build-san
