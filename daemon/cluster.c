@@ -237,6 +237,10 @@ int daemon_promote(struct hatgt_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot promote: %s", strerror(-rc));
 		goto out;
 	}
+	/* Connections parked by our last demotion are the initiators' old
+	 * ones: forgotten silently, so that the initiators' next segments to
+	 * us get an RST from the kernel instead of an ACK and no answer. */
+	iscsi_server_park_close(&d->srv);
 	/* docs/ha.md "Backing stores and roles": open every backing store
 	 * before the portals; one that fails fails the promotion, so that
 	 * pacemaker tries another node. */
@@ -282,8 +286,18 @@ int daemon_demote(struct hatgt_daemon *d, char *err, size_t errlen)
 		return 0;
 	d->role = HATGT_ROLE_DEMOTING;
 	cluster_tickle_stop();
-	qb_log(LOG_NOTICE, "demoting: asking initiators to log out, finishing in-flight commands");
-	iscsi_server_drain_logout(&d->srv, HATGT_DEMOTE_LOGOUT_WAIT_MS, cluster_drained, d);
+	if (d->cfg->demote_connections == HATGT_DEMOTE_LOGOUT) {
+		qb_log(LOG_NOTICE,
+		       "demoting: asking initiators to log out, finishing in-flight commands");
+		iscsi_server_drain_logout(&d->srv, HATGT_DEMOTE_LOGOUT_WAIT_MS, cluster_drained, d);
+		return 0;
+	}
+	/* docs/ha.md "Planned failover": a logout request makes the initiator
+	 * reconnect while no node serves the portal address, be refused and
+	 * back off; a parked connection stays up on its side until the next
+	 * promoted node's tickle resets it, and its first reconnect succeeds. */
+	qb_log(LOG_NOTICE, "demoting: parking connections, finishing in-flight commands");
+	iscsi_server_drain_park(&d->srv, cluster_drained, d);
 	return 0;
 }
 

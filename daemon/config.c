@@ -61,6 +61,7 @@ enum cfg_kind {
 	CFG_K_CHARS,	/* char[max + 1], printable ASCII, 1..max bytes */
 	CFG_K_SECRET,	/* char[max + 1], CFG_SECRET_MIN..max bytes */
 	CFG_K_CLUSTER,	/* enum hatgt_cluster_mode */
+	CFG_K_DEMOTE,	/* enum hatgt_demote_mode */
 	CFG_K_LOGLEVEL, /* char *, one of cfg_log_levels */
 	CFG_K_SVCNAME,	/* char *, libqb IPC service name */
 	CFG_K_LISTEN,	/* portals */
@@ -102,6 +103,7 @@ static const struct cfg_key cfg_global_keys[] = {
 	{"admin_name", CFG_K_SVCNAME, GOFF(admin_name), 0, 0},
 	{"log_level", CFG_K_LOGLEVEL, GOFF(log_level), 0, 0},
 	{"cluster", CFG_K_CLUSTER, GOFF(cluster), 0, 0},
+	{"demote_connections", CFG_K_DEMOTE, GOFF(demote_connections), 0, 0},
 	{"include", CFG_K_INCLUDE, 0, 0, 0},
 	/* SPC-4 section 6.6.2: T10 VENDOR IDENTIFICATION is 8 bytes, PRODUCT
 	 * IDENTIFICATION 16, both printable ASCII. */
@@ -478,6 +480,7 @@ static int cfg_defaults_set(struct hatgt_config *cfg, const char *name)
 	snprintf(cfg->vendor, sizeof(cfg->vendor), "%s", "HATGT");
 	snprintf(cfg->product, sizeof(cfg->product), "%s", "VIRTUAL-DISK");
 	cfg->cluster = HATGT_CLUSTER_NONE;
+	cfg->demote_connections = HATGT_DEMOTE_PARK;
 	cfg->max_sessions = 1024;
 	cfg->login_timeout = 15;
 	cfg->nop_interval = 5;
@@ -720,6 +723,15 @@ static int cfg_value_set(struct cfg_parse *p, const struct cfg_key *k, void *bas
 		else
 			return cfg_fail(p, p->line, -EINVAL,
 					"cluster: '%s': expected none or corosync", value);
+		return 1;
+	case CFG_K_DEMOTE:
+		if (!strcmp(value, "park"))
+			*(enum hatgt_demote_mode *)(void *)field = HATGT_DEMOTE_PARK;
+		else if (!strcmp(value, "logout"))
+			*(enum hatgt_demote_mode *)(void *)field = HATGT_DEMOTE_LOGOUT;
+		else
+			return cfg_fail(p, p->line, -EINVAL,
+					"demote_connections: '%s': expected park or logout", value);
 		return 1;
 	case CFG_K_LOGLEVEL:
 		for (i = 0; i < sizeof(cfg_log_levels) / sizeof(cfg_log_levels[0]); i++)

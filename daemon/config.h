@@ -35,6 +35,13 @@ enum hatgt_cluster_mode {
 	HATGT_CLUSTER_COROSYNC,
 };
 
+/* demote_connections: what a demotion does with logged-in connections
+ * (docs/ha.md "Planned failover"). */
+enum hatgt_demote_mode {
+	HATGT_DEMOTE_PARK = 0, /* keep them open and silent; the new node tickles them */
+	HATGT_DEMOTE_LOGOUT,   /* ask for a logout (RFC 7143 AsyncEvent 1), then close */
+};
+
 /* poll_us = auto */
 #define HATGT_POLL_AUTO UINT32_MAX
 
@@ -82,6 +89,8 @@ struct hatgt_config {
 	char *admin_name; /* libqb IPC service name, default "hatgt" */
 	char *log_level;  /* error|warning|notice|info|debug, default notice */
 	enum hatgt_cluster_mode cluster;
+	/* demote_connections = park (default) | logout */
+	enum hatgt_demote_mode demote_connections;
 	struct iscsi_auth_cfg discovery_auth; /* discovery_chap_user/_secret ... */
 	char vendor[9];			      /* default "HATGT" */
 	char product[17];		      /* default "VIRTUAL-DISK" */

@@ -24,10 +24,11 @@ enum hatgt_role {
 	HATGT_ROLE_DEMOTING,	   /* finishing in-flight commands, then unpromoted */
 };
 
-/* Demotion: how long initiators get to log out when asked (RFC 7143
- * AsyncEvent 1) before the remaining connections are closed. The planned
- * failover gap (docs/ha.md, at most 2 s) includes it when an initiator
- * ignores the request; libiscsi and open-iscsi log out within milliseconds. */
+/* Demotion with demote_connections = logout: how long initiators get to
+ * log out when asked (RFC 7143 AsyncEvent 1) before the remaining
+ * connections are closed. The planned failover gap (docs/ha.md, at most
+ * 2 s) includes it when an initiator ignores the request; libiscsi and
+ * open-iscsi log out within milliseconds. */
 #define HATGT_DEMOTE_LOGOUT_WAIT_MS 1000
 
 struct hatgt_daemon {
@@ -64,8 +65,10 @@ int daemon_cluster_start(struct hatgt_daemon *d, char *err, size_t errlen);
 void daemon_cluster_stop(struct hatgt_daemon *d);
 /** Open the portals and serve. \return 0, or -errno with a reason. */
 int daemon_promote(struct hatgt_daemon *d, char *err, size_t errlen);
-/** Stop serving: in-flight commands finish, sessions close, portals close,
- * backing stores are flushed; the role is DEMOTING until then. */
+/** Stop serving: portals close, in-flight commands finish, then each
+ * session's connection is parked (demote_connections = park: kept open and
+ * silent, docs/ha.md "Planned failover") or asked to log out and closed
+ * (logout); backing stores are flushed; the role is DEMOTING until then. */
 int daemon_demote(struct hatgt_daemon *d, char *err, size_t errlen);
 /** standalone, promoted, unpromoted, syncing, demoting or config-mismatch. */
 const char *daemon_role_name(const struct hatgt_daemon *d);

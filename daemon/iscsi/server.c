@@ -4,10 +4,14 @@
  * shutdown, and the session listing for hatgtadm.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -175,6 +179,27 @@ static struct {
 	unsigned int polls_left;
 } server_logout;
 
+/* Parked connections (server_hook.h), one server per process. */
+struct server_parked {
+	struct list_head node;
+	int fd;
+	struct buf unsent; /* responses still queued when the connection left */
+	size_t off;	   /* of which written to the socket */
+	bool polled;	   /* waiting for POLLOUT */
+};
+
+static struct {
+	struct iscsi_server *srv;
+	bool parking; /* the current drain parks instead of closing */
+	void (*drained)(void *arg);
+	void *arg;
+	unsigned int nparked;  /* by the current drain */
+	struct list_head list; /* struct server_parked */
+	qb_loop_timer_handle timer;
+	bool timer_armed;
+	bool repair_refused_logged;
+} server_park = {.list = LIST_HEAD_INIT(server_park.list)};
+
 static void server_logout_cancel(struct iscsi_server *srv)
 {
 	if (server_logout.srv != srv)
@@ -245,6 +270,7 @@ void iscsi_server_drain_logout(struct iscsi_server *srv, unsigned int wait_ms,
 	uint16_t secs = (uint16_t)(wait_ms / 1000 ? wait_ms / 1000 : 1);
 
 	server_logout_cancel(srv);
+	server_park.parking = false;
 	iscsi_server_unlisten(srv);
 	list_for_each_entry(c, &srv->conns, node) {
 		if (c->state != CONN_FFP || !c->sess)
@@ -272,10 +298,37 @@ void iscsi_server_drain_logout(struct iscsi_server *srv, unsigned int wait_ms,
 	}
 }
 
+static void server_park_drained(void *data)
+{
+	void (*drained)(void *arg) = server_park.drained;
+	void *arg = server_park.arg;
+
+	server_park.drained = NULL;
+	server_park.arg = NULL;
+	qb_log(LOG_NOTICE,
+	       "parked %u connection(s): open and silent, no logout asked; the next promoted "
+	       "node tickles them",
+	       server_park.nparked);
+	if (drained)
+		drained(arg);
+}
+
+void iscsi_server_drain_park(struct iscsi_server *srv, void (*drained)(void *arg), void *arg)
+{
+	server_logout_cancel(srv);
+	server_park.srv = srv;
+	server_park.parking = true;
+	server_park.nparked = 0;
+	server_park.drained = drained;
+	server_park.arg = arg;
+	iscsi_server_drain(srv, server_park_drained, srv);
+}
+
 void iscsi_server_undrain(struct iscsi_server *srv)
 {
 	srv->draining = false;
 	srv->drained = NULL;
+	server_park.parking = false;
 }
 
 void iscsi_server_stop_now(struct iscsi_server *srv)
@@ -283,6 +336,7 @@ void iscsi_server_stop_now(struct iscsi_server *srv)
 	struct iscsi_conn *c, *tmp;
 
 	server_logout_cancel(srv);
+	server_park.parking = false;
 	iscsi_server_unlisten(srv);
 	list_for_each_entry_safe(c, tmp, &srv->conns, node)
 		conn_close(c, "service stopped");
@@ -297,6 +351,187 @@ void iscsi_server_fini(struct iscsi_server *srv)
 	iscsi_server_unlisten(srv);
 	list_for_each_entry_safe(c, tmp, &srv->conns, node)
 		conn_close(c, NULL);
+	iscsi_server_park_close(srv);
+}
+
+/*
+ * Parking. A connection leaves the server (conn_close) with its last
+ * responses possibly still queued: the command completed, its response was
+ * queued, and the connection closed before the loop's flush. Those bytes
+ * are copied (a zero-copy Data-In points into a store that closes next)
+ * and written before the socket is left: an executed command's response
+ * reaches the initiator; a command read after the pause never is, and is
+ * never executed.
+ */
+
+/* Append the bytes of conn's transmit queue not yet sent to out.
+ * \return 0 or -ENOMEM. */
+static int server_txq_copy(const struct iscsi_conn *conn, struct buf *out)
+{
+	const struct iscsi_txpdu *tx;
+	int i;
+
+	list_for_each_entry(tx, &conn->txq, node) {
+		size_t skip = tx->sent;
+
+		for (i = 0; i < tx->iovcnt; i++) {
+			const struct iovec *v = &tx->iov[i];
+
+			if (skip >= v->iov_len) {
+				skip -= v->iov_len;
+				continue;
+			}
+			buf_append(out, (const uint8_t *)v->iov_base + skip, v->iov_len - skip);
+			skip = 0;
+		}
+	}
+	return out->err;
+}
+
+/* Write what the socket takes, without blocking. \return 0 (all written),
+ * -EAGAIN or another -errno. */
+static int server_bytes_send(int fd, const struct buf *b, size_t *off)
+{
+	while (*off < b->len) {
+		ssize_t n = send(fd, b->data + *off, b->len - *off, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		*off += (size_t)n;
+	}
+	return 0;
+}
+
+static int32_t server_parked_writable(int32_t fd, int32_t revents, void *data);
+
+/* Write the rest of p's responses; poll for POLLOUT while some are left. */
+static void server_parked_send(struct server_parked *p)
+{
+	qb_loop_t *loop = server_park.srv->loop;
+	int rc = server_bytes_send(p->fd, &p->unsent, &p->off);
+
+	if (rc == -EAGAIN && !p->polled)
+		p->polled = qb_loop_poll_add(loop, QB_LOOP_HIGH, p->fd, POLLOUT, p,
+					     server_parked_writable) == 0;
+	else if (rc != -EAGAIN && p->polled)
+		p->polled = qb_loop_poll_del(loop, p->fd) != 0;
+}
+
+static int32_t server_parked_writable(int32_t fd, int32_t revents, void *data)
+{
+	server_parked_send(data);
+	return 0;
+}
+
+/* Forget p's connection without a word to the initiator: with TCP_REPAIR
+ * set, closing sends neither FIN nor RST (the checkpoint/restore mode);
+ * it needs CAP_NET_ADMIN, else the close is a plain one (a FIN, or an RST
+ * if commands arrived meanwhile). */
+static void server_parked_close(struct server_parked *p)
+{
+	int one = 1, outq = 0;
+
+	if (p->polled)
+		qb_loop_poll_del(server_park.srv->loop, p->fd);
+	if (ioctl(p->fd, SIOCOUTQ, &outq) == 0 && (outq > 0 || p->off < p->unsent.len))
+		qb_log(LOG_INFO,
+		       "parked connection closed with %zu byte(s) of responses unsent and %d "
+		       "unacknowledged: their commands are retried on the new session",
+		       p->unsent.len - p->off, outq);
+	if (setsockopt(p->fd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)) < 0 &&
+	    !server_park.repair_refused_logged) {
+		server_park.repair_refused_logged = true;
+		qb_log(LOG_WARNING,
+		       "parked connections: TCP_REPAIR refused (%s; needs CAP_NET_ADMIN): closing "
+		       "them normally, initiators see a FIN",
+		       strerror(errno));
+	}
+	close(p->fd);
+	list_del(&p->node);
+	buf_release(&p->unsent);
+	free(p);
+}
+
+void iscsi_server_park_close(struct iscsi_server *srv)
+{
+	struct server_parked *p, *tmp;
+
+	if (server_park.timer_armed) {
+		qb_loop_timer_del(srv->loop, server_park.timer);
+		server_park.timer_armed = false;
+	}
+	list_for_each_entry_safe(p, tmp, &server_park.list, node)
+		server_parked_close(p);
+}
+
+static void server_park_expired(void *data)
+{
+	struct iscsi_server *srv = data;
+
+	server_park.timer_armed = false;
+	qb_log(LOG_INFO, "parked connections held %d s: closing them silently",
+	       ISCSI_SERVER_PARK_HOLD_S);
+	iscsi_server_park_close(srv);
+}
+
+/* Keep conn's socket open (a duplicate of its fd: conn_close closes the
+ * original), with its queued responses. \return 0 or -errno. */
+static int server_conn_park(const struct iscsi_conn *conn)
+{
+	struct iscsi_server *srv = conn->srv;
+	struct server_parked *p = calloc(1, sizeof(*p));
+	int rc = -ENOMEM;
+
+	if (!p)
+		goto out;
+	p->fd = -1;
+	rc = server_txq_copy(conn, &p->unsent);
+	if (rc < 0)
+		goto out;
+	p->fd = fcntl(conn->fd, F_DUPFD_CLOEXEC, 0);
+	if (p->fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	list_add_tail(&p->node, &server_park.list);
+	server_park.nparked++;
+	if (!server_park.timer_armed)
+		server_park.timer_armed =
+			qb_loop_timer_add(srv->loop, QB_LOOP_HIGH,
+					  ISCSI_SERVER_PARK_HOLD_S * 1000000000ull, srv,
+					  server_park_expired, &server_park.timer) == 0;
+	qb_log(LOG_INFO, "parked the connection of %s (%zu byte(s) of responses to send)",
+	       conn_who(conn), p->unsent.len);
+	server_parked_send(p);
+	p = NULL;
+out:
+	if (p) {
+		buf_release(&p->unsent);
+		free(p);
+	}
+	if (rc < 0)
+		qb_log(LOG_WARNING, "cannot park the connection of %s (%s): closing it",
+		       conn_who(conn), strerror(-rc));
+	return rc;
+}
+
+/* A connection leaving a draining server: park it, or send what is queued
+ * before conn_close closes it. \return true if parked. */
+static bool server_conn_leave(const struct iscsi_conn *conn)
+{
+	struct buf rest = {0};
+	size_t off = 0;
+
+	if (!conn->srv->draining || conn->fd < 0)
+		return false;
+	if (server_park.parking && conn->sess && conn->sess->type != ISCSI_SESSION_DISCOVERY)
+		return server_conn_park(conn) == 0;
+	if (server_txq_copy(conn, &rest) == 0)
+		server_bytes_send(conn->fd, &rest, &off);
+	buf_release(&rest);
+	return false;
 }
 
 /*
@@ -355,12 +590,15 @@ void server_conn_logged_in(const struct iscsi_conn *conn)
 void server_conn_closed(const struct iscsi_conn *conn)
 {
 	struct server_hooked_conn *h, *tmp;
+	/* A parked connection stays announced: the next promoted node
+	 * tickles it (docs/replication.md "Connection hints"). */
+	bool parked = server_conn_leave(conn);
 
 	list_for_each_entry_safe(h, tmp, &server_hook.conns, node) {
 		if (h->conn != conn)
 			continue;
 		list_del(&h->node);
-		if (server_hook.fn)
+		if (server_hook.fn && !parked)
 			server_hook.fn(server_hook.ctx, false, (const struct sockaddr *)&h->local,
 				       (const struct sockaddr *)&h->peer);
 		free(h);

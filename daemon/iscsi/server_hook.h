@@ -21,9 +21,35 @@ typedef void (*iscsi_server_conn_hook_fn)(void *ctx, bool logged_in, const struc
 /** Set the hook (NULL: none; connections remembered so far are forgotten). */
 void iscsi_server_conn_hook_set(iscsi_server_conn_hook_fn fn, void *ctx);
 
+struct iscsi_server;
+
+/* Parked connections (docs/ha.md "Planned failover"). A demotion in park
+ * mode keeps the sockets of logged-in normal sessions open but silent: no
+ * further command is read or answered, no FIN or RST is sent, and their
+ * hints stay announced, so that the node promoted next tickles them once it
+ * holds the portal address and the initiator reconnects there at once. */
+
+/** Hold parked sockets at most this long (then closed silently). */
+#define ISCSI_SERVER_PARK_HOLD_S 10
+
+/** Like iscsi_server_drain() (no new commands are read, in-flight ones
+ * finish and their responses go out), but each connection of a normal
+ * session is parked instead of closed: the socket stays open, its closing
+ * is not announced to the conn hook, and the responses still queued when it
+ * leaves the server are sent from the parked socket. drained(arg) runs once
+ * when no connection is left; one log line says how many were parked.
+ * Parked sockets close silently (iscsi_server_park_close()) on the next
+ * promotion, at exit (iscsi_server_fini()) and after
+ * ISCSI_SERVER_PARK_HOLD_S seconds. */
+void iscsi_server_drain_park(struct iscsi_server *srv, void (*drained)(void *arg), void *arg);
+/** Close every parked socket without sending a FIN or RST (TCP_REPAIR;
+ * without CAP_NET_ADMIN a plain close, logged once). */
+void iscsi_server_park_close(struct iscsi_server *srv);
+
 /* conn.c: a connection of a normal session reached full feature phase. */
 void server_conn_logged_in(const struct iscsi_conn *conn);
-/* conn.c: a connection is closing (any state; its fd still open). */
+/* conn.c: a connection is closing (any state; its fd still open, its
+ * transmit queue not yet freed). */
 void server_conn_closed(const struct iscsi_conn *conn);
 
 #endif

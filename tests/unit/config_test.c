@@ -112,6 +112,7 @@ static void defaults_apply_when_keys_absent(void **state)
 	assert_int_equal(cfg->nop_interval, 5);
 	assert_int_equal(cfg->nop_timeout, 30);
 	assert_int_equal(cfg->poll_us, HATGT_POLL_AUTO);
+	assert_int_equal(cfg->demote_connections, HATGT_DEMOTE_PARK);
 	assert_int_equal(cfg->ntargets, 0);
 	hatgt_config_free(cfg);
 }
@@ -474,6 +475,30 @@ static void tpgt_above_16_bits_is_rejected(void **state)
 static void cluster_mode_must_be_none_or_corosync(void **state)
 {
 	parse_fails("[global]\ncluster = pacemaker\n", "t.conf:2: ", "expected none or corosync");
+}
+
+/* docs/ha.md "Planned failover": park (the default) or logout. */
+static void demote_connections_park_is_stored(void **state)
+{
+	/* Accepted (not an unknown key) and the default's value. */
+	struct hatgt_config *cfg = parse_ok("[global]\ndemote_connections = park\n");
+
+	assert_int_equal(cfg->demote_connections, HATGT_DEMOTE_PARK);
+	hatgt_config_free(cfg);
+}
+
+static void demote_connections_logout_is_stored(void **state)
+{
+	struct hatgt_config *cfg = parse_ok("[global]\ndemote_connections = logout\n");
+
+	assert_int_equal(cfg->demote_connections, HATGT_DEMOTE_LOGOUT);
+	hatgt_config_free(cfg);
+}
+
+static void demote_connections_must_be_park_or_logout(void **state)
+{
+	parse_fails("[global]\ndemote_connections = close\n",
+		    "t.conf:2: ", "demote_connections: 'close': expected park or logout");
 }
 
 static void unknown_log_level_is_rejected(void **state)
@@ -1467,6 +1492,9 @@ int main(void)
 		cmocka_unit_test(rtpi_zero_is_rejected),
 		cmocka_unit_test(tpgt_above_16_bits_is_rejected),
 		cmocka_unit_test(cluster_mode_must_be_none_or_corosync),
+		cmocka_unit_test(demote_connections_park_is_stored),
+		cmocka_unit_test(demote_connections_logout_is_stored),
+		cmocka_unit_test(demote_connections_must_be_park_or_logout),
 		cmocka_unit_test(unknown_log_level_is_rejected),
 		cmocka_unit_test(admin_name_with_slash_is_rejected),
 		cmocka_unit_test(relative_state_dir_is_rejected),
