@@ -7,9 +7,10 @@
 #   - unpromoted: the backing file is not open (/proc/PID/fd), and one that
 #     does not exist yet does not stop hatgtd from starting;
 #   - promote opens it and serves I/O (iscsi-inq, qemu-img);
-#   - demote asks the initiator to log out (RFC 7143 AsyncEvent 1): the
-#     session ends by a Logout, before the 1 s hard close, and the file is
-#     closed;
+#   - demote (demote_connections = logout; the default park mode has its
+#     own test, demote_parks_connection_silently.sh) asks the initiator to
+#     log out (RFC 7143 AsyncEvent 1): the session ends by a Logout, before
+#     the 1 s hard close, and the file is closed;
 #   - a promote whose backing file is missing fails (non-zero exit, a log
 #     line naming the LUN) and leaves the node unpromoted.
 
@@ -24,6 +25,7 @@ need_tool iscsi-inq qemu-img qemu-io stdbuf
 cs_reexec "$@"
 it_setup
 cs_setup
+global_set "demote_connections = logout"
 add_target "$TGT"
 LUN_FILE=$T/lun-1.img
 

@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Issue 5, docs/ha.md "Planned failover": with demote_connections = logout
+# a demotion asks each logged-in connection to log out (RFC 7143 11.9.1,
+# AsyncEvent 1), as before parking became the default. One-node corosync
+# (corosync_lib.sh), one initiator on loopback (park_client.py): promote,
+# log in, READ, demote: the client gets the Async Message, the daemon logs
+# the request and parks nothing.
+
+# shellcheck source=lib.sh
+. "${srcdir:-.}/lib.sh"
+# shellcheck source=corosync_lib.sh
+. "${srcdir:-.}/corosync_lib.sh"
+
+TGT=iqn.2026-11.org.hatgt.test:logout
+
+need_tool python3
+cs_reexec "$@"
+it_setup
+cs_setup
+global_set "demote_connections = logout"
+add_target "$TGT"
+CTL=$T/ctl
+mkdir -p "$CTL"
+
+cs_daemon_start
+cs_promote
+bg_start "$T/client.out" python3 "$srcdir/park_client.py" --port "$PORT" --target "$TGT" \
+	--initiator "$INIT1" --ctl "$CTL" logout
+CLIENT=$BG_PID
+wait_for 10 test -e "$CTL/ready" || fail "the client did not log in: $(cat "$T/client.out")"
+
+cs_demote 5
+touch "$CTL/demoted"
+wait "$CLIENT" || fail "client: $(cat "$T/client.out")"
+it_log "$(cat "$T/client.out")"
+grep -q "asked 1 connection(s) to log out" "$DAEMON_LOG" || fail "no logout request was logged"
+grep -q "parked [1-9]" "$DAEMON_LOG" && fail "logout mode parked a connection"
+exit 0
