@@ -12,6 +12,8 @@
 . "${srcdir:-.}/lib.sh"
 # shellcheck source=corosync_lib.sh
 . "${srcdir:-.}/corosync_lib.sh"
+# shellcheck source=demote_lib.sh
+. "${srcdir:-.}/demote_lib.sh"
 
 TGT=iqn.2026-11.org.hatgt.test:logout
 
@@ -21,20 +23,12 @@ it_setup
 cs_setup
 global_set "demote_connections = logout"
 add_target "$TGT"
-CTL=$T/ctl
-mkdir -p "$CTL"
 
-cs_daemon_start
-cs_promote
-bg_start "$T/client.out" python3 "$srcdir/park_client.py" --port "$PORT" --target "$TGT" \
-	--initiator "$INIT1" --ctl "$CTL" logout
-CLIENT=$BG_PID
-wait_for 10 test -e "$CTL/ready" || fail "the client did not log in: $(cat "$T/client.out")"
+demote_client_start "$TGT" logout
 
 cs_demote 5
 touch "$CTL/demoted"
-wait "$CLIENT" || fail "client: $(cat "$T/client.out")"
-it_log "$(cat "$T/client.out")"
+demote_client_done
 grep -q "asked 1 connection(s) to log out" "$DAEMON_LOG" || fail "no logout request was logged"
 grep -q "parked [1-9]" "$DAEMON_LOG" && fail "logout mode parked a connection"
 exit 0

@@ -22,6 +22,8 @@
 . "${srcdir:-.}/lib.sh"
 # shellcheck source=corosync_lib.sh
 . "${srcdir:-.}/corosync_lib.sh"
+# shellcheck source=demote_lib.sh
+. "${srcdir:-.}/demote_lib.sh"
 
 TGT=iqn.2026-11.org.hatgt.test:park
 
@@ -31,15 +33,8 @@ it_setup
 cs_setup
 add_target "$TGT"
 LUN_FILE=$T/lun-1.img
-CTL=$T/ctl
-mkdir -p "$CTL"
 
-cs_daemon_start
-cs_promote
-bg_start "$T/client.out" python3 "$srcdir/park_client.py" --port "$PORT" --target "$TGT" \
-	--initiator "$INIT1" --ctl "$CTL" park
-CLIENT=$BG_PID
-wait_for 10 test -e "$CTL/ready" || fail "the client did not log in: $(cat "$T/client.out")"
+demote_client_start "$TGT" park
 
 cs_demote 5
 touch "$CTL/demoted"
@@ -52,8 +47,7 @@ daemon_stop || fail "hatgtd did not exit 0 on SIGTERM with a parked connection"
 ss -tn state established "( dport = :$PORT )" | grep -q ":$PORT" ||
 	fail "the client's connection is no longer established after the exit"
 touch "$CTL/stopped"
-wait "$CLIENT" || fail "client: $(cat "$T/client.out")"
-it_log "$(cat "$T/client.out")"
+demote_client_done
 
 # The WRITE sent after the park was never executed.
 [ "$(od -An -v -tx1 -j 4096 -N 512 "$LUN_FILE" | tr -d ' \n' | tr -d 0)" = "" ] ||

@@ -1,0 +1,27 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Helpers for the demote_*.sh tests (docs/ha.md "Planned failover"). Source
+# after lib.sh and corosync_lib.sh, inside cs_reexec's namespaces, after
+# it_setup, cs_setup and add_target.
+
+# demote_client_start TARGET MODE: start hatgtd, promote it, log
+# park_client.py in to TARGET (LUN 0) in MODE (park or logout) and wait
+# until it has read a block. Sets CTL (the client's control directory) and
+# CLIENT (its PID); its output goes to $T/client.out.
+demote_client_start() {
+	CTL=$T/ctl
+	mkdir -p "$CTL"
+	cs_daemon_start
+	cs_promote
+	bg_start "$T/client.out" python3 "${srcdir:-.}/park_client.py" --port "$PORT" --target "$1" \
+		--initiator "$INIT1" --ctl "$CTL" "$2"
+	CLIENT=$BG_PID
+	wait_for 10 test -e "$CTL/ready" || fail "the client did not log in: $(cat "$T/client.out")"
+}
+
+# demote_client_done: wait for the client's verdict; log what it saw.
+demote_client_done() {
+	wait "$CLIENT" || fail "client: $(cat "$T/client.out")"
+	it_log "$(cat "$T/client.out")"
+}
