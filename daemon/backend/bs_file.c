@@ -31,6 +31,16 @@
  * takes the buffered path; so does a short one that would evict a window
  * used recently (random small READs over a large store would remap at
  * every READ, 3x the CPU of a pread).
+ *
+ * On tmpfs and ramfs a page, once there, stays (short of swap, which the
+ * buffered path would wait for as well) until a hole is punched: after
+ * BS_FILE_WIN_RECHECK READs of a window, one cachestat(2) of the whole
+ * window (~0.5 ms for 64 MiB) can mark it resident, and its READs then
+ * skip the per-READ cachestat (one system call, ~0.5 us, per 4 KiB READ:
+ * docs/performance.md, session 4). UNMAP clears the mark of the windows it
+ * touches. A hole punched by another process in a marked window would be
+ * read as zeroes through the mapping, as by pread, but the read allocates
+ * the page (the reason for the per-READ check).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,13 +58,20 @@
 
 #include "backend/backend_int.h"
 
+/* Per-READ cachestat(2) calls in a window of an in-memory store before one
+ * of the whole window (few enough for windows of random READs to get there
+ * soon; a 1 MiB sequential stream, 64 READs per window, never pays it). */
+#define BS_FILE_WIN_RECHECK 256
+
 /* One mapped window of the store; base NULL: the slot is free. */
 struct bs_file_win {
 	const uint8_t *base;
-	uint64_t start;	   /* store offset of base, a multiple of BS_FILE_WIN_SIZE */
-	uint64_t len;	   /* bytes mapped: the window, or less at the end of the store */
-	uint64_t used;	   /* LRU stamp: bs_file.win_tick when last handed out */
-	unsigned int refs; /* backend_read_map() references not yet released */
+	uint64_t start;	     /* store offset of base, a multiple of BS_FILE_WIN_SIZE */
+	uint64_t len;	     /* bytes mapped: the window, or less at the end of the store */
+	uint64_t used;	     /* LRU stamp: bs_file.win_tick when last handed out */
+	unsigned int refs;   /* backend_read_map() references not yet released */
+	bool resident;	     /* in-memory store, every page of the window was resident */
+	unsigned int checks; /* per-READ cachestat calls since the last whole-window one */
 };
 
 struct bs_file {
@@ -254,11 +271,15 @@ static bool bs_file_try_inline(struct bs_file *f, struct backend_io *io)
 	return true;
 }
 
+static void bs_file_win_unmark(struct bs_file *f, uint64_t offset, uint64_t len);
+
 static int bs_file_submit(struct backend *be, struct backend_io *io)
 {
 	struct bs_file *f = (struct bs_file *)be;
 
 	io->fd = f->fd; /* remembered for resuming short transfers */
+	if (io->op == BACKEND_OP_UNMAP)
+		bs_file_win_unmark(f, io->offset, io->len);
 	if (bs_file_try_inline(f, io))
 		return 0;
 	return backend_uring_queue(be->eng, f->fd, io);
@@ -282,6 +303,39 @@ static bool bs_file_range_resident(struct bs_file *f, uint64_t offset, uint64_t 
 		return false;
 	}
 	return cs.nr_cache >= pages;
+}
+
+/* bs_file_range_resident() for a READ from the mapped window \p w: without a system call when \p w
+ * is marked resident (see the top of the file), else asking and, every BS_FILE_WIN_RECHECK asks,
+ * asking for the whole window. */
+static bool bs_file_win_resident(struct bs_file *f, struct bs_file_win *w, uint64_t offset,
+				 uint64_t len)
+{
+	if (w->resident)
+		return true;
+	if (!bs_file_range_resident(f, offset, len))
+		return false;
+	if (f->in_memory && ++w->checks >= BS_FILE_WIN_RECHECK) {
+		w->checks = 0;
+		w->resident = bs_file_range_resident(f, w->start, w->len);
+	}
+	return true;
+}
+
+/* A hole is being punched in [offset, offset + len): the windows it touches
+ * need the per-READ check again. */
+static void bs_file_win_unmark(struct bs_file *f, uint64_t offset, uint64_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < BS_FILE_WIN_MAX; i++) {
+		struct bs_file_win *w = &f->wins[i];
+
+		if (w->base && offset < w->start + w->len && w->start < offset + len) {
+			w->resident = false;
+			w->checks = 0;
+		}
+	}
 }
 
 /*
@@ -336,6 +390,8 @@ static int bs_file_win_map(struct bs_file *f, struct bs_file_win *slot, uint64_t
 		munmap((void *)slot->base, slot->len);
 		slot->base = NULL;
 	}
+	slot->resident = false;
+	slot->checks = 0;
 	slot->len = f->be.size - start < BS_FILE_WIN_SIZE ? f->be.size - start : BS_FILE_WIN_SIZE;
 	p = mmap(NULL, slot->len, PROT_READ, MAP_SHARED, f->fd, (off_t)start);
 	if (p == MAP_FAILED) {
@@ -360,13 +416,16 @@ static int bs_file_read_map(struct backend *be, uint64_t offset, uint64_t len, c
 	if (((offset + len - 1) ^ offset) >= BS_FILE_WIN_SIZE)
 		goto out;
 	w = bs_file_win_find(f, offset, len, &slot);
+	if (w && !bs_file_win_resident(f, w, offset, len))
+		goto out;
 	/* Not mapped: slot (NULL when every window is busy) is where to map it. */
-	if (!w)
+	if (!w) {
+		if (!slot || !bs_file_range_resident(f, offset, len) ||
+		    bs_file_win_map(f, slot, offset & ~(BS_FILE_WIN_SIZE - 1)) < 0)
+			goto out;
 		w = slot;
-	if (!w || !bs_file_range_resident(f, offset, len))
-		goto out;
-	if (w == slot && bs_file_win_map(f, slot, offset & ~(BS_FILE_WIN_SIZE - 1)) < 0)
-		goto out;
+		w->checks = 1; /* this READ asked */
+	}
 	w->refs++;
 	w->used = ++f->win_tick;
 	f->win_last = w;
