@@ -25,3 +25,24 @@ demote_client_done() {
 	wait "$CLIENT" || fail "client: $(cat "$T/client.out")"
 	it_log "$(cat "$T/client.out")"
 }
+
+# demote_park_check: demote; the daemon must say it parked 1 connection and
+# asked for no logout, and the client must find it silent (its WRITE sent
+# after the park unanswered).
+demote_park_check() {
+	cs_demote 5
+	touch "$CTL/demoted"
+	grep -q "parked 1 connection(s)" "$DAEMON_LOG" || fail "the daemon does not say it parked 1"
+	grep -q "asked .* to log out" "$DAEMON_LOG" && fail "park mode asked for a logout"
+	wait_for 10 test -e "$CTL/silent" || fail "parked connection not silent: $(cat "$T/client.out")"
+}
+
+# demote_park_closed_check: the target has closed the parked socket; the
+# client's side must still be ESTABLISHED (no FIN or RST came), and the
+# client must see nothing more, and an RST for its next segment.
+demote_park_closed_check() {
+	ss -tn state established "( dport = :$PORT )" | grep -q ":$PORT" ||
+		fail "the client's connection is no longer established"
+	touch "$CTL/stopped"
+	demote_client_done
+}

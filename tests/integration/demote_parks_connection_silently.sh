@@ -36,18 +36,10 @@ LUN_FILE=$T/lun-1.img
 
 demote_client_start "$TGT" park
 
-cs_demote 5
-touch "$CTL/demoted"
-grep -q "parked 1 connection(s)" "$DAEMON_LOG" || fail "the daemon does not say it parked 1"
-grep -q "asked .* to log out" "$DAEMON_LOG" && fail "park mode asked for a logout"
+demote_park_check
 fd_open "$DAEMON_PID" "$LUN_FILE" && fail "demoted hatgtd still has $LUN_FILE open"
-wait_for 10 test -e "$CTL/silent" || fail "parked connection not silent: $(cat "$T/client.out")"
-
 daemon_stop || fail "hatgtd did not exit 0 on SIGTERM with a parked connection"
-ss -tn state established "( dport = :$PORT )" | grep -q ":$PORT" ||
-	fail "the client's connection is no longer established after the exit"
-touch "$CTL/stopped"
-demote_client_done
+demote_park_closed_check
 
 # The WRITE sent after the park was never executed.
 [ "$(od -An -v -tx1 -j 4096 -N 512 "$LUN_FILE" | tr -d ' \n' | tr -d 0)" = "" ] ||

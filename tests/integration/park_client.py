@@ -11,9 +11,10 @@ then waits for the test to create DIR/demoted, watching the socket:
   park    the connection must stay silent and open: no PDU, no FIN, no
           RST. After DIR/demoted it sends a WRITE(10) of one block of 0xA5
           at LBA 8, which must get no answer within 2 s (DIR/silent), then
-          after DIR/stopped (hatgtd exited) still nothing for 2 s. Last, a
-          NOP-Out must be answered by an RST: the target's TCP forgot the
-          connection without a word.
+          after DIR/stopped (the target closed the parked socket: hatgtd
+          exited, was promoted again, or held it long enough) still nothing
+          for 2 s. Last, a NOP-Out must be answered by an RST: the target's
+          TCP forgot the connection without a word.
   logout  an Async Message asking for a logout (RFC 7143 11.9.1,
           AsyncEvent 1) must arrive before DIR/demoted.
 
@@ -86,14 +87,14 @@ def park(c, ctl):
     if event is None:
         event = watch(c, QUIET_S)
     if event is not None:
-        raise Failed(f"after hatgtd exited the target sent {describe(event)}")
-    log("hatgtd exited: still no FIN or RST for 2 s")
+        raise Failed(f"after the parked socket was closed the target sent {describe(event)}")
+    log("parked socket closed: still no FIN or RST for 2 s")
     c.send(bhs(OP_NOP_OUT | 0x40, F_FINAL, 0, itt=c.next_itt(), f20=RSVD, f24=c.cmdsn,
                f28=c.exp_statsn))
     event = watch(c, 5.0)
     if event != "reset":
-        raise Failed(f"a NOP-Out after the exit got {describe(event) or 'nothing'}, not an RST")
-    log("a NOP-Out after the exit was reset: the target's TCP had forgotten the connection")
+        raise Failed(f"a NOP-Out after the close got {describe(event) or 'nothing'}, not an RST")
+    log("a NOP-Out after the close was reset: the target's TCP had forgotten the connection")
 
 
 def logout(c, ctl):
