@@ -2,20 +2,26 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Helpers for the demote_*.sh tests (docs/ha.md "Planned failover"). Source
-# after lib.sh and corosync_lib.sh, inside cs_reexec's namespaces, after
-# it_setup, cs_setup and add_target.
+# after lib.sh and corosync_lib.sh; call cs_reexec first.
 
-# demote_client_start TARGET MODE: start hatgtd, promote it, log
-# park_client.py in to TARGET (LUN 0) in MODE (park or logout) and wait
-# until it has read a block. Sets CTL (the client's control directory) and
-# CLIENT (its PID); its output goes to $T/client.out.
+# demote_client_start TARGET MODE [LINE...]: inside cs_reexec's namespaces,
+# it_setup, cs_setup, TARGET with LUN 0, the [global] LINEs, then start
+# hatgtd, promote it, log park_client.py in to TARGET in MODE (park or
+# logout) and wait until it has read a block. Sets CTL (the client's control
+# directory) and CLIENT (its PID); its output goes to $T/client.out.
 demote_client_start() {
+	local tgt=$1 mode=$2
+	shift 2
+	it_setup
+	cs_setup
+	add_target "$tgt"
+	[ $# -eq 0 ] || global_set "$@"
 	CTL=$T/ctl
 	mkdir -p "$CTL"
 	cs_daemon_start
 	cs_promote
-	bg_start "$T/client.out" python3 "${srcdir:-.}/park_client.py" --port "$PORT" --target "$1" \
-		--initiator "$INIT1" --ctl "$CTL" "$2"
+	bg_start "$T/client.out" python3 "${srcdir:-.}/park_client.py" --port "$PORT" \
+		--target "$tgt" --initiator "$INIT1" --ctl "$CTL" "$mode"
 	CLIENT=$BG_PID
 	wait_for 10 test -e "$CTL/ready" || fail "the client did not log in: $(cat "$T/client.out")"
 }

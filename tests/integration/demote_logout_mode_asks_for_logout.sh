@@ -19,12 +19,8 @@ TGT=iqn.2026-11.org.hatgt.test:logout
 
 need_tool python3
 cs_reexec "$@"
-it_setup
-cs_setup
-global_set "demote_connections = logout"
-add_target "$TGT"
 
-demote_client_start "$TGT" logout
+demote_client_start "$TGT" logout "demote_connections = logout"
 
 cs_demote 5
 touch "$CTL/demoted"

@@ -19,9 +19,6 @@ TGT=iqn.2026-11.org.hatgt.test:park-hold
 
 need_tool python3 ss
 cs_reexec "$@"
-it_setup
-cs_setup
-add_target "$TGT"
 
 demote_client_start "$TGT" park
 demote_park_check

@@ -29,13 +29,9 @@ TGT=iqn.2026-11.org.hatgt.test:park
 
 need_tool python3 ss od
 cs_reexec "$@"
-it_setup
-cs_setup
-add_target "$TGT"
-LUN_FILE=$T/lun-1.img
 
 demote_client_start "$TGT" park
-
+LUN_FILE=$T/lun-1.img
 demote_park_check
 fd_open "$DAEMON_PID" "$LUN_FILE" && fail "demoted hatgtd still has $LUN_FILE open"
 daemon_stop || fail "hatgtd did not exit 0 on SIGTERM with a parked connection"
