@@ -11,6 +11,7 @@
 #ifndef HATGT_ISCSI_CONN_H
 #define HATGT_ISCSI_CONN_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -257,6 +258,14 @@ int iscsi_txq_send(struct list_head *txq, const struct iscsi_tx_ops *ops);
  * CRC is computed over the bytes when queued, and they could change before
  * they are sent. */
 bool iscsi_datain_direct_ok(const struct iscsi_params *params);
+/** Busy-poll: poll(\p pfd, \p n, 0) until one of them is ready (readable,
+ * hung up, in error or not open: whatever poll() reports in revents) or
+ * \p now() (nanoseconds) reaches \p end; asks poll() at least once.
+ * Interrupted polls are retried. In pdu.c, away from the connection code,
+ * so that it is tested on its own.
+ * \return the number of entries with revents set, 0 at the deadline, or
+ * -errno from poll(). */
+int iscsi_poll_spin(struct pollfd *pfd, unsigned int n, uint64_t end, uint64_t (*now)(void));
 
 /* session.c */
 int session_create(struct iscsi_conn *conn, const struct iscsi_params *p,

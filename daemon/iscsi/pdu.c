@@ -236,3 +236,17 @@ int iscsi_txq_send(struct list_head *txq, const struct iscsi_tx_ops *ops)
 out:
 	return rc;
 }
+
+/* ---- polling ------------------------------------------------------------ */
+
+int iscsi_poll_spin(struct pollfd *pfd, unsigned int n, uint64_t end, uint64_t (*now)(void))
+{
+	int ready;
+
+	do {
+		ready = poll(pfd, n, 0);
+		if (ready < 0 && errno != EINTR)
+			return -errno;
+	} while (ready <= 0 && now() < end);
+	return ready < 0 ? 0 : ready;
+}
