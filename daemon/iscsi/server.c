@@ -502,7 +502,7 @@ static int server_conn_park(const struct iscsi_conn *conn)
 			qb_loop_timer_add(srv->loop, QB_LOOP_HIGH,
 					  ISCSI_SERVER_PARK_HOLD_S * 1000000000ull, srv,
 					  server_park_expired, &server_park.timer) == 0;
-	qb_log(LOG_INFO, "parked the connection of %s (%zu byte(s) of responses to send)",
+	qb_log(LOG_NOTICE, "parked the connection of %s (%zu byte(s) of responses to send)",
 	       conn_who(conn), p->unsent.len);
 	server_parked_send(p);
 	p = NULL;
