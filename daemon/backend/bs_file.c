@@ -416,15 +416,17 @@ static int bs_file_read_map(struct backend *be, uint64_t offset, uint64_t len, c
 	if (((offset + len - 1) ^ offset) >= BS_FILE_WIN_SIZE)
 		goto out;
 	w = bs_file_win_find(f, offset, len, &slot);
-	if (w && !bs_file_win_resident(f, w, offset, len))
-		goto out;
-	/* Not mapped: slot (NULL when every window is busy) is where to map it. */
-	if (!w) {
+	if (w) {
+		if (!bs_file_win_resident(f, w, offset, len))
+			goto out;
+	} else {
+		/* Not mapped: slot (NULL when every window is busy) is where
+		 * to map it. */
 		if (!slot || !bs_file_range_resident(f, offset, len) ||
 		    bs_file_win_map(f, slot, offset & ~(BS_FILE_WIN_SIZE - 1)) < 0)
 			goto out;
+		slot->checks = 1; /* this READ asked */
 		w = slot;
-		w->checks = 1; /* this READ asked */
 	}
 	w->refs++;
 	w->used = ++f->win_tick;
