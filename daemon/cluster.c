@@ -237,10 +237,6 @@ int daemon_promote(struct hatgt_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot promote: %s", strerror(-rc));
 		goto out;
 	}
-	/* Connections parked by our last demotion are the initiators' old
-	 * ones: forgotten silently, so that the initiators' next segments to
-	 * us get an RST from the kernel instead of an ACK and no answer. */
-	iscsi_server_park_close(&d->srv);
 	/* docs/ha.md "Backing stores and roles": open every backing store
 	 * before the portals; one that fails fails the promotion, so that
 	 * pacemaker tries another node. */
@@ -259,6 +255,11 @@ int daemon_promote(struct hatgt_daemon *d, char *err, size_t errlen)
 	}
 	d->role = HATGT_ROLE_PROMOTED;
 	qb_log(LOG_NOTICE, "promoted: serving (epoch %llu)", (unsigned long long)ha_epoch(d->ha));
+	/* Connections parked by our last demotion are the initiators' old
+	 * ones, each maybe waiting for the answer to a command it sent after
+	 * the park (so sending nothing): reset them now that the portals
+	 * listen, and they reconnect at once, here. */
+	iscsi_server_park_close(&d->srv, true);
 	/* docs/replication.md "Connection hints": make the initiators of
 	 * the previous promoted node notice at once. */
 	cluster_tickle_stop();

@@ -351,7 +351,7 @@ void iscsi_server_fini(struct iscsi_server *srv)
 	iscsi_server_unlisten(srv);
 	list_for_each_entry_safe(c, tmp, &srv->conns, node)
 		conn_close(c, NULL);
-	iscsi_server_park_close(srv);
+	iscsi_server_park_close(srv, false);
 }
 
 /*
@@ -425,12 +425,14 @@ static int32_t server_parked_writable(int32_t fd, int32_t revents, void *data)
 	return 0;
 }
 
-/* Forget p's connection without a word to the initiator: with TCP_REPAIR
- * set, closing sends neither FIN nor RST (the checkpoint/restore mode);
- * it needs CAP_NET_ADMIN, else the close is a plain one (a FIN, or an RST
- * if commands arrived meanwhile). */
-static void server_parked_close(struct server_parked *p)
+/* Forget p's connection. reset: with an RST, so that the initiator
+ * reconnects at once (we serve its portal again). Otherwise without a word:
+ * with TCP_REPAIR set, closing sends neither FIN nor RST (the
+ * checkpoint/restore mode); it needs CAP_NET_ADMIN, else the close is a
+ * plain one (a FIN, or an RST if commands arrived meanwhile). */
+static void server_parked_close(struct server_parked *p, bool reset)
 {
+	struct linger abort_close = {.l_onoff = 1, .l_linger = 0};
 	int one = 1, outq = 0;
 
 	if (p->polled)
@@ -440,8 +442,15 @@ static void server_parked_close(struct server_parked *p)
 		       "parked connection closed with %zu byte(s) of responses unsent and %d "
 		       "unacknowledged: their commands are retried on the new session",
 		       p->unsent.len - p->off, outq);
-	if (setsockopt(p->fd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)) < 0 &&
-	    !server_park.repair_refused_logged) {
+	if (reset) {
+		/* A linger of 0 s: close() sends an RST. */
+		if (setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close)) < 0)
+			qb_log(LOG_WARNING,
+			       "parked connection: SO_LINGER refused (%s): closing it "
+			       "with a FIN",
+			       strerror(errno));
+	} else if (setsockopt(p->fd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)) < 0 &&
+		   !server_park.repair_refused_logged) {
 		server_park.repair_refused_logged = true;
 		qb_log(LOG_WARNING,
 		       "parked connections: TCP_REPAIR refused (%s; needs CAP_NET_ADMIN): closing "
@@ -454,7 +463,7 @@ static void server_parked_close(struct server_parked *p)
 	free(p);
 }
 
-void iscsi_server_park_close(struct iscsi_server *srv)
+void iscsi_server_park_close(struct iscsi_server *srv, bool reset)
 {
 	struct server_parked *p, *tmp;
 
@@ -462,8 +471,11 @@ void iscsi_server_park_close(struct iscsi_server *srv)
 		qb_loop_timer_del(srv->loop, server_park.timer);
 		server_park.timer_armed = false;
 	}
+	if (reset && !list_empty(&server_park.list))
+		qb_log(LOG_NOTICE, "resetting the connections parked by the last demotion: their "
+				   "initiators reconnect at once");
 	list_for_each_entry_safe(p, tmp, &server_park.list, node)
-		server_parked_close(p);
+		server_parked_close(p, reset);
 }
 
 static void server_park_expired(void *data)
@@ -473,7 +485,7 @@ static void server_park_expired(void *data)
 	server_park.timer_armed = false;
 	qb_log(LOG_INFO, "parked connections held %d s: closing them silently",
 	       ISCSI_SERVER_PARK_HOLD_S);
-	iscsi_server_park_close(srv);
+	iscsi_server_park_close(srv, false);
 }
 
 /* Keep conn's socket open (a duplicate of its fd: conn_close closes the

@@ -38,13 +38,15 @@ struct iscsi_server;
  * is not announced to the conn hook, and the responses still queued when it
  * leaves the server are sent from the parked socket. drained(arg) runs once
  * when no connection is left; one log line says how many were parked.
- * Parked sockets close silently (iscsi_server_park_close()) on the next
- * promotion, at exit (iscsi_server_fini()) and after
- * ISCSI_SERVER_PARK_HOLD_S seconds. */
+ * Parked sockets close silently (iscsi_server_park_close()) at exit
+ * (iscsi_server_fini()) and after ISCSI_SERVER_PARK_HOLD_S seconds, and
+ * with an RST when this node serves the portals again. */
 void iscsi_server_drain_park(struct iscsi_server *srv, void (*drained)(void *arg), void *arg);
-/** Close every parked socket without sending a FIN or RST (TCP_REPAIR;
- * without CAP_NET_ADMIN a plain close, logged once). */
-void iscsi_server_park_close(struct iscsi_server *srv);
+/** Close every parked socket. reset: with an RST (the initiators
+ * reconnect at once: call it once the portals listen again); else without
+ * sending a FIN or RST (TCP_REPAIR; without CAP_NET_ADMIN a plain close,
+ * logged once). */
+void iscsi_server_park_close(struct iscsi_server *srv, bool reset);
 
 /* conn.c: a connection of a normal session reached full feature phase. */
 void server_conn_logged_in(const struct iscsi_conn *conn);

@@ -15,6 +15,10 @@ then waits for the test to create DIR/demoted, watching the socket:
           exited, was promoted again, or held it long enough) still nothing
           for 2 s. Last, a NOP-Out must be answered by an RST: the target's
           TCP forgot the connection without a word.
+  park-reset  as park until DIR/stopped (hatgtd was promoted again);
+          then, without the client sending anything, an RST must arrive
+          within 5 s: the target resets the connections it parked, so
+          that initiators waiting for an answer reconnect at once.
   logout  an Async Message asking for a logout (RFC 7143 11.9.1,
           AsyncEvent 1) must arrive before DIR/demoted.
 
@@ -71,7 +75,7 @@ def describe(event):
     return event
 
 
-def park(c, ctl):
+def park(c, ctl, reset=False):
     event = watch(c, WAIT_S, os.path.join(ctl, "demoted"))
     if event is not None:
         raise Failed(f"before the demotion ended the target sent {describe(event)}")
@@ -83,6 +87,15 @@ def park(c, ctl):
         raise Failed(f"parked connection: the target sent {describe(event)}")
     log("parked: no answer, no FIN, no RST for 2 s")
     touch(os.path.join(ctl, "silent"))
+    if reset:
+        event = watch(c, WAIT_S, os.path.join(ctl, "stopped"))
+        if event is None:
+            event = watch(c, 5.0)
+        if event != "reset":
+            raise Failed(f"promoted again, the target sent {describe(event) or 'nothing'} "
+                         "to the parked connection, not an RST")
+        log("promoted again, the target reset the parked connection")
+        return
     event = watch(c, WAIT_S, os.path.join(ctl, "stopped"))
     if event is None:
         event = watch(c, QUIET_S)
@@ -112,14 +125,17 @@ def main():
     ap.add_argument("--target", required=True)
     ap.add_argument("--initiator", required=True)
     ap.add_argument("--ctl", required=True)
-    ap.add_argument("mode", choices=("park", "logout"))
+    ap.add_argument("mode", choices=("park", "park-reset", "logout"))
     a = ap.parse_args()
     try:
         c = Conn(a.host, a.port)
         c.login(a.initiator, a.target)
         c.read10(0, 1)
         touch(os.path.join(a.ctl, "ready"))
-        (park if a.mode == "park" else logout)(c, a.ctl)
+        if a.mode == "logout":
+            logout(c, a.ctl)
+        else:
+            park(c, a.ctl, reset=a.mode == "park-reset")
     except (Failed, Closed, TimeoutError, OSError) as e:
         log(f"FAIL: {type(e).__name__}: {e}")
         return 1
