@@ -653,6 +653,18 @@ static int cfg_svcname_check(const char *s)
 	return 0;
 }
 
+/* A key with two values, first or second: *second says which. \return 1,
+ * or 0 after cfg_fail() naming both. */
+static int cfg_choice(struct cfg_parse *p, const char *key, const char *value, const char *first,
+		      const char *second_name, bool *second)
+{
+	*second = !strcmp(value, second_name);
+	if (*second || !strcmp(value, first))
+		return 1;
+	return cfg_fail(p, p->line, -EINVAL, "%s: '%s': expected %s or %s", key, value, first,
+			second_name);
+}
+
 /* Set one key of the table on base (the config or a target). \return 1 or
  * 0 after cfg_fail(). */
 static int cfg_value_set(struct cfg_parse *p, const struct cfg_key *k, void *base,
@@ -661,6 +673,7 @@ static int cfg_value_set(struct cfg_parse *p, const struct cfg_key *k, void *bas
 	char *field = (char *)base + k->off;
 	const char *end;
 	size_t len = strlen(value), i;
+	bool second;
 	uint64_t v;
 	int rc;
 
@@ -716,22 +729,16 @@ static int cfg_value_set(struct cfg_parse *p, const struct cfg_key *k, void *bas
 		memcpy(field, value, len + 1);
 		return 1;
 	case CFG_K_CLUSTER:
-		if (!strcmp(value, "none"))
-			*(enum hatgt_cluster_mode *)(void *)field = HATGT_CLUSTER_NONE;
-		else if (!strcmp(value, "corosync"))
-			*(enum hatgt_cluster_mode *)(void *)field = HATGT_CLUSTER_COROSYNC;
-		else
-			return cfg_fail(p, p->line, -EINVAL,
-					"cluster: '%s': expected none or corosync", value);
+		if (!cfg_choice(p, k->name, value, "none", "corosync", &second))
+			return 0;
+		*(enum hatgt_cluster_mode *)(void *)field =
+			second ? HATGT_CLUSTER_COROSYNC : HATGT_CLUSTER_NONE;
 		return 1;
 	case CFG_K_DEMOTE:
-		if (!strcmp(value, "park"))
-			*(enum hatgt_demote_mode *)(void *)field = HATGT_DEMOTE_PARK;
-		else if (!strcmp(value, "logout"))
-			*(enum hatgt_demote_mode *)(void *)field = HATGT_DEMOTE_LOGOUT;
-		else
-			return cfg_fail(p, p->line, -EINVAL,
-					"demote_connections: '%s': expected park or logout", value);
+		if (!cfg_choice(p, k->name, value, "park", "logout", &second))
+			return 0;
+		*(enum hatgt_demote_mode *)(void *)field =
+			second ? HATGT_DEMOTE_LOGOUT : HATGT_DEMOTE_PARK;
 		return 1;
 	case CFG_K_LOGLEVEL:
 		for (i = 0; i < sizeof(cfg_log_levels) / sizeof(cfg_log_levels[0]); i++)
