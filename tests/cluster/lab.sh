@@ -28,6 +28,8 @@
 #   LAB_TOKEN   corosync totem token in ms (default 1000)
 #   LAB_KEEP=1  keep LAB_DIR after `down` (logs)
 #   LAB_HATGT_POLL_US  hatgtd's poll_us on both nodes (default: hatgtd's, auto)
+#   LAB_HATGT_DEMOTE   hatgtd's demote_connections on both nodes, park or
+#               logout (default: hatgtd's, park)
 
 set -eu
 
@@ -423,6 +425,7 @@ admin_name = hatgt
 log_level = notice
 cluster = ${LAB_HATGT_CLUSTER:-corosync}
 ${LAB_HATGT_POLL_US:+poll_us = $LAB_HATGT_POLL_US}
+${LAB_HATGT_DEMOTE:+demote_connections = $LAB_HATGT_DEMOTE}
 
 [target iqn.2026-11.org.hatgt.lab:disk1]
 lun0 = $LAB_DIR/shared/disk1.img
