@@ -308,6 +308,8 @@ static void conn_rx_reset(struct iscsi_conn *conn)
 	conn->rx_got = 0;
 }
 
+static int conn_txq_send_now(struct iscsi_conn *conn);
+
 void conn_close(struct iscsi_conn *conn, const char *why)
 {
 	struct iscsi_server *srv = conn->srv;
@@ -318,6 +320,13 @@ void conn_close(struct iscsi_conn *conn, const char *why)
 	if (why)
 		qb_log(conn->sess ? LOG_NOTICE : LOG_INFO, "closing connection of %s: %s",
 		       conn_who(conn), why);
+	/* A draining server closes a busy connection as its last command
+	 * completes, its response maybe still queued: write what the socket
+	 * takes now (sendmsg: a zero-copy Data-In is read by the kernel, EFAULT
+	 * and never SIGBUS if its file shrank). A parked connection sends the
+	 * rest later (server_conn_closed). */
+	if (srv->draining && !list_empty(&conn->txq))
+		conn_txq_send_now(conn);
 	conn->state = CONN_CLOSED;
 	server_conn_closed(conn);
 	qb_loop_poll_del(srv->loop, conn->fd);
@@ -400,17 +409,25 @@ static void conn_tx_sent(void *ctx, struct iscsi_txpdu *tx)
 	conn_txpdu_free(ctx, tx);
 }
 
-/* Write as much of the queue as the socket takes. \return 0 or -errno. */
-static int conn_flush(struct iscsi_conn *conn)
+/* Write as much of the queue as the socket takes, without blocking.
+ * \return 0 (all written) or -errno (-EAGAIN: the socket is full). */
+static int conn_txq_send_now(struct iscsi_conn *conn)
 {
 	const struct iscsi_tx_ops ops = {
 		.send_iov = conn_tx_send_iov,
 		.sent = conn_tx_sent,
 		.ctx = conn,
 	};
+
+	return iscsi_txq_send(&conn->txq, &ops);
+}
+
+/* Write as much of the queue as the socket takes. \return 0 or -errno. */
+static int conn_flush(struct iscsi_conn *conn)
+{
 	int rc;
 
-	rc = iscsi_txq_send(&conn->txq, &ops);
+	rc = conn_txq_send_now(conn);
 	if (rc == -EAGAIN || rc == -EWOULDBLOCK) {
 		conn_poll_out(conn, true);
 		return 0;

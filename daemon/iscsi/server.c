@@ -355,13 +355,12 @@ void iscsi_server_fini(struct iscsi_server *srv)
 }
 
 /*
- * Parking. A connection leaves the server (conn_close) with its last
- * responses possibly still queued: the command completed, its response was
- * queued, and the connection closed before the loop's flush. Those bytes
- * are copied (a zero-copy Data-In points into a store that closes next)
- * and written before the socket is left: an executed command's response
- * reaches the initiator; a command read after the pause never is, and is
- * never executed.
+ * Parking. A connection leaves a draining server (conn_close) as its last
+ * command completes, after writing what the socket took of the queued
+ * responses. What the socket did not take (it was full) is copied (a
+ * zero-copy Data-In points into a store that closes next) and written from
+ * the parked socket: an executed command's response reaches the initiator;
+ * a command read after the pause never is, and is never executed.
  */
 
 /* Append the bytes of conn's transmit queue not yet sent to out.
@@ -529,21 +528,14 @@ out:
 	return rc;
 }
 
-/* A connection leaving a draining server: park it, or send what is queued
- * before conn_close closes it. \return true if parked. */
+/* A connection leaving a draining server: park it if the drain parks and
+ * it belongs to a normal session. \return true if parked. */
 static bool server_conn_leave(const struct iscsi_conn *conn)
 {
-	struct buf rest = {0};
-	size_t off = 0;
-
-	if (!conn->srv->draining || conn->fd < 0)
+	if (!conn->srv->draining || !server_park.parking || conn->fd < 0 || !conn->sess ||
+	    conn->sess->type == ISCSI_SESSION_DISCOVERY)
 		return false;
-	if (server_park.parking && conn->sess && conn->sess->type != ISCSI_SESSION_DISCOVERY)
-		return server_conn_park(conn) == 0;
-	if (server_txq_copy(conn, &rest) == 0)
-		server_bytes_send(conn->fd, &rest, &off);
-	buf_release(&rest);
-	return false;
+	return server_conn_park(conn) == 0;
 }
 
 /*
