@@ -148,7 +148,7 @@ static int floor_conn_send(struct floor_conn *c, uint8_t *bhs, const void *data,
 		{.iov_base = (void *)data, .iov_len = len},
 		{.iov_base = pad, .iov_len = (4 - (len & 3)) & 3},
 	};
-	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 3};
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = len == 0 ? 1 : iov[2].iov_len ? 3 : 2};
 	ssize_t n;
 	int rc = 0;
 
