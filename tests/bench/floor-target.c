@@ -439,7 +439,7 @@ static int floor_num_parse(const char *s, uint32_t *v)
 /* SendTargets (RFC 7143 Appendix C): this one target on the connection's address. */
 static void floor_conn_send_targets(struct floor_conn *c, struct floor_out *o)
 {
-	struct sockaddr_in sa;
+	struct sockaddr_in sa = {.sin_port = 0};
 	socklen_t sl = sizeof(sa);
 	char addr[INET_ADDRSTRLEN + 16], ip[INET_ADDRSTRLEN] = "127.0.0.1";
 
