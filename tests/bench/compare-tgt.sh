@@ -18,9 +18,16 @@
 # hatgt-load lines go to RESULTS_DIR/raw.txt (a temp dir, kept with -k or
 # when RESULTS_DIR is set).
 #
+# When BUILDDIR also holds tests/bench/floor-target (FLOOR_TARGET overrides),
+# it runs too, polling, at 4k-randread-qd1 only, and a line after the table
+# gives its CPU per I/O: what a target that does no work at all costs with
+# this client on this machine (floor.sh has the details), next to 0.4 x
+# tgt's figure.
+#
 # Defaults: 4 s measured + 1 s warm-up per run, 6 workloads x 2 targets x 3
-# repetitions = 36 runs, about 4 minutes. Every step is bounded by timeout;
-# the exit trap stops both daemons and removes the LUN files.
+# repetitions = 36 runs (+3 floor runs), about 4 minutes. Every step is
+# bounded by timeout; the exit trap stops the daemons and removes the LUN
+# files.
 #
 # Exit: 0 table printed, 1 a run failed, 2 usage, 77 tgtd/tgtadm missing.
 
@@ -56,6 +63,7 @@ case $REPS in '' | *[!0-9]* | 0) usage ;; esac
 BUILD=$(cd "$1" && pwd)
 HATGTD=${HATGTD:-$BUILD/daemon/hatgtd}
 HATGT_LOAD=${HATGT_LOAD:-$BUILD/tests/bench/hatgt-load}
+FLOOR_TARGET=${FLOOR_TARGET:-$BUILD/tests/bench/floor-target}
 
 BENCH_NAME=compare-tgt
 # shellcheck source=bench-lib.sh
@@ -79,6 +87,7 @@ RESULTS_DIR=${RESULTS_DIR:-$T/results}
 mkdir -p "$RESULTS_DIR" "$T/state"
 TGT_PID=
 HATGT_PID=
+FLOOR_PID=
 
 cleanup() {
 	local rc=$?
@@ -88,7 +97,7 @@ cleanup() {
 			> /dev/null 2>&1
 	fi
 	# shellcheck disable=SC2086 # empty when not started
-	bench_stop $HATGT_PID $TGT_PID
+	bench_stop $HATGT_PID $TGT_PID $FLOOR_PID
 	rm -f "$T"/*.img
 	if [ "$KEEP" = 1 ]; then
 		log "results kept in $RESULTS_DIR"
@@ -100,12 +109,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-# cpu_ticks PID: utime + stime of the whole process, in clock ticks. The
-# command name (field 2) may hold spaces, so count fields after its ')'.
-cpu_ticks() {
-	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
-}
 
 # LUNs of the same size, filled so that neither target reads tmpfs holes.
 BYTES=$(numfmt --from=iec "$SIZE") || usage
@@ -147,73 +150,63 @@ EOF
 HATGT_PID=$!
 bench_wait_port "$PORT_H" "$HATGT_PID" || die "hatgtd did not listen on $PORT_H (log: $RESULTS_DIR/hatgtd.log)"
 
+# floor-target (floor.sh): a target that does no work, polling like hatgtd;
+# its QD1 figure is the lowest CPU per I/O any target can reach here.
+URL_F=
+if [ -x "$FLOOR_TARGET" ]; then
+	PORT_F=$(bench_pick_port)
+	while [ "$PORT_F" = "$PORT_T" ] || [ "$PORT_F" = "$PORT_H" ]; do PORT_F=$(bench_pick_port); done
+	"$FLOOR_TARGET" -p "$PORT_F" -s "$SIZE" -m spin > "$RESULTS_DIR/floor.log" 2>&1 &
+	FLOOR_PID=$!
+	bench_wait_port "$PORT_F" "$FLOOR_PID" || die "floor-target did not listen on $PORT_F"
+	URL_F=iscsi://127.0.0.1:$PORT_F/iqn.2026-11.org.hatgt.floor:disk/0
+fi
+
 URL_T=iscsi://127.0.0.1:$PORT_T/$IQN_T/1
 URL_H=iscsi://127.0.0.1:$PORT_H/$IQN_H/0
 
-# name|hatgt-load options
-WORKLOADS='4k-randread-qd1|-b 4K -p rand -r 100 -q 1 -s 1
-4k-randread-qd32|-b 4K -p rand -r 100 -q 32 -s 1
-4k-randwrite-qd32|-b 4K -p rand -r 0 -q 32 -s 1
-1m-seqread-qd8|-b 1M -p seq -r 100 -q 8 -s 1
-1m-seqwrite-qd8|-b 1M -p seq -r 0 -q 8 -s 1
-4x-4k-randread-qd32|-b 4K -p rand -r 100 -q 32 -s 4'
+WORKLOADS=$BENCH_SIX
 
-HZ=$(getconf CLK_TCK)
 RAW=$RESULTS_DIR/raw.txt
 : > "$RAW"
 LOAD_BEFORE=$(uptime)
 log "load before: $LOAD_BEFORE"
 
-# run_one TARGET NAME OPTS: one run, appends "TARGET NAME key=value..." to RAW.
+# run_one TARGET NAME: one run, appends "TARGET NAME key=value..." to RAW.
 run_one() {
-	local tgt=$1 name=$2 opts=$3 url pid c0 c1 line ios
-	if [ "$tgt" = tgt ]; then
-		url=$URL_T pid=$TGT_PID
+	local tgt=$1 name=$2
+	if [ "$tgt" = floor ]; then
+		bench_run_load "$FLOOR_PID" "$RAW" "$RESULTS_DIR/last.err" floor "$name" "$URL_F" \
+			"$(bench_workload_opts "$name")"
+	elif [ "$tgt" = tgt ]; then
+		bench_run_load "$TGT_PID" "$RAW" "$RESULTS_DIR/last.err" tgt "$name" "$URL_T" \
+			"$(bench_workload_opts "$name")"
 	else
-		url=$URL_H pid=$HATGT_PID
+		bench_run_load "$HATGT_PID" "$RAW" "$RESULTS_DIR/last.err" hatgt "$name" "$URL_H" \
+			"$(bench_workload_opts "$name")"
 	fi
-	kill -0 "$pid" 2> /dev/null || die "$tgt daemon is gone"
-	c0=$(cpu_ticks "$pid")
-	# shellcheck disable=SC2086 # opts is a word list on purpose
-	line=$(timeout -k 5 $((${DUR%.*} + ${WARM%.*} + 30)) "$HATGT_LOAD" -i "$INIT" \
-		-t "$DUR" -w "$WARM" -L "$tgt/$name" $opts "$url" 2> "$RESULTS_DIR/last.err") ||
-		die "$tgt $name failed: $(cat "$RESULTS_DIR/last.err")"
-	c1=$(cpu_ticks "$pid")
-	ios=$(printf '%s\n' "$line" | sed -n 's/.* ios_total=\([0-9]*\).*/\1/p')
-	if [ -z "$ios" ] || [ "$ios" -eq 0 ]; then
-		die "$tgt $name: no I/O completed: $line"
-	fi
-	printf '%s %s cpu_us_per_io=%s %s\n' "$tgt" "$name" \
-		"$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$ios" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')" \
-		"$line" >> "$RAW"
-	log "$(tail -n 1 "$RAW" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^(iops|mbps|lat_us_p99|cpu_us_per_io)=/) printf "%s ", $i; print "" }' | sed "s|^|$tgt $name: |")"
 }
 
 rep=1
 while [ "$rep" -le "$REPS" ]; do
-	while IFS='|' read -r name opts; do
+	for name in $WORKLOADS; do
 		if [ $((rep % 2)) = 1 ]; then
-			run_one tgt "$name" "$opts"
-			run_one hatgt "$name" "$opts"
+			run_one tgt "$name"
+			run_one hatgt "$name"
 		else
-			run_one hatgt "$name" "$opts"
-			run_one tgt "$name" "$opts"
+			run_one hatgt "$name"
+			run_one tgt "$name"
 		fi
-	done <<< "$WORKLOADS"
+		if [ -n "$URL_F" ] && [ "$name" = 4k-randread-qd1 ]; then
+			run_one floor "$name"
+		fi
+	done
 	rep=$((rep + 1))
 done
 LOAD_AFTER=$(uptime)
 
 # median TARGET NAME KEY: the median of KEY over the repetitions.
-median() {
-	awk -v t="$1" -v n="$2" -v k="$3" '$1 == t && $2 == n {
-		for (i = 3; i <= NF; i++) if (index($i, k "=") == 1) v[c++] = substr($i, length(k) + 2) + 0
-	} END {
-		if (c == 0) { print "n/a"; exit }
-		for (i = 0; i < c; i++) for (j = i + 1; j < c; j++) if (v[j] < v[i]) { x = v[i]; v[i] = v[j]; v[j] = x }
-		print (c % 2) ? v[int(c / 2)] : (v[c / 2 - 1] + v[c / 2]) / 2
-	}' "$RAW"
-}
+median() { bench_raw_median "$RAW" "$@"; }
 
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'
@@ -222,7 +215,7 @@ ratio() {
 echo "| workload | tgt IOPS | hatgt IOPS | IOPS ratio | tgt MB/s | hatgt MB/s |" \
 	"tgt p99 µs | hatgt p99 µs | tgt CPU µs/IO | hatgt CPU µs/IO | CPU ratio |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-while IFS='|' read -r name _; do
+for name in $WORKLOADS; do
 	ti=$(median tgt "$name" iops) hi=$(median hatgt "$name" iops)
 	tm=$(median tgt "$name" mbps) hm=$(median hatgt "$name" mbps)
 	tl=$(median tgt "$name" lat_us_p99) hl=$(median hatgt "$name" lat_us_p99)
@@ -230,8 +223,17 @@ while IFS='|' read -r name _; do
 	printf '| %s | %.0f | %.0f | %s | %.1f | %.1f | %.0f | %.0f | %.1f | %.1f | %s |\n' \
 		"$name" "$ti" "$hi" "$(ratio "$hi" "$ti")" "$tm" "$hm" "$tl" "$hl" "$tc" "$hc" \
 		"$(ratio "$hc" "$tc")"
-done <<< "$WORKLOADS"
+done
 echo
 echo "Medians of $REPS runs of ${DUR} s (+${WARM} s warm-up) each, $(nproc) CPUs, LUN $SIZE on tmpfs,"
 echo "tgt $(dpkg-query -W -f '${Version}' tgt 2> /dev/null || echo '?'), hatgt ${HATGT_REV:-$(git -C "$(dirname "$0")" rev-parse --short HEAD 2> /dev/null || echo '?')}."
 echo "Load before: \`${LOAD_BEFORE#*load average: }\`, after: \`${LOAD_AFTER#*load average: }\` (uptime)."
+if [ -n "$URL_F" ]; then
+	fc=$(median floor 4k-randread-qd1 cpu_us_per_io)
+	tc=$(median tgt 4k-randread-qd1 cpu_us_per_io)
+	echo
+	printf 'Floor at 4k-randread-qd1: floor-target (no work, polling) %.1f µs/IO at %.0f IOPS,' \
+		"$fc" "$(median floor 4k-randread-qd1 iops)"
+	printf ' %s x tgt; 0.4 x tgt = %.1f µs/IO.\n' "$(ratio "$fc" "$tc")" \
+		"$(awk -v t="$tc" 'BEGIN { print 0.4 * t }')"
+fi

@@ -83,21 +83,11 @@ bench_hatgtd_conf "$PORT" "$T" "hatgt-cpu-$$" "$IQN" > "$T/hatgt.conf"
 DAEMON_PID=$!
 bench_wait_port "$PORT" "$DAEMON_PID" || die "hatgtd did not listen on $PORT"
 URL=iscsi://127.0.0.1:$PORT/$IQN/0
-HZ=$(getconf CLK_TCK)
 
-
-# cpu_ticks PID: utime + stime of the whole process, in clock ticks.
-cpu_ticks() {
-	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
-}
 
 # field NAME LINE: the value of NAME=... in a hatgt-load result line.
 field() {
 	printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
-}
-
-median() {
-	sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 printf '%-18s %10s %10s  %s\n' workload cpu_us/io iops "runs (cpu_us/io)"
@@ -106,19 +96,19 @@ for w in $WORKLOADS; do
 	cpus=
 	iopss=
 	for _ in $(seq 1 "$REPS"); do
-		c0=$(cpu_ticks "$DAEMON_PID")
+		c0=$(bench_cpu_ticks "$DAEMON_PID")
 		# shellcheck disable=SC2086 # opts is a word list on purpose
 		line=$("$HATGT_LOAD" -t "$DUR" -w 0 -L "$w" $opts "$URL" 2> /dev/null) ||
 			die "$w load failed"
-		c1=$(cpu_ticks "$DAEMON_PID")
+		c1=$(bench_cpu_ticks "$DAEMON_PID")
 		ios=$(field ios_total "$line")
 		[ "${ios:-0}" -gt 0 ] || die "$w: no I/O completed"
-		cpus="$cpus $(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$ios" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
+		cpus="$cpus $(bench_cpu_us_per_io $((c1 - c0)) "$ios")"
 		iopss="$iopss $(field iops "$line")"
 	done
 	# shellcheck disable=SC2086 # word lists on purpose
-	printf '%-18s %10s %10s  %s\n' "$w" "$(printf '%s\n' $cpus | median)" \
-		"$(printf '%s\n' $iopss | median)" "$cpus"
+	printf '%-18s %10s %10s  %s\n' "$w" "$(printf '%s\n' $cpus | bench_median)" \
+		"$(printf '%s\n' $iopss | bench_median)" "$cpus"
 	if [ "$STRACE" = 1 ]; then
 		timeout $((DUR + 30)) strace -c -f -q -p "$DAEMON_PID" -o "$T/strace.$w" &
 		sp=$!

@@ -31,7 +31,6 @@ SIZE=1G
 IQN_H=iqn.2026-11.org.hatgt.bench:disk
 IQN_F=iqn.2026-11.org.hatgt.floor:disk
 INIT=iqn.2026-11.org.hatgt.bench:load
-SIX='4k-randread-qd1 4k-randread-qd32 4k-randwrite-qd32 1m-seqread-qd8 1m-seqwrite-qd8 4x-4k-randread-qd32'
 
 usage() {
 	sed -n '8p' "$0" | sed 's/^# */usage: /' >&2
@@ -62,7 +61,7 @@ log() { bench_log "$@"; }
 die() { bench_die "$@"; }
 
 WORKLOADS=${*:-4k-randread-qd1}
-[ "$WORKLOADS" = all ] && WORKLOADS=$SIX
+[ "$WORKLOADS" = all ] && WORKLOADS=$BENCH_SIX
 for w in $WORKLOADS; do
 	bench_workload_opts "$w" > /dev/null || die "unknown workload $w"
 done
@@ -117,12 +116,6 @@ server_start spin "$PORT_spin" "$FLOOR_TARGET" -p "$PORT_spin" -s "$SIZE" -m spi
 server_start block "$PORT_block" "$FLOOR_TARGET" -p "$PORT_block" -s "$SIZE" -m block
 server_start hatgtd "$PORT_hatgtd" "$HATGTD" -f -c "$T/hatgt.conf"
 
-# cpu_ticks PID: utime + stime (fields 14 and 15; the name may hold spaces).
-cpu_ticks() {
-	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
-}
-
-HZ=$(getconf CLK_TCK)
 RAW=$T/raw.txt
 : > "$RAW"
 LOAD_BEFORE=$(uptime)
@@ -131,26 +124,12 @@ log "load before: $LOAD_BEFORE"
 # run_one SERVER WORKLOAD: one run; appends "SERVER WORKLOAD cpu_us_per_io=..
 # hatgt-load's key=value line" to RAW.
 run_one() {
-	local srv=$1 name=$2 opts port pid iqn c0 c1 line ios
-	opts=$(bench_workload_opts "$name")
+	local srv=$1 name=$2 port pid iqn=$IQN_F
 	eval "port=\$PORT_$srv pid=\$PID_$srv"
-	iqn=$IQN_F
 	[ "$srv" = hatgtd ] && iqn=$IQN_H
 	kill -0 "$pid" 2> /dev/null || die "$srv is gone: $(cat "$T/$srv.log")"
-	c0=$(cpu_ticks "$pid")
-	# shellcheck disable=SC2086 # opts is a word list on purpose
-	line=$(timeout -k 5 $((${DUR%.*} + ${WARM%.*} + 30)) "$HATGT_LOAD" -i "$INIT" \
-		-t "$DUR" -w "$WARM" -L "$srv/$name" $opts "iscsi://127.0.0.1:$port/$iqn/0" \
-		2> "$T/last.err") || die "$srv $name failed: $(cat "$T/last.err")"
-	c1=$(cpu_ticks "$pid")
-	ios=$(printf '%s\n' "$line" | sed -n 's/.* ios_total=\([0-9]*\).*/\1/p')
-	if [ -z "$ios" ] || [ "$ios" -eq 0 ]; then
-		die "$srv $name: no I/O completed: $line"
-	fi
-	printf '%s %s cpu_us_per_io=%s %s\n' "$srv" "$name" \
-		"$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$ios" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')" \
-		"$line" >> "$RAW"
-	log "$srv $name: $(tail -n 1 "$RAW" | grep -o -E '(iops|cpu_us_per_io)=[0-9.]+' | tr '\n' ' ')"
+	bench_run_load "$pid" "$RAW" "$T/last.err" "$srv" "$name" \
+		"iscsi://127.0.0.1:$port/$iqn/0" "$(bench_workload_opts "$name")"
 }
 
 for rep in $(seq 1 "$REPS"); do
@@ -168,13 +147,7 @@ done
 LOAD_AFTER=$(uptime)
 
 # median SERVER WORKLOAD KEY: the median of KEY over the repetitions.
-median() {
-	awk -v s="$1" -v w="$2" -v k="$3=" '$1 == s && $2 == w {
-		for (i = 3; i <= NF; i++) if (index($i, k) == 1) print substr($i, length(k) + 1)
-	}' "$RAW" | sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2
-	}'
-}
+median() { bench_raw_median "$RAW" "$@"; }
 
 echo "| workload | floor-spin IOPS | floor-spin CPU µs/IO | floor-block IOPS |" \
 	"floor-block CPU µs/IO | hatgtd IOPS | hatgtd CPU µs/IO | hatgtd minus floor-spin µs/IO |"
