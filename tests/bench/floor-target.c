@@ -42,7 +42,7 @@
 #define FLOOR_ZERO_LEN (1u << 20)
 #define FLOOR_TASKS_MAX 128
 #define FLOOR_WINDOW 63 /* MaxCmdSN = ExpCmdSN + 63 */
-#define FLOOR_TEXT_MAX 65536
+#define FLOOR_TEXT_MAX 65536u
 #define FLOOR_TAG_NONE 0xffffffffu
 #define FLOOR_IQN "iqn.2026-11.org.hatgt.floor:disk"
 
