@@ -76,6 +76,10 @@ bench_stop() {
 BENCH_SIX='4k-randread-qd1 4k-randread-qd32 4k-randwrite-qd32 1m-seqread-qd8 1m-seqwrite-qd8 4x-4k-randread-qd32'
 export BENCH_SIX
 
+# The target name floor-target (floor.sh) answers to.
+BENCH_FLOOR_IQN=iqn.2026-11.org.hatgt.floor:disk
+export BENCH_FLOOR_IQN
+
 # bench_workload_opts NAME: the hatgt-load options of a named workload;
 # false for an unknown name.
 bench_workload_opts() {
@@ -130,12 +134,17 @@ bench_median() {
 	}'
 }
 
-# bench_raw_median RAW TAG NAME KEY: the median of KEY=value over the lines
-# of RAW that start with "TAG NAME" (bench_run_load's lines).
-bench_raw_median() {
+# bench_raw_values RAW TAG NAME KEY: the values of KEY=value, one per line,
+# on the lines of RAW that start with "TAG NAME" (bench_run_load's lines).
+bench_raw_values() {
 	awk -v t="$2" -v n="$3" -v k="$4=" '$1 == t && $2 == n {
 		for (i = 3; i <= NF; i++) if (index($i, k) == 1) print substr($i, length(k) + 1)
-	}' "$1" | bench_median
+	}' "$1"
+}
+
+# bench_raw_median RAW TAG NAME KEY: the median of those values.
+bench_raw_median() {
+	bench_raw_values "$@" | bench_median
 }
 
 # bench_run_load PID RAW ERRFILE TAG NAME URL OPTS: one hatgt-load run

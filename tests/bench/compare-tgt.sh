@@ -154,12 +154,11 @@ bench_wait_port "$PORT_H" "$HATGT_PID" || die "hatgtd did not listen on $PORT_H 
 # its QD1 figure is the lowest CPU per I/O any target can reach here.
 URL_F=
 if [ -x "$FLOOR_TARGET" ]; then
-	PORT_F=$(bench_pick_port)
-	while [ "$PORT_F" = "$PORT_T" ] || [ "$PORT_F" = "$PORT_H" ]; do PORT_F=$(bench_pick_port); done
+	PORT_F=$(bench_pick_port) # tgtd and hatgtd listen already: another port
 	"$FLOOR_TARGET" -p "$PORT_F" -s "$SIZE" -m spin > "$RESULTS_DIR/floor.log" 2>&1 &
 	FLOOR_PID=$!
 	bench_wait_port "$PORT_F" "$FLOOR_PID" || die "floor-target did not listen on $PORT_F"
-	URL_F=iscsi://127.0.0.1:$PORT_F/iqn.2026-11.org.hatgt.floor:disk/0
+	URL_F=iscsi://127.0.0.1:$PORT_F/$BENCH_FLOOR_IQN/0
 fi
 
 URL_T=iscsi://127.0.0.1:$PORT_T/$IQN_T/1
@@ -174,17 +173,14 @@ log "load before: $LOAD_BEFORE"
 
 # run_one TARGET NAME: one run, appends "TARGET NAME key=value..." to RAW.
 run_one() {
-	local tgt=$1 name=$2
-	if [ "$tgt" = floor ]; then
-		bench_run_load "$FLOOR_PID" "$RAW" "$RESULTS_DIR/last.err" floor "$name" "$URL_F" \
-			"$(bench_workload_opts "$name")"
-	elif [ "$tgt" = tgt ]; then
-		bench_run_load "$TGT_PID" "$RAW" "$RESULTS_DIR/last.err" tgt "$name" "$URL_T" \
-			"$(bench_workload_opts "$name")"
-	else
-		bench_run_load "$HATGT_PID" "$RAW" "$RESULTS_DIR/last.err" hatgt "$name" "$URL_H" \
-			"$(bench_workload_opts "$name")"
-	fi
+	local pid url
+	case $1 in
+	tgt) pid=$TGT_PID url=$URL_T ;;
+	hatgt) pid=$HATGT_PID url=$URL_H ;;
+	floor) pid=$FLOOR_PID url=$URL_F ;;
+	esac
+	bench_run_load "$pid" "$RAW" "$RESULTS_DIR/last.err" "$1" "$2" "$url" \
+		"$(bench_workload_opts "$2")"
 }
 
 rep=1

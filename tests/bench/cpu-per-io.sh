@@ -90,25 +90,21 @@ field() {
 	printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
+# bench_run_load's settings: no warm-up, hatgt-load's own initiator name.
+WARM=0
+INIT=iqn.2026-11.org.hatgt:load
+RAW=$T/raw.txt
+: > "$RAW"
+
 printf '%-18s %10s %10s  %s\n' workload cpu_us/io iops "runs (cpu_us/io)"
 for w in $WORKLOADS; do
 	opts=$(bench_workload_opts "$w") || die "unknown workload $w"
-	cpus=
-	iopss=
 	for _ in $(seq 1 "$REPS"); do
-		c0=$(bench_cpu_ticks "$DAEMON_PID")
-		# shellcheck disable=SC2086 # opts is a word list on purpose
-		line=$("$HATGT_LOAD" -t "$DUR" -w 0 -L "$w" $opts "$URL" 2> /dev/null) ||
-			die "$w load failed"
-		c1=$(bench_cpu_ticks "$DAEMON_PID")
-		ios=$(field ios_total "$line")
-		[ "${ios:-0}" -gt 0 ] || die "$w: no I/O completed"
-		cpus="$cpus $(bench_cpu_us_per_io $((c1 - c0)) "$ios")"
-		iopss="$iopss $(field iops "$line")"
+		bench_run_load "$DAEMON_PID" "$RAW" "$T/last.err" hatgtd "$w" "$URL" "$opts"
 	done
-	# shellcheck disable=SC2086 # word lists on purpose
-	printf '%-18s %10s %10s  %s\n' "$w" "$(printf '%s\n' $cpus | bench_median)" \
-		"$(printf '%s\n' $iopss | bench_median)" "$cpus"
+	printf '%-18s %10s %10s  %s\n' "$w" "$(bench_raw_median "$RAW" hatgtd "$w" cpu_us_per_io)" \
+		"$(bench_raw_median "$RAW" hatgtd "$w" iops)" \
+		"$(bench_raw_values "$RAW" hatgtd "$w" cpu_us_per_io | tr '\n' ' ')"
 	if [ "$STRACE" = 1 ]; then
 		timeout $((DUR + 30)) strace -c -f -q -p "$DAEMON_PID" -o "$T/strace.$w" &
 		sp=$!

@@ -578,7 +578,6 @@ static int floor_conn_login(struct floor_conn *c, const uint8_t *req, const uint
 	if (rc == 0 && cont) {
 		if (transit)
 			rc = -EPROTO;
-		o.len = 0;
 	} else if (rc == 0) {
 		rc = floor_conn_keys(c, &o);
 		if (rc == 0 && transit && (nsg <= csg || nsg == 2))

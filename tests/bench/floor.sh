@@ -29,7 +29,6 @@ WARM=1
 REPS=3
 SIZE=1G
 IQN_H=iqn.2026-11.org.hatgt.bench:disk
-IQN_F=iqn.2026-11.org.hatgt.floor:disk
 INIT=iqn.2026-11.org.hatgt.bench:load
 
 usage() {
@@ -96,24 +95,18 @@ server_start() {
 	eval "PID_$name=$pid"
 }
 
-pick_ports() {
-	local p used=
-	for _ in 1 2 3; do
-		p=$(bench_pick_port)
-		while [ "${used#* "$p"}" != "$used" ]; do p=$(bench_pick_port); done
-		used="$used $p"
-	done
-	echo "$used"
-}
 
 # A filled LUN, so that hatgtd never reads tmpfs holes (as compare-tgt.sh).
 BYTES=$(numfmt --from=iec "$SIZE")
 timeout 60 dd if=/dev/zero of="$T/lun0.img" bs=1M count=$((BYTES >> 20)) status=none ||
 	die "cannot write $T/lun0.img"
-read -r PORT_spin PORT_block PORT_hatgtd <<< "$(pick_ports)"
-bench_hatgtd_conf "$PORT_hatgtd" "$T" "hatgt-floor-$$" "$IQN_H" > "$T/hatgt.conf"
+# Each port is picked once the servers before it listen, so it differs.
+PORT_spin=$(bench_pick_port)
 server_start spin "$PORT_spin" "$FLOOR_TARGET" -p "$PORT_spin" -s "$SIZE" -m spin
+PORT_block=$(bench_pick_port)
 server_start block "$PORT_block" "$FLOOR_TARGET" -p "$PORT_block" -s "$SIZE" -m block
+PORT_hatgtd=$(bench_pick_port)
+bench_hatgtd_conf "$PORT_hatgtd" "$T" "hatgt-floor-$$" "$IQN_H" > "$T/hatgt.conf"
 server_start hatgtd "$PORT_hatgtd" "$HATGTD" -f -c "$T/hatgt.conf"
 
 RAW=$T/raw.txt
@@ -124,7 +117,7 @@ log "load before: $LOAD_BEFORE"
 # run_one SERVER WORKLOAD: one run; appends "SERVER WORKLOAD cpu_us_per_io=..
 # hatgt-load's key=value line" to RAW.
 run_one() {
-	local srv=$1 name=$2 port pid iqn=$IQN_F
+	local srv=$1 name=$2 port pid iqn=$BENCH_FLOOR_IQN
 	eval "port=\$PORT_$srv pid=\$PID_$srv"
 	[ "$srv" = hatgtd ] && iqn=$IQN_H
 	kill -0 "$pid" 2> /dev/null || die "$srv is gone: $(cat "$T/$srv.log")"
